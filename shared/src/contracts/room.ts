@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { DEFAULT_LIMITS, DisplayNameSchema, RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
+import { MessageSchema } from './message.js';
+
+export const RoomKindSchema = z.enum(['direct', 'group', 'context']);
+export type RoomKind = z.infer<typeof RoomKindSchema>;
+export const RoleSchema = z.enum(['owner', 'admin', 'member']);
+export type Role = z.infer<typeof RoleSchema>;
+export const NotifyLevelSchema = z.enum(['all', 'mentions', 'none']);
+export type NotifyLevel = z.infer<typeof NotifyLevelSchema>;
+
+export const ContextRefSchema = z.object({
+  type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ or -, at most 32'),
+  id: z.string().min(1).max(128),
+});
+export type ContextRef = z.infer<typeof ContextRefSchema>;
+
+/** The caller's own standing in a room. */
+export const RoomMeSchema = z.object({
+  role: RoleSchema,
+  last_read_seq: SeqSchema,
+  unread_count: z.number().int().nonnegative(),
+  muted_until: TimestampSchema.nullable(),
+  notify: NotifyLevelSchema,
+  archived: z.boolean(),
+});
+export type RoomMe = z.infer<typeof RoomMeSchema>;
+
+export const RoomSchema = z.object({
+  id: RoomIdSchema,
+  kind: RoomKindSchema,
+  title: z.string().nullable().describe("For a direct room: the other person's display name"),
+  context: ContextRefSchema.nullable(),
+  created_by: UserIdSchema,
+  created_at: TimestampSchema,
+  last_seq: SeqSchema,
+  last_message: MessageSchema.nullable(),
+  member_count: z.number().int().nonnegative(),
+  me: RoomMeSchema,
+});
+export type Room = z.infer<typeof RoomSchema>;
+
+const MemberIdsSchema = z
+  .array(UserIdSchema)
+  .max(DEFAULT_LIMITS.memberIdsPerRequest)
+  .refine((ids) => new Set(ids).size === ids.length, 'member ids must not repeat');
+
+export const CreateRoomBodySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('direct'), user_id: UserIdSchema }),
+  z.object({
+    kind: z.literal('group'),
+    title: z.string().trim().min(1).max(DEFAULT_LIMITS.roomTitleMaxChars),
+    member_ids: MemberIdsSchema,
+  }),
+]);
+export type CreateRoomBody = z.infer<typeof CreateRoomBodySchema>;
+
+export const MemberSchema = z.object({
+  user_id: UserIdSchema,
+  name: DisplayNameSchema.nullable(),
+  role: RoleSchema,
+  last_read_seq: SeqSchema,
+  joined_at: TimestampSchema,
+});
+export type Member = z.infer<typeof MemberSchema>;

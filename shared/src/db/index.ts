@@ -1,0 +1,64 @@
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+// bigint columns (seq) come back as numbers: seqs stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export interface DatabaseHandle<DB> {
+  db: Kysely<DB>;
+  pool: pg.Pool;
+  /** Readiness: one round trip to Postgres. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function openDatabase<DB>(url: string, options: { poolMax: number; applicationName: string }): DatabaseHandle<DB> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax,
+    application_name: options.applicationName,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    pool,
+    async ping() {
+      try {
+        await pool.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * Brings a service's own schema to the latest migration. Kysely takes a Postgres advisory lock and
+ * tolerates concurrent creation of its tables, so replicas starting together are safe.
+ */
+export async function migrateSchema(
+  db: Kysely<unknown>,
+  schema: string,
+  migrations: Record<string, Migration>,
+  logger: Logger,
+): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableSchema: schema,
+    migrationTableName: 'kysely_migration',
+    migrationLockTableName: 'kysely_migration_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const result of results ?? []) {
+    if (result.status === 'Success') logger.info({ migration: result.migrationName, schema }, 'migration applied');
+    if (result.status === 'Error') logger.error({ migration: result.migrationName, schema }, 'migration failed');
+  }
+  if (error) throw error;
+}

@@ -1,0 +1,25 @@
+import { connect, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+
+export interface NatsLink {
+  nc: NatsConnection;
+  /** False while disconnected or draining: readiness follows it. */
+  isConnected(): boolean;
+}
+
+/** Connects with unlimited reconnects and logs every status change, so outages show in the logs. */
+export async function connectNats(servers: string[], name: string, logger: Logger): Promise<NatsLink> {
+  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: true });
+  logger.info({ server: nc.getServer() }, 'connected to NATS');
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'pingTimer' || status.type === 'staleConnection') continue;
+      if (status.type === 'disconnect') connected = false;
+      if (status.type === 'reconnect') connected = true;
+      const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'info';
+      logger[level]({ nats_status: status.type, data: String(status.data) }, 'NATS status');
+    }
+  })();
+  return { nc, isConnected: () => connected && !nc.isClosed() && !nc.isDraining() };
+}

@@ -1,0 +1,7 @@
+export * from './client.js';
+export * from './connect.js';
+export * from './endpoint.js';
+export * from './envelope.js';
+export * from './server.js';
+export * from './subjects.js';
+export * from './streams.js';

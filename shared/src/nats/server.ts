@@ -1,0 +1,109 @@
+import type { NatsConnection, Service, ServiceMsg } from 'nats';
+import type { Logger } from 'pino';
+import { ChatError, HTTP_STATUS_BY_CODE, isChatError, parseOrThrow } from '../errors/index.js';
+import { fromNatsHeaders } from './client.js';
+import { type Endpoint, endpointSubject, type ParsedRequestOf, type ResponseOf } from './endpoint.js';
+import type { RpcEnvelope } from './envelope.js';
+
+export interface RequestContext {
+  subject: string;
+  headers: Record<string, string>;
+}
+
+export interface EndpointHandler<E extends Endpoint = Endpoint> {
+  endpoint: E;
+  handle(request: ParsedRequestOf<E>, context: RequestContext): Promise<ResponseOf<E>>;
+}
+
+/** Binds an endpoint to its implementation with the types checked against each other. */
+export function handle<E extends Endpoint>(
+  endpoint: E,
+  implementation: (request: ParsedRequestOf<E>, context: RequestContext) => Promise<ResponseOf<E>>,
+): EndpointHandler<E> {
+  return { endpoint, handle: implementation };
+}
+
+/** Runs around every request, e.g. to open a span from the propagated trace context. */
+export type RequestInterceptor = <T>(endpoint: Endpoint, context: RequestContext, run: () => Promise<T>) => Promise<T>;
+
+export interface ServeOptions {
+  namespace: string;
+  /** The service name as NATS micro reports it; also the queue group, so replicas share the load. */
+  service: string;
+  version: string;
+  logger: Logger;
+  intercept?: RequestInterceptor;
+  onRequestDone?: (endpoint: Endpoint, outcome: string, seconds: number) => void;
+}
+
+export interface ServedEndpoints {
+  service: Service;
+  /** Stops taking requests, then waits for those in flight to be answered. */
+  stop(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export async function serveEndpoints(
+  nc: NatsConnection,
+  options: ServeOptions,
+  handlers: EndpointHandler[],
+): Promise<ServedEndpoints> {
+  const queue = `${options.namespace}-${options.service}`;
+  const service = await nc.services.add({ name: queue, version: options.version, queue });
+  const inFlight = new Set<Promise<void>>();
+  for (const handler of handlers) {
+    const endpoint = handler.endpoint;
+    service.addEndpoint(`${endpoint.service}_${endpoint.name}`, {
+      subject: endpointSubject(options.namespace, endpoint),
+      queue,
+      metadata: { description: endpoint.description },
+      handler: (error, msg) => {
+        if (error) {
+          options.logger.error({ err: error, endpoint: endpoint.name }, 'endpoint subscription failed');
+          return;
+        }
+        const task = answer(handler, msg, options).finally(() => inFlight.delete(task));
+        inFlight.add(task);
+      },
+    });
+  }
+  return {
+    service,
+    async stop() {
+      await service.stop();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+async function answer(handler: EndpointHandler, msg: ServiceMsg, options: ServeOptions): Promise<void> {
+  const started = performance.now();
+  const context: RequestContext = { subject: msg.subject, headers: fromNatsHeaders(msg.headers) };
+  let envelope: RpcEnvelope;
+  try {
+    const run = async () => {
+      const request = parseOrThrow(handler.endpoint.request, decodeJson(msg.data));
+      return handler.handle(request, context);
+    };
+    const data = options.intercept ? await options.intercept(handler.endpoint, context, run) : await run();
+    envelope = { ok: true, data };
+  } catch (error) {
+    const chatError = isChatError(error) ? error : new ChatError('internal', 'internal error');
+    if (!isChatError(error)) options.logger.error({ err: error, endpoint: handler.endpoint.name }, 'handler failed');
+    envelope = { ok: false, error: chatError.toBody() };
+  }
+  const payload = encoder.encode(JSON.stringify(envelope));
+  if (envelope.ok) msg.respond(payload);
+  else msg.respondError(HTTP_STATUS_BY_CODE[envelope.error.code], envelope.error.code, payload);
+  options.onRequestDone?.(handler.endpoint, envelope.ok ? 'ok' : envelope.error.code, (performance.now() - started) / 1000);
+}
+
+function decodeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    throw ChatError.invalid('request is not valid JSON');
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The internal NATS subjects (documented in docs/asyncapi-nats.yaml). All live under the
+ * namespace so that stacks sharing one NATS never see each other.
+ */
+export const subjects = {
+  /** Persisted room events, published by the messages service's outbox relay into JetStream. */
+  roomEvents: (ns: string, roomId: string) => `${ns}.room.${roomId}.event`,
+  allRoomEvents: (ns: string) => `${ns}.room.*.event`,
+  /** Ephemeral room signals (typing, read, presence, membership), core NATS only. */
+  roomSignals: (ns: string, roomId: string) => `${ns}.room.${roomId}.signal`,
+  /** Everything a gateway needs for one room: one subscription per room per gateway. */
+  roomAll: (ns: string, roomId: string) => `${ns}.room.${roomId}.>`,
+  /** Membership changes for caches and gateways (a removed member loses the room at once). */
+  membershipChanged: (ns: string) => `${ns}.membership.changed`,
+} as const;
+
+/** JetStream names allow no dots; the namespace is already restricted to [A-Za-z0-9_-]. */
+export const streams = {
+  roomEvents: (ns: string) => `${ns}_room_events`,
+} as const;
+
+export function roomIdFromSubject(subject: string): string | undefined {
+  return subject.split('.')[2];
+}

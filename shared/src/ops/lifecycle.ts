@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or a stop that outlives
+ * `timeoutMs`, exits at once with a non-zero code so an orchestrator is never left waiting.
+ */
+export function onShutdownSignal(logger: Logger, timeoutMs: number, stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeout_ms: timeoutMs }, 'shutdown timed out: exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop(signal).then(
+      () => {
+        logger.info('stopped');
+        logger.flush?.();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** Logs a fatal start-up error plainly (a config error names the bad variables) and exits. */
+export function exitOnStartupError(logger: Pick<Logger, 'fatal'> | undefined, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  if (logger) logger.fatal({ err: error }, `failed to start: ${message}`);
+  else process.stderr.write(`failed to start: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,30 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per process, with Node's default metrics and the service name as a label. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Latency and outcome of NATS requests, on both sides of the hop. */
+export function createRpcMetrics(registry: Registry) {
+  return {
+    served: new Histogram({
+      name: 'chat_rpc_server_duration_seconds',
+      help: 'Time to answer a NATS request, by endpoint and outcome (ok or an error code)',
+      labelNames: ['endpoint', 'outcome'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'chat_rpc_server_errors_total',
+      help: 'NATS requests answered with an error, by endpoint and code',
+      labelNames: ['endpoint', 'code'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ActorSchema } from '../auth/verifier.js';
+import { pageSchema, RoomIdSchema, SeqSchema } from '../contracts/common.js';
+import { HistoryQuerySchema, MessageSchema, SendMessageBodySchema } from '../contracts/message.js';
+import { defineEndpoint } from '../nats/endpoint.js';
+
+const service = 'messages';
+
+export const messagesRpc = {
+  send: defineEndpoint({
+    service,
+    name: 'send',
+    description: 'Store a message with the next seq of its room (idempotent on sender + client_msg_id)',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message: SendMessageBodySchema }),
+    response: z.object({ message: MessageSchema, created: z.boolean() }),
+  }),
+  history: defineEndpoint({
+    service,
+    name: 'history',
+    description: 'A page of messages, oldest first within the page',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, query: HistoryQuerySchema }),
+    response: pageSchema(MessageSchema),
+  }),
+  sync: defineEndpoint({
+    service,
+    name: 'sync',
+    description:
+      'What a subscriber needs: the room\'s last seq and, after since_seq, the missed events in order (null when more than max_events: resync)',
+    request: z.object({
+      actor: ActorSchema,
+      room_id: RoomIdSchema,
+      since_seq: SeqSchema.optional(),
+      max_events: z.number().int().min(0).max(10_000),
+    }),
+    response: z.object({
+      last_seq: SeqSchema,
+      /** Encoded event frames exactly as they were published, so replay and live bytes match. */
+      events: z.array(z.string()).nullable(),
+      /** False when some event up to last_seq was not yet handed to NATS at the time of the query. */
+      all_published: z.boolean(),
+    }),
+  }),
+} as const;
