@@ -41,15 +41,16 @@ export function openDatabase<DB>(url: string, options: { poolMax: number; applic
  * Brings a service's own schema to the latest migration. Kysely takes a Postgres advisory lock and
  * tolerates concurrent creation of its tables, so replicas starting together are safe.
  */
-export async function migrateSchema(
-  db: Kysely<unknown>,
+export async function migrateSchema<DB>(
+  db: Kysely<DB>,
   schema: string,
   migrations: Record<string, Migration>,
   logger: Logger,
 ): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
   const migrator = new Migrator({
-    db,
+    // The migrator only needs its own tables; it is typed against an unknown schema.
+    db: db as unknown as Kysely<unknown>,
     provider,
     migrationTableSchema: schema,
     migrationTableName: 'kysely_migration',

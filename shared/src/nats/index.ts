@@ -5,3 +5,4 @@ export * from './envelope.js';
 export * from './server.js';
 export * from './subjects.js';
 export * from './streams.js';
+export * from './consumer.js';

@@ -1,0 +1,12 @@
+import { commonEnvShape, databaseEnvShape, parseEnv, portVar, positiveIntVar } from '@chat/shared/config';
+import { z } from 'zod';
+
+export const RoomsConfigSchema = z.object({
+  ...commonEnvShape,
+  ...databaseEnvShape,
+  ROOMS_HTTP_PORT: portVar(8091),
+  RPC_TIMEOUT_MS: positiveIntVar(5000),
+});
+export type RoomsConfig = z.output<typeof RoomsConfigSchema>;
+
+export const loadRoomsConfig = (env: NodeJS.ProcessEnv = process.env): RoomsConfig => parseEnv(RoomsConfigSchema, env);

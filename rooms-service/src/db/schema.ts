@@ -1,0 +1,56 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface RoomsTable {
+  id: Generated<string>;
+  kind: 'direct' | 'group' | 'context';
+  title: string | null;
+  /** Sorted pair of user ids of a direct room: the unique key that makes creation idempotent. */
+  direct_key: string | null;
+  context_type: string | null;
+  context_id: string | null;
+  created_by: string;
+  created_at: Generated<Date>;
+  last_seq: Generated<number>;
+  last_message_seq: Generated<number>;
+  /** The last message as published (JSON text), shown in room lists. */
+  last_message: string | null;
+  last_activity_at: Generated<Date>;
+}
+
+export interface MembersTable {
+  room_id: string;
+  user_id: string;
+  role: 'owner' | 'admin' | 'member';
+  joined_at: Generated<Date>;
+  last_read_seq: Generated<number>;
+  muted_until: Timestamp | null;
+  notify: Generated<'all' | 'mentions' | 'none'>;
+  archived: Generated<boolean>;
+}
+
+export interface UsersTable {
+  user_id: string;
+  /** The display name the user last presented in a token. */
+  name: string | null;
+  updated_at: Generated<Date>;
+}
+
+/** A slim copy of each message (from the event stream) for unread counts. */
+export interface CountedMessagesTable {
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  deleted: boolean;
+}
+
+export interface RoomsDatabase {
+  'rooms.rooms': RoomsTable;
+  'rooms.members': MembersTable;
+  'rooms.users': UsersTable;
+  'rooms.counted_messages': CountedMessagesTable;
+}
+
+export type RoomRow = Selectable<RoomsTable>;
+export type MemberRow = Selectable<MembersTable>;

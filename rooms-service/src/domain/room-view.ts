@@ -1,0 +1,45 @@
+import { type Message, MessageSchema, type Room } from '@chat/shared';
+import type { RoomViewRow } from '../db/rooms-repository.js';
+
+/**
+ * Room lists show the last message as its last event carried it; the `me` of its reactions is
+ * per-recipient and absent there.
+ */
+function parseLastMessage(json: string | null): Message | null {
+  if (!json) return null;
+  const parsed = MessageSchema.safeParse(JSON.parse(json));
+  return parsed.success ? parsed.data : null;
+}
+
+export function toRoom(row: RoomViewRow): Room {
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.kind === 'direct' ? row.direct_title : row.title,
+    context: row.context_type && row.context_id ? { type: row.context_type, id: row.context_id } : null,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    last_seq: row.last_seq,
+    last_message: parseLastMessage(row.last_message),
+    member_count: row.member_count,
+    me: {
+      role: row.role,
+      last_read_seq: row.last_read_seq,
+      unread_count: row.unread_count,
+      muted_until: row.muted_until ? row.muted_until.toISOString() : null,
+      notify: row.notify,
+      archived: row.archived,
+    },
+  };
+}
+
+/** Opaque list cursor: the activity time in microseconds and the id of the last room of a page. */
+export function encodeRoomCursor(activityMicros: number, roomId: string): string {
+  return Buffer.from(`${activityMicros}_${roomId}`).toString('base64url');
+}
+
+export function decodeRoomCursor(cursor: string): { activityMicros: number; roomId: string } | null {
+  const match = /^(\d{1,17})_([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match?.[1] || !match[2]) return null;
+  return { activityMicros: Number(match[1]), roomId: match[2] };
+}

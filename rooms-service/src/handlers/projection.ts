@@ -1,0 +1,31 @@
+import { RoomEventSchema } from '@chat/shared';
+import type { Logger } from '@chat/shared/logging';
+import { type RunningConsumer, runDurableConsumer, streams, subjects } from '@chat/shared/nats';
+import type { Kysely } from 'kysely';
+import type { NatsConnection } from 'nats';
+import { applyMessageEvent } from '../db/projection-repository.js';
+import type { RoomsDatabase } from '../db/schema.js';
+
+/** Keeps last message, activity order and unread bookkeeping in step with the room event stream. */
+export function runRoomsProjection(
+  nc: NatsConnection,
+  db: Kysely<RoomsDatabase>,
+  namespace: string,
+  logger: Logger,
+): Promise<RunningConsumer> {
+  return runDurableConsumer(nc, {
+    stream: streams.roomEvents(namespace),
+    durable: `${namespace}_rooms_projection`,
+    filterSubject: subjects.allRoomEvents(namespace),
+    logger,
+    async handle(message) {
+      const parsed = RoomEventSchema.safeParse(message.json());
+      if (!parsed.success) {
+        // A malformed event can never succeed; retrying it forever would block the consumer.
+        logger.error({ subject: message.subject, issues: parsed.error.issues.slice(0, 3) }, 'skipping malformed room event');
+        return;
+      }
+      await applyMessageEvent(db, parsed.data);
+    },
+  });
+}

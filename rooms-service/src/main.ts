@@ -1,0 +1,64 @@
+import { createLogger } from '@chat/shared/logging';
+import { connectNats, ensureRoomEventStream, serveEndpoints } from '@chat/shared/nats';
+import { openDatabase, migrateSchema } from '@chat/shared/db';
+import { createMetricsRegistry, createRpcMetrics, exitOnStartupError, onShutdownSignal, type OpsState, startOpsServer } from '@chat/shared/ops';
+import { loadRoomsConfig } from './config.js';
+import { roomsMigrations } from './db/migrations/index.js';
+import type { RoomsDatabase } from './db/schema.js';
+import { RoomsDomain } from './domain/rooms.js';
+import { runRoomsProjection } from './handlers/projection.js';
+import { roomsEndpoints } from './handlers/rpc.js';
+
+const SERVICE = 'rooms-service';
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+async function main(): Promise<void> {
+  const config = loadRoomsConfig();
+  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(SERVICE);
+  const rpcMetrics = createRpcMetrics(registry);
+
+  const database = openDatabase<RoomsDatabase>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: SERVICE });
+  await migrateSchema(database.db, 'rooms', roomsMigrations, logger);
+  const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
+  await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
+
+  const domain = new RoomsDomain(database.db, { groupMaxMembers: 10_000 });
+  const endpoints = await serveEndpoints(
+    nats.nc,
+    {
+      namespace: config.CHAT_NAMESPACE,
+      service: 'rooms',
+      version: VERSION,
+      logger,
+      onRequestDone: (endpoint, outcome, seconds) => {
+        rpcMetrics.served.observe({ endpoint: endpoint.name, outcome }, seconds);
+        if (outcome !== 'ok') rpcMetrics.errors.inc({ endpoint: endpoint.name, code: outcome });
+      },
+    },
+    roomsEndpoints(domain),
+  );
+  const projection = await runRoomsProjection(nats.nc, database.db, config.CHAT_NAMESPACE, logger);
+
+  const ops: OpsState = {
+    registry,
+    shuttingDown: false,
+    checks: [
+      { name: 'nats', ok: () => nats.isConnected() },
+      { name: 'postgres', ok: () => database.ping() },
+    ],
+  };
+  const opsServer = await startOpsServer(config.ROOMS_HTTP_PORT, ops, logger);
+  logger.info({ namespace: config.CHAT_NAMESPACE }, 'rooms service ready');
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    ops.shuttingDown = true;
+    await endpoints.stop();
+    await projection.stop();
+    await nats.nc.drain();
+    await database.close();
+    await opsServer.close();
+  });
+}
+
+main().catch((error: unknown) => exitOnStartupError(undefined, error));
