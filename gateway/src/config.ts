@@ -1,0 +1,29 @@
+import { DEFAULT_LIMITS } from '@chat/shared';
+import { authEnvShape } from '@chat/shared/auth';
+import { commonEnvShape, parseEnv, portVar, positiveIntVar } from '@chat/shared/config';
+import { z } from 'zod';
+
+export const GatewayConfigSchema = z.object({
+  ...commonEnvShape,
+  ...authEnvShape,
+  GATEWAY_HTTP_PORT: portVar(8080),
+  GATEWAY_WS_PORT: portVar(8081),
+  GATEWAY_HOST: z.string().default('0.0.0.0'),
+  /** Comma-separated origins allowed to open sockets and call REST from a browser; unset allows any. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean) : [])),
+  WS_MAX_FRAME_BYTES: positiveIntVar(DEFAULT_LIMITS.frameMaxBytes),
+  WS_HEARTBEAT_MS: positiveIntVar(25_000),
+  /** A socket whose unsent data passes this is closed with 4009 and resumes with since_seq. */
+  WS_MAX_BUFFERED_BYTES: positiveIntVar(1024 * 1024),
+  REPLAY_MAX_EVENTS: positiveIntVar(1000),
+  RPC_TIMEOUT_MS: positiveIntVar(5000),
+  /** On SIGTERM, sockets are closed with 1012 spread over this window so clients don't reconnect at once. */
+  SHUTDOWN_DRAIN_WINDOW_MS: z.coerce.number().int().nonnegative().default(5000),
+  REST_MAX_BODY_BYTES: positiveIntVar(DEFAULT_LIMITS.frameMaxBytes),
+});
+export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
+
+export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env): GatewayConfig => parseEnv(GatewayConfigSchema, env);

@@ -1,0 +1,87 @@
+import { ChatError, type ClientFrame, type ClientFrameOf } from '@chat/shared';
+import type { Actor } from '@chat/shared/auth';
+import type { Logger } from '@chat/shared/logging';
+import type { Upstream } from '../upstream/services.js';
+import { PendingSubscriber, RoomHub } from './room-hub.js';
+import { type ChatSocket, sendJson, sendText } from './session.js';
+
+export interface FrameContext {
+  upstream: Upstream;
+  hub: RoomHub;
+  logger: Logger;
+  replayMaxEvents: number;
+  /** How long a subscribe waits for the relay to hand over events it replayed from the log. */
+  relayWaitMs: number;
+  onSend?: (seconds: number) => void;
+}
+
+type Ack = Record<string, unknown>;
+
+/** Answers one request frame; a thrown ChatError becomes an `error` frame for the same id. */
+export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFrame, ctx: FrameContext): Promise<Ack | undefined> {
+  switch (frame.type) {
+    case 'ping':
+      sendJson(ws, { type: 'pong' });
+      return {};
+    case 'subscribe':
+      await subscribe(ws, actor, frame, ctx);
+      return undefined; // subscribe acks itself, so the ack precedes the replay
+    case 'unsubscribe':
+      unsubscribe(ws, frame.room_id, ctx.hub);
+      return {};
+    case 'message.send': {
+      const started = performance.now();
+      const { room_id, type: _type, id: _id, ...message } = frame;
+      const result = await ctx.upstream.sendMessage(actor, room_id, message);
+      ctx.onSend?.((performance.now() - started) / 1000);
+      return { message: result.message };
+    }
+    default:
+      throw new ChatError('invalid', `frame type ${frame.type} is not supported by this server yet`);
+  }
+}
+
+/**
+ * Joins the room's channel first, then reads what was missed, so nothing published in between is
+ * lost: live events that arrive meanwhile are buffered for this socket and sent after the replay,
+ * skipping any the replay already held. The uWS topic subscribe happens last, in the same tick.
+ */
+async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'subscribe'>, ctx: FrameContext): Promise<void> {
+  const session = ws.getUserData();
+  const roomId = frame.room_id;
+  if (session.joining.has(roomId)) throw new ChatError('conflict', 'a subscribe to this room is already in progress');
+  if (session.rooms.has(roomId)) unsubscribe(ws, roomId, ctx.hub);
+  session.joining.add(roomId);
+  const channel = await ctx.hub.join(roomId);
+  const pending = new PendingSubscriber();
+  channel.pending.add(pending);
+  let joined = false;
+  try {
+    const sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents);
+    if (!sync.all_published && !(await channel.waitForSeq(sync.last_seq, ctx.relayWaitMs))) {
+      ctx.logger.warn({ room_id: roomId, last_seq: sync.last_seq }, 'relay did not deliver replayed events in time');
+    }
+    if (session.closed || !session.joining.has(roomId)) return;
+    ws.cork(() => {
+      sendJson(ws, { type: 'ack', id: frame.id ?? null, data: { room_id: roomId, last_seq: sync.last_seq, online: [] } });
+      if (sync.events === null) sendJson(ws, { type: 'resync', room_id: roomId });
+      else for (const event of sync.events) sendText(ws, event);
+      for (const live of pending.buffer) if (live.seq > sync.last_seq) sendText(ws, live.data);
+      ws.subscribe(channel.topic);
+    });
+    session.rooms.add(roomId);
+    joined = true;
+  } finally {
+    channel.pending.delete(pending);
+    session.joining.delete(roomId);
+    if (!joined) ctx.hub.leave(roomId);
+  }
+}
+
+export function unsubscribe(ws: ChatSocket, roomId: string, hub: RoomHub): void {
+  const session = ws.getUserData();
+  session.joining.delete(roomId);
+  if (!session.rooms.delete(roomId)) return;
+  if (!session.closed) ws.unsubscribe(RoomHub.topic(roomId));
+  hub.leave(roomId);
+}

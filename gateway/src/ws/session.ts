@@ -1,0 +1,29 @@
+import type { Actor } from '@chat/shared/auth';
+import type { ChatError } from '@chat/shared';
+import type { WebSocket } from '../uws.js';
+
+/** Per-socket state, held in uWS user data. */
+export interface Session {
+  id: string;
+  actor: Actor | undefined;
+  /** Set when the upgrade carried no valid token: the socket is closed with 4001 on open. */
+  authError: ChatError | undefined;
+  /** The earlier system's URL names one room to open subscribed to. */
+  initialRoomId: string | undefined;
+  rooms: Set<string>;
+  /** Subscribes in progress, so an unsubscribe or close can cancel them. */
+  joining: Set<string>;
+  closed: boolean;
+}
+
+export type ChatSocket = WebSocket<Session>;
+
+/** Sends a text frame unless the socket closed while we awaited something. */
+export function sendText(ws: ChatSocket, text: string | Uint8Array): void {
+  if (ws.getUserData().closed) return;
+  ws.send(text, false);
+}
+
+export function sendJson(ws: ChatSocket, frame: unknown): void {
+  sendText(ws, JSON.stringify(frame));
+}

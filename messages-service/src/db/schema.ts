@@ -1,0 +1,50 @@
+import type { Attachment, MessageKind } from '@chat/shared';
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+/** One row per room: the last seq handed out. Its row lock serialises a room's writers. */
+export interface RoomSequencesTable {
+  room_id: string;
+  last_seq: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  sender_name: string | null;
+  client_msg_id: string;
+  kind: MessageKind;
+  body: string;
+  mentions: string[];
+  reply_to: string | null;
+  attachments: ColumnType<Attachment[], string, string>;
+  created_at: Generated<Date>;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+}
+
+/**
+ * The per-room event log: the record replay reads, and the transactional outbox the relay
+ * publishes from (`published_at` is null until JetStream acknowledged it).
+ */
+export interface RoomEventsTable {
+  id: Generated<number>;
+  room_id: string;
+  seq: number;
+  type: string;
+  /** The event frame exactly as clients receive it. */
+  event: string;
+  created_at: Generated<Date>;
+  published_at: Timestamp | null;
+}
+
+export interface MessagesDatabase {
+  'messages.room_sequences': RoomSequencesTable;
+  'messages.messages': MessagesTable;
+  'messages.room_events': RoomEventsTable;
+}
+
+export type MessageRow = Selectable<MessagesTable>;

@@ -1,0 +1,68 @@
+import { type Attachment, ChatError, countChars, type Message, type MessageKind } from '@chat/shared';
+import type { MessageRow } from '../db/schema.js';
+
+/** Bodies are stored trimmed and must hold 1..max characters (code points) after trimming. */
+export function normaliseBody(body: string, maxChars: number): string {
+  const trimmed = body.trim();
+  const length = countChars(trimmed);
+  if (length === 0) throw ChatError.invalid('message body is empty', [{ path: 'body', message: 'must not be empty' }]);
+  if (length > maxChars) {
+    throw ChatError.invalid(`message body is longer than ${maxChars} characters`, [
+      { path: 'body', message: `at most ${maxChars} characters, got ${length}` },
+    ]);
+  }
+  return trimmed;
+}
+
+/** A message's kind follows from what it carries: any image makes it an image message. */
+export function deriveKind(attachments: readonly Attachment[]): MessageKind {
+  if (attachments.length === 0) return 'text';
+  return attachments.some((a) => a.content_type.startsWith('image/')) ? 'image' : 'file';
+}
+
+export function toMessage(row: MessageRow): Message {
+  const deleted = row.deleted_at !== null;
+  return {
+    id: row.id,
+    room_id: row.room_id,
+    seq: row.seq,
+    client_msg_id: row.client_msg_id,
+    sender_id: row.sender_id,
+    sender_name: row.sender_name,
+    kind: row.kind,
+    body: deleted ? '' : row.body,
+    mentions: row.mentions,
+    reply_to: row.reply_to,
+    attachments: deleted ? [] : row.attachments,
+    reactions: [],
+    created_at: row.created_at.toISOString(),
+    edited_at: row.edited_at ? new Date(row.edited_at).toISOString() : null,
+    deleted_at: row.deleted_at ? new Date(row.deleted_at).toISOString() : null,
+  };
+}
+
+/** The client-facing event frame, encoded once here and stored, replayed and published as is. */
+export function encodeRoomEvent(type: 'message.created' | 'message.updated' | 'message.deleted', seq: number, message: Message): string {
+  return JSON.stringify({ type, room_id: message.room_id, seq, message });
+}
+
+export interface HistoryPlan {
+  /** Rows are read in this direction from the bound, then returned oldest first. */
+  direction: 'older' | 'newer';
+  beforeSeq: number | undefined;
+  afterSeq: number | undefined;
+  limit: number;
+}
+
+export function planHistory(query: { before_seq?: number | undefined; after_seq?: number | undefined; limit?: number | undefined }): HistoryPlan {
+  const limit = query.limit ?? 50;
+  if (query.before_seq !== undefined && query.after_seq !== undefined && query.after_seq >= query.before_seq - 1) {
+    throw ChatError.invalid('after_seq must be below before_seq - 1', [{ path: 'after_seq', message: 'empty range' }]);
+  }
+  return {
+    direction: query.after_seq !== undefined ? 'newer' : 'older',
+    beforeSeq: query.before_seq,
+    afterSeq: query.after_seq,
+    limit,
+  };
+}

@@ -1,0 +1,12 @@
+import { handle } from '@chat/shared/nats';
+import { messagesRpc } from '@chat/shared/rpc';
+import type { MessagesDomain } from '../domain/messages.js';
+
+/** NATS endpoints of the messages service: parse (done by serveEndpoints), call the domain, answer. */
+export function messagesEndpoints(domain: MessagesDomain) {
+  return [
+    handle(messagesRpc.send, (req) => domain.send(req.actor, req.room_id, req.message)),
+    handle(messagesRpc.history, (req) => domain.history(req.actor, req.room_id, req.query)),
+    handle(messagesRpc.sync, (req) => domain.sync(req.actor, req.room_id, req.since_seq, req.max_events)),
+  ];
+}

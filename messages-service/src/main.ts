@@ -1,0 +1,99 @@
+import { openDatabase, migrateSchema } from '@chat/shared/db';
+import { createLogger } from '@chat/shared/logging';
+import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@chat/shared/nats';
+import {
+  Counter,
+  createMetricsRegistry,
+  createRpcMetrics,
+  exitOnStartupError,
+  Histogram,
+  onShutdownSignal,
+  type OpsState,
+  startOpsServer,
+} from '@chat/shared/ops';
+import { loadMessagesConfig } from './config.js';
+import { messagesMigrations } from './db/migrations/index.js';
+import type { MessagesDatabase } from './db/schema.js';
+import { MessagesDomain } from './domain/messages.js';
+import { roomAccessOverNats } from './handlers/rooms-access.js';
+import { messagesEndpoints } from './handlers/rpc.js';
+import { OutboxRelay } from './outbox/relay.js';
+
+const SERVICE = 'messages-service';
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+async function main(): Promise<void> {
+  const config = loadMessagesConfig();
+  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(SERVICE);
+  const rpcMetrics = createRpcMetrics(registry);
+  const outboxPublished = new Counter({ name: 'chat_outbox_published_total', help: 'Room events handed to JetStream', registers: [registry] });
+  const outboxLag = new Histogram({
+    name: 'chat_outbox_lag_seconds',
+    help: 'Age of the oldest event of each published batch (commit to JetStream ack)',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
+
+  const database = openDatabase<MessagesDatabase>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: SERVICE });
+  await migrateSchema(database.db, 'messages', messagesMigrations, logger);
+  const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
+  await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
+
+  const relay = new OutboxRelay(nats.nc.jetstream(), {
+    databaseUrl: config.DATABASE_URL,
+    namespace: config.CHAT_NAMESPACE,
+    batchSize: config.OUTBOX_BATCH_SIZE,
+    pollMs: config.OUTBOX_POLL_MS,
+    logger,
+    onPublished: (count, oldestAgeMs) => {
+      outboxPublished.inc(count);
+      outboxLag.observe(oldestAgeMs / 1000);
+    },
+  });
+  relay.start();
+
+  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS });
+  const domain = new MessagesDomain(database.db, roomAccessOverNats(rpc), {
+    maxBodyChars: config.MESSAGE_MAX_CHARS,
+    replayMaxEvents: config.REPLAY_MAX_EVENTS,
+  });
+  const endpoints = await serveEndpoints(
+    nats.nc,
+    {
+      namespace: config.CHAT_NAMESPACE,
+      service: 'messages',
+      version: VERSION,
+      logger,
+      onRequestDone: (endpoint, outcome, seconds) => {
+        rpcMetrics.served.observe({ endpoint: endpoint.name, outcome }, seconds);
+        if (outcome !== 'ok') rpcMetrics.errors.inc({ endpoint: endpoint.name, code: outcome });
+        if (endpoint.name === 'send' && outcome === 'ok') relay.nudge();
+      },
+    },
+    messagesEndpoints(domain),
+  );
+
+  const ops: OpsState = {
+    registry,
+    shuttingDown: false,
+    checks: [
+      { name: 'nats', ok: () => nats.isConnected() },
+      { name: 'postgres', ok: () => database.ping() },
+    ],
+  };
+  const opsServer = await startOpsServer(config.MESSAGES_HTTP_PORT, ops, logger);
+  logger.info({ namespace: config.CHAT_NAMESPACE }, 'messages service ready');
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    ops.shuttingDown = true;
+    await endpoints.stop();
+    // Publish what was committed before going, so a rolling restart adds no latency.
+    await relay.stop();
+    await nats.nc.drain();
+    await database.close();
+    await opsServer.close();
+  });
+}
+
+main().catch((error: unknown) => exitOnStartupError(undefined, error));

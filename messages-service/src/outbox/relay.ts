@@ -1,0 +1,148 @@
+import type { Logger } from '@chat/shared/logging';
+import { subjects } from '@chat/shared/nats';
+import type { JetStreamClient } from 'nats';
+import pg from 'pg';
+import { OUTBOX_CHANNEL } from '../db/messages-repository.js';
+
+export interface OutboxRelayOptions {
+  databaseUrl: string;
+  namespace: string;
+  batchSize: number;
+  pollMs: number;
+  logger: Logger;
+  onPublished?: (count: number, oldestAgeMs: number) => void;
+}
+
+interface PendingEvent {
+  id: string;
+  room_id: string;
+  seq: number;
+  event: string;
+  age_ms: number;
+}
+
+/** Advisory lock key of the relay: one leader per database publishes, so each room stays in order. */
+const RELAY_LOCK_KEY = 0x6d7367_6f7574; // "msg" "out"
+
+const encoder = new TextEncoder();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Publishes committed room events from the event log to JetStream, in id order, with
+ * `<room>:<seq>` as the de-duplication id. Every replica runs one; the one holding the advisory
+ * lock works, the others wait to take over. A crash between publish and mark only causes a
+ * re-publish, which JetStream drops as a duplicate and gateways ignore by seq.
+ */
+export class OutboxRelay {
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private client: pg.Client | undefined;
+  private leader = false;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly options: OutboxRelayOptions,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** Called after a local commit: saves the leader a round trip through LISTEN/NOTIFY. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.nudge();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.leadWhileLockHeld();
+      } catch (error) {
+        if (!this.stopping) this.options.logger.error({ err: error }, 'outbox relay failed; retrying');
+      } finally {
+        this.leader = false;
+        await this.client?.end().catch(() => undefined);
+        this.client = undefined;
+      }
+      if (!this.stopping) await this.idle(1000);
+    }
+  }
+
+  private async leadWhileLockHeld(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: 'messages-outbox-relay' });
+    this.client = client;
+    client.on('error', (error) => this.options.logger.warn({ err: error }, 'outbox relay connection error'));
+    await client.connect();
+    while (!this.stopping) {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RELAY_LOCK_KEY]);
+      if (rows[0]?.locked) break;
+      await this.idle(2000);
+    }
+    if (this.stopping) return;
+    this.leader = true;
+    this.options.logger.info('outbox relay is the leader');
+    client.on('notification', () => this.nudge());
+    await client.query(`listen ${OUTBOX_CHANNEL}`);
+    while (!this.stopping) {
+      const published = await this.publishBatch(client);
+      if (published < this.options.batchSize) await this.idle(this.options.pollMs);
+    }
+    // Hand over what was committed before stopping, so a rolling restart adds no delivery delay.
+    await this.publishBatch(client);
+  }
+
+  private async publishBatch(client: pg.Client): Promise<number> {
+    const { rows } = await client.query<PendingEvent>(
+      `select id, room_id, seq, event, (extract(epoch from now() - created_at) * 1000)::int as age_ms
+         from messages.room_events where published_at is null order by id limit $1`,
+      [this.options.batchSize],
+    );
+    if (rows.length === 0) return 0;
+    // Publishes are written to the connection in call order, so each room's events reach NATS in seq order.
+    const results = await Promise.allSettled(
+      rows.map((row) =>
+        this.js.publish(subjects.roomEvents(this.options.namespace, row.room_id), encoder.encode(row.event), {
+          msgID: `${row.room_id}:${row.seq}`,
+        }),
+      ),
+    );
+    // Mark only the unbroken prefix that JetStream acknowledged; the rest is retried in order.
+    const firstFailure = results.findIndex((r) => r.status === 'rejected');
+    const done = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
+    if (done.length > 0) {
+      await client.query('update messages.room_events set published_at = now() where id = any($1::bigint[])', [done.map((r) => r.id)]);
+      this.options.onPublished?.(done.length, rows[0]?.age_ms ?? 0);
+    }
+    if (firstFailure !== -1) {
+      const failure = results[firstFailure] as PromiseRejectedResult;
+      this.options.logger.warn({ err: failure.reason, pending: rows.length - done.length }, 'JetStream publish failed; will retry');
+      await sleep(500);
+    }
+    return done.length;
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
