@@ -1,0 +1,213 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
+import { connect } from 'nats';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TEST_JWT_SECRET = 'integration-test-secret-0123456789abcdef';
+
+type ProcessName = 'rooms-service' | 'messages-service' | 'gateway';
+
+/** One running process of the stack, with its log kept for assertions and failure reports. */
+export class StackProcess {
+  readonly lines: Record<string, unknown>[] = [];
+  private readonly exited: Promise<number | null>;
+  private readonly lineWaiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const text of parts) this.record(text);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => this.record(JSON.stringify({ level: 'stderr', msg: chunk.toString() })));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  private record(text: string): void {
+    if (!text.trim()) return;
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      line = { level: 'raw', msg: text };
+    }
+    this.lines.push(line);
+    for (const waiter of [...this.lineWaiters]) {
+      if (waiter.match(line)) {
+        this.lineWaiters.splice(this.lineWaiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  }
+
+  /** Resolves with the first log line (past or future) that matches; rejects if the process exits first. */
+  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    const seen = this.lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no matching log line in ${timeoutMs} ms\n${this.tail()}`)), timeoutMs);
+      this.lineWaiters.push({
+        match,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited with ${code} before the awaited log line\n${this.tail()}`));
+      });
+    });
+  }
+
+  tail(n = 15): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export interface Gateway {
+  process: StackProcess;
+  httpUrl: string;
+  wsUrl: string;
+}
+
+export interface StackOptions {
+  gateways?: number;
+  env?: Record<string, string>;
+}
+
+/**
+ * A whole stack for one test file: its own namespace (NATS subjects, stream, consumers), its own
+ * database, real processes. `stop()` ends the processes and removes everything it created.
+ */
+export class TestStack {
+  readonly namespace = `t${randomBytes(5).toString('hex')}`;
+  readonly databaseName = `chat_${this.namespace}`;
+  readonly processes: StackProcess[] = [];
+  readonly gateways: Gateway[] = [];
+  private readonly infra = inject('infra');
+  readonly databaseUrl: string;
+
+  constructor(private readonly options: StackOptions = {}) {
+    const url = new URL(this.infra.adminDatabaseUrl);
+    url.pathname = `/${this.databaseName}`;
+    this.databaseUrl = url.toString();
+  }
+
+  get natsUrl(): string {
+    return this.infra.natsUrl;
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      CHAT_NAMESPACE: this.namespace,
+      DATABASE_URL: this.databaseUrl,
+      DATABASE_POOL_MAX: '4',
+      NATS_URL: this.infra.natsUrl,
+      REDIS_URL: this.infra.redisUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      ROOMS_HTTP_PORT: '0',
+      MESSAGES_HTTP_PORT: '0',
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_WS_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
+      SHUTDOWN_DRAIN_WINDOW_MS: '200',
+      ...this.options.env,
+      ...extra,
+    };
+  }
+
+  async start(): Promise<this> {
+    const admin = new pg.Client({ connectionString: this.infra.adminDatabaseUrl });
+    await admin.connect();
+    await admin.query(`create database "${this.databaseName}"`);
+    await admin.end();
+    await Promise.all([this.startService('rooms-service'), this.startService('messages-service')]);
+    for (let i = 0; i < (this.options.gateways ?? 1); i++) await this.startGateway();
+    return this;
+  }
+
+  spawn(name: ProcessName, extraEnv: Record<string, string> = {}): StackProcess {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(root, name, 'dist', 'main.js')], {
+      cwd: join(root, name),
+      env: this.env(extraEnv),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const proc = new StackProcess(name, child);
+    this.processes.push(proc);
+    return proc;
+  }
+
+  async startService(name: 'rooms-service' | 'messages-service', extraEnv: Record<string, string> = {}): Promise<StackProcess> {
+    const proc = this.spawn(name, extraEnv);
+    await proc.waitForLine((l) => typeof l.msg === 'string' && l.msg.endsWith('service ready'));
+    return proc;
+  }
+
+  async startGateway(extraEnv: Record<string, string> = {}): Promise<Gateway> {
+    const proc = this.spawn('gateway', extraEnv);
+    const ready = await proc.waitForLine((l) => l.msg === 'gateway ready');
+    const gateway = { process: proc, httpUrl: `http://127.0.0.1:${ready.http_port}`, wsUrl: `ws://127.0.0.1:${ready.ws_port}` };
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  gateway(index = 0): Gateway {
+    const gateway = this.gateways[index];
+    if (!gateway) throw new Error(`no gateway ${index}`);
+    return gateway;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop()));
+    const nc = await connect({ servers: this.infra.natsUrl });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.delete(`${this.namespace}_room_events`).catch(() => false);
+    } finally {
+      await nc.close();
+    }
+    const admin = new pg.Client({ connectionString: this.infra.adminDatabaseUrl });
+    await admin.connect();
+    await admin.query(`drop database if exists "${this.databaseName}" with (force)`);
+    await admin.end();
+  }
+}
+
+export function mintToken(
+  userId: string,
+  options: { name?: string; roles?: string[]; expiresIn?: number; secret?: string; algorithm?: jwt.Algorithm } = {},
+): string {
+  const payload: Record<string, unknown> = { sub: userId };
+  if (options.name) payload.name = options.name;
+  if (options.roles) payload.roles = options.roles;
+  return jwt.sign(payload, options.secret ?? TEST_JWT_SECRET, {
+    algorithm: options.algorithm ?? 'HS256',
+    expiresIn: options.expiresIn ?? 3600,
+  });
+}
