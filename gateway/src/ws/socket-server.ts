@@ -37,7 +37,9 @@ export class SocketServer {
   ) {
     const behavior = {
       compression: uws.DISABLED,
-      maxPayloadLength: options.maxFrameBytes,
+      // uWS drops an oversize frame without a close frame (1006). Taking up to 4x the limit lets
+      // us close with the contract's 1009; only beyond that does uWS cut the connection itself.
+      maxPayloadLength: options.maxFrameBytes * 4,
       idleTimeout: Math.max(8, Math.ceil((options.heartbeatMs * 2.5) / 1000)),
       sendPingsAutomatically: true,
       maxBackpressure: options.maxBufferedBytes * 2,
@@ -149,6 +151,10 @@ export class SocketServer {
     const session = ws.getUserData();
     const actor = session.actor;
     if (!actor) return;
+    if (message.byteLength > this.options.maxFrameBytes) {
+      ws.end(CloseCodes.frameTooBig, 'frame too big');
+      return;
+    }
     let frameId: string | null = null;
     let parsed: unknown;
     try {
