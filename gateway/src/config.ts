@@ -13,7 +13,14 @@ export const GatewayConfigSchema = z.object({
   ALLOWED_ORIGINS: z
     .string()
     .optional()
-    .transform((v) => (v ? v.split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean) : [])),
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim().replace(/\/$/, ''))
+            .filter(Boolean)
+        : [],
+    ),
   WS_MAX_FRAME_BYTES: positiveIntVar(DEFAULT_LIMITS.frameMaxBytes),
   WS_HEARTBEAT_MS: positiveIntVar(25_000),
   /** A socket whose unsent data passes this is closed with 4009 and resumes with since_seq. */

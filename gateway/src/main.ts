@@ -9,8 +9,8 @@ import {
   Gauge,
   Histogram,
   listen,
-  onShutdownSignal,
   type OpsState,
+  onShutdownSignal,
 } from '@chat/shared/ops';
 import { loadGatewayConfig } from './config.js';
 import { createRestApp } from './rest/app.js';
@@ -34,10 +34,27 @@ async function main(): Promise<void> {
 
   const registry = createMetricsRegistry(SERVICE);
   const connections = new Gauge({ name: 'chat_gateway_connections', help: 'Open authenticated sockets', registers: [registry] });
-  const roomChannels = new Gauge({ name: 'chat_gateway_room_subscriptions', help: 'Rooms with a NATS subscription on this gateway', registers: [registry] });
-  const framesIn = new Counter({ name: 'chat_gateway_frames_in_total', help: 'Client frames by type', labelNames: ['type'], registers: [registry] });
-  const fannedOut = new Counter({ name: 'chat_gateway_events_fanned_out_total', help: 'Room events published to local sockets (once per gateway)', registers: [registry] });
-  const duplicates = new Counter({ name: 'chat_gateway_duplicate_events_dropped_total', help: 'Re-published room events dropped by seq', registers: [registry] });
+  const roomChannels = new Gauge({
+    name: 'chat_gateway_room_subscriptions',
+    help: 'Rooms with a NATS subscription on this gateway',
+    registers: [registry],
+  });
+  const framesIn = new Counter({
+    name: 'chat_gateway_frames_in_total',
+    help: 'Client frames by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const fannedOut = new Counter({
+    name: 'chat_gateway_events_fanned_out_total',
+    help: 'Room events published to local sockets (once per gateway)',
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'chat_gateway_duplicate_events_dropped_total',
+    help: 'Re-published room events dropped by seq',
+    registers: [registry],
+  });
   const sendLatency = new Histogram({
     name: 'chat_gateway_send_duration_seconds',
     help: 'message.send from frame to ack',

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
+import { createRequire } from 'node:module';
 
 export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 export type UwsModule = typeof Uws;

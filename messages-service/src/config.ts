@@ -16,5 +16,4 @@ export const MessagesConfigSchema = z.object({
 });
 export type MessagesConfig = z.output<typeof MessagesConfigSchema>;
 
-export const loadMessagesConfig = (env: NodeJS.ProcessEnv = process.env): MessagesConfig =>
-  parseEnv(MessagesConfigSchema, env);
+export const loadMessagesConfig = (env: NodeJS.ProcessEnv = process.env): MessagesConfig => parseEnv(MessagesConfigSchema, env);

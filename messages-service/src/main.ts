@@ -1,4 +1,4 @@
-import { openDatabase, migrateSchema } from '@chat/shared/db';
+import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
 import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@chat/shared/nats';
 import {
@@ -7,8 +7,8 @@ import {
   createRpcMetrics,
   exitOnStartupError,
   Histogram,
-  onShutdownSignal,
   type OpsState,
+  onShutdownSignal,
   startOpsServer,
 } from '@chat/shared/ops';
 import { loadMessagesConfig } from './config.js';
@@ -27,7 +27,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE, version: VERSION, level: config.LOG_LEVEL });
   const registry = createMetricsRegistry(SERVICE);
   const rpcMetrics = createRpcMetrics(registry);
-  const outboxPublished = new Counter({ name: 'chat_outbox_published_total', help: 'Room events handed to JetStream', registers: [registry] });
+  const outboxPublished = new Counter({
+    name: 'chat_outbox_published_total',
+    help: 'Room events handed to JetStream',
+    registers: [registry],
+  });
   const outboxLag = new Histogram({
     name: 'chat_outbox_lag_seconds',
     help: 'Age of the oldest event of each published batch (commit to JetStream ack)',

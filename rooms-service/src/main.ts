@@ -1,7 +1,14 @@
+import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
 import { connectNats, ensureRoomEventStream, serveEndpoints } from '@chat/shared/nats';
-import { openDatabase, migrateSchema } from '@chat/shared/db';
-import { createMetricsRegistry, createRpcMetrics, exitOnStartupError, onShutdownSignal, type OpsState, startOpsServer } from '@chat/shared/ops';
+import {
+  createMetricsRegistry,
+  createRpcMetrics,
+  exitOnStartupError,
+  type OpsState,
+  onShutdownSignal,
+  startOpsServer,
+} from '@chat/shared/ops';
 import { loadRoomsConfig } from './config.js';
 import { roomsMigrations } from './db/migrations/index.js';
 import type { RoomsDatabase } from './db/schema.js';

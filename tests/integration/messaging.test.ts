@@ -76,7 +76,10 @@ describe('one message end to end across two gateway processes', () => {
     const roomId = await directRoom(bob, 'carol');
     const sends = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        api(stack.gateway(i % 2).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, { token: bob, body: { client_msg_id: 'race', body: 'once' } }),
+        api(stack.gateway(i % 2).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, {
+          token: bob,
+          body: { client_msg_id: 'race', body: 'once' },
+        }),
       ),
     );
     const ids = new Set(sends.map((s) => s.body.id));
@@ -98,7 +101,12 @@ describe('one message end to end across two gateway processes', () => {
     const exactly = await socket.request({ type: 'message.send', room_id: roomId, client_msg_id: 'e3', body: '😀'.repeat(4000) });
     expect(exactly.type).toBe('ack');
 
-    const unknownRoom = await socket.request({ type: 'message.send', room_id: '00000000-0000-4000-8000-000000000000', client_msg_id: 'e4', body: 'hi' });
+    const unknownRoom = await socket.request({
+      type: 'message.send',
+      room_id: '00000000-0000-4000-8000-000000000000',
+      client_msg_id: 'e4',
+      body: 'hi',
+    });
     expect(unknownRoom).toMatchObject({ type: 'error', code: 'not_found' });
 
     const bobAndHank = await directRoom(bob, 'hank');
@@ -107,7 +115,13 @@ describe('one message end to end across two gateway processes', () => {
     const subscribeNotMine = await socket.request({ type: 'subscribe', room_id: bobAndHank });
     expect(subscribeNotMine).toMatchObject({ type: 'error', code: 'not_found' });
 
-    const badReply = await socket.request({ type: 'message.send', room_id: roomId, client_msg_id: 'e6', body: 'hi', reply_to: '00000000-0000-4000-8000-000000000000' });
+    const badReply = await socket.request({
+      type: 'message.send',
+      room_id: roomId,
+      client_msg_id: 'e6',
+      body: 'hi',
+      reply_to: '00000000-0000-4000-8000-000000000000',
+    });
     expect(badReply).toMatchObject({ type: 'error', code: 'invalid' });
 
     // Only the one valid send was stored, and none of the rejected keys were taken.
@@ -121,16 +135,25 @@ describe('one message end to end across two gateway processes', () => {
   it('reusing a client_msg_id in another room is a conflict', async () => {
     const first = await directRoom(carol, 'erin');
     const second = await directRoom(carol, 'frank');
-    const a = await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${first}/messages`, { token: carol, body: { client_msg_id: 'k', body: 'one' } });
+    const a = await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${first}/messages`, {
+      token: carol,
+      body: { client_msg_id: 'k', body: 'one' },
+    });
     expect(a.status).toBe(201);
-    const b = await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${second}/messages`, { token: carol, body: { client_msg_id: 'k', body: 'one' } });
+    const b = await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${second}/messages`, {
+      token: carol,
+      body: { client_msg_id: 'k', body: 'one' },
+    });
     expect(b).toMatchObject({ status: 409, body: { code: 'conflict' } });
   });
 
   it('pages history by before_seq and after_seq, oldest first within a page', async () => {
     const roomId = await directRoom(alice, 'gina');
     for (let i = 1; i <= 7; i++) {
-      await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, { token: alice, body: { client_msg_id: `h${i}`, body: `m${i}` } });
+      await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, {
+        token: alice,
+        body: { client_msg_id: `h${i}`, body: `m${i}` },
+      });
     }
     type Page = { items: Array<{ seq: number }>; next_cursor: string | null };
     const url = stack.gateway(1).httpUrl;
@@ -154,12 +177,18 @@ describe('one message end to end across two gateway processes', () => {
     const roomId = await directRoom(alice, 'bob');
     const before = await roomLastSeq(alice, roomId);
     for (let i = 1; i <= 3; i++) {
-      await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, { token: alice, body: { client_msg_id: `missed-${i}`, body: `missed ${i}` } });
+      await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, {
+        token: alice,
+        body: { client_msg_id: `missed-${i}`, body: `missed ${i}` },
+      });
     }
     const bobSocket = await TestSocket.connect(stack.gateway(1).wsUrl, bob);
     const ack = await bobSocket.ack({ type: 'subscribe', room_id: roomId, since_seq: before });
     expect(ack.last_seq).toBe(before + 3);
-    await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, { token: alice, body: { client_msg_id: 'live-1', body: 'live' } });
+    await api(stack.gateway(0).httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, {
+      token: alice,
+      body: { client_msg_id: 'live-1', body: 'live' },
+    });
     await bobSocket.next((f) => f.type === 'message.created' && f.seq === before + 4);
     expect(bobSocket.events(roomId).map((e) => e.seq)).toEqual([before + 1, before + 2, before + 3, before + 4]);
     const beyond = await bobSocket.request({ type: 'subscribe', room_id: roomId, since_seq: before + 100 });

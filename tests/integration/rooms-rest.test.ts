@@ -47,7 +47,10 @@ describe('REST rooms', () => {
   });
 
   it('creates a group with its creator as owner', async () => {
-    const group = await api(url(), 'POST', '/v1/rooms', { token: alice, body: { kind: 'group', title: ' Cleaning crew ', member_ids: ['bob', 'carol', 'alice'] } });
+    const group = await api(url(), 'POST', '/v1/rooms', {
+      token: alice,
+      body: { kind: 'group', title: ' Cleaning crew ', member_ids: ['bob', 'carol', 'alice'] },
+    });
     expect(group.status).toBe(201);
     expect(group.body).toMatchObject({ kind: 'group', title: 'Cleaning crew', member_count: 3, me: { role: 'owner' } });
     const asBob = await api(url(), 'GET', `/v1/rooms/${group.body.id}`, { token: bob });
@@ -74,7 +77,10 @@ describe('REST rooms', () => {
   it('rejects a malformed JSON body and an oversize body', async () => {
     const malformed = await api(url(), 'POST', '/v1/rooms', { token: alice, rawBody: '{"kind":' });
     expect(malformed).toMatchObject({ status: 400, body: { code: 'invalid' } });
-    const huge = await api(url(), 'POST', '/v1/rooms', { token: alice, rawBody: JSON.stringify({ kind: 'group', title: 'x', pad: 'y'.repeat(70 * 1024) }) });
+    const huge = await api(url(), 'POST', '/v1/rooms', {
+      token: alice,
+      rawBody: JSON.stringify({ kind: 'group', title: 'x', pad: 'y'.repeat(70 * 1024) }),
+    });
     expect(huge).toMatchObject({ status: 413, body: { code: 'too_large' } });
   });
 
@@ -98,9 +104,15 @@ describe('REST rooms', () => {
       ids.push(room.body.id as string);
     }
     // Activity in the first room moves it to the top once the projection has seen the message.
-    const sent = await api(url(), 'POST', `/v1/rooms/${ids[0]}/messages`, { token: mintToken('f1', { name: 'F One' }), body: { client_msg_id: 'x', body: 'ping' } });
+    const sent = await api(url(), 'POST', `/v1/rooms/${ids[0]}/messages`, {
+      token: mintToken('f1', { name: 'F One' }),
+      body: { client_msg_id: 'x', body: 'ping' },
+    });
     expect(sent.status).toBe(201);
-    type Rooms = { items: Array<{ id: string; last_message: { id: string } | null; me: { unread_count: number } }>; next_cursor: string | null };
+    type Rooms = {
+      items: Array<{ id: string; last_message: { id: string } | null; me: { unread_count: number } }>;
+      next_cursor: string | null;
+    };
     let list = await api<Rooms>(url(), 'GET', '/v1/rooms', { token: erin });
     for (let attempt = 0; list.body.items[0]?.last_message?.id !== sent.body.id && attempt < 50; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100)); // the projection is eventually consistent

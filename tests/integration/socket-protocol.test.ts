@@ -38,14 +38,19 @@ describe('socket authentication', () => {
     ['garbage', '?token=not-a-jwt'],
     ['a wrong signature', `?token=${mintToken('alice', { secret: 'another-secret-of-sufficient-length-000' })}`],
     ['an expired token', `?token=${mintToken('alice', { expiresIn: -10 })}`],
-    ['alg none', `?token=${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'alice', exp: 9999999999 })).toString('base64url')}.`],
+    [
+      'alg none',
+      `?token=${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'alice', exp: 9999999999 })).toString('base64url')}.`,
+    ],
   ])('opens and closes at once with 4001 for %s', async (_, query) => {
     const socket = await TestSocket.open(`${ws()}/v1/ws${query}`);
     await expectClosedWithoutHello(socket, 4001);
   });
 
   it('refuses a browser origin outside ALLOWED_ORIGINS with 403 and accepts a listed one or none', async () => {
-    await expect(TestSocket.open(`${ws()}/v1/ws?token=${alice}`, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/HTTP 403/);
+    await expect(TestSocket.open(`${ws()}/v1/ws?token=${alice}`, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(
+      /HTTP 403/,
+    );
     const listed = await TestSocket.open(`${ws()}/v1/ws?token=${alice}`, { headers: { origin: 'https://chat.example.com' } });
     await listed.next((f) => f.type === 'hello');
     await listed.close();
@@ -81,7 +86,10 @@ describe('compatibility path of the earlier system', () => {
     const roomId = created.body.id as string;
     const legacy = await TestSocket.open(`${ws()}/ws/chat/${roomId}/?token=${bob}`);
     expect(await legacy.next((f) => f.type === 'ack')).toMatchObject({ data: { room_id: roomId, last_seq: 0 } });
-    await api(stack.gateway().httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, { token: alice, body: { client_msg_id: 'legacy-1', body: 'hi' } });
+    await api(stack.gateway().httpUrl, 'POST', `/v1/rooms/${roomId}/messages`, {
+      token: alice,
+      body: { client_msg_id: 'legacy-1', body: 'hi' },
+    });
     expect(await legacy.next((f) => f.type === 'message.created')).toMatchObject({ room_id: roomId, seq: 1 });
     await legacy.close();
 

@@ -56,8 +56,15 @@ async function startContainers(): Promise<Infrastructure> {
       .withExposedPorts(5432)
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start(),
-    new GenericContainer('nats:2.10-alpine').withCommand(['-js']).withExposedPorts(4222).withWaitStrategy(Wait.forLogMessage(/Server is ready/)).start(),
-    new GenericContainer('redis:7-alpine').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start(),
+    new GenericContainer('nats:2.10-alpine')
+      .withCommand(['-js'])
+      .withExposedPorts(4222)
+      .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+      .start(),
+    new GenericContainer('redis:7-alpine')
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+      .start(),
   ]);
   return {
     urls: {
@@ -82,7 +89,11 @@ function assertReachable(url: string): Promise<void> {
     });
     const fail = (why: string) => {
       socket.destroy();
-      reject(new Error(`integration tests need ${redact(url)}, which does not answer (${why}). Start it (README, "Tests") or set TEST_SERVICES=containers.`));
+      reject(
+        new Error(
+          `integration tests need ${redact(url)}, which does not answer (${why}). Start it (README, "Tests") or set TEST_SERVICES=containers.`,
+        ),
+      );
     };
     socket.once('timeout', () => fail('timeout'));
     socket.once('error', (error) => fail(error.message));

@@ -16,7 +16,10 @@ type ProcessName = 'rooms-service' | 'messages-service' | 'gateway';
 export class StackProcess {
   readonly lines: Record<string, unknown>[] = [];
   private readonly exited: Promise<number | null>;
-  private readonly lineWaiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
+  private readonly lineWaiters: Array<{
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }> = [];
 
   constructor(
     readonly name: string,

@@ -1,5 +1,5 @@
-import type { Actor } from '@chat/shared/auth';
 import type { ChatError } from '@chat/shared';
+import type { Actor } from '@chat/shared/auth';
 import type { WebSocket } from '../uws.js';
 
 /** Per-socket state, held in uWS user data. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ChatError, ClientFrameSchema, CloseCodes, fieldIssuesFromZod, isChatError } from '@chat/shared';
 import { bearerToken, type TokenVerifier } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, UwsModule } from '../uws.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, us_listen_socket } from '../uws.js';
 import { type FrameContext, handleFrame, unsubscribe } from './frame-handlers.js';
 import { type ChatSocket, type Session, sendJson } from './session.js';
 

@@ -4,7 +4,11 @@ import type { MessageRow, MessagesDatabase } from './schema.js';
 
 export const OUTBOX_CHANNEL = 'messages_outbox';
 
-export async function findByClientMsgId(db: Kysely<MessagesDatabase>, senderId: string, clientMsgId: string): Promise<MessageRow | undefined> {
+export async function findByClientMsgId(
+  db: Kysely<MessagesDatabase>,
+  senderId: string,
+  clientMsgId: string,
+): Promise<MessageRow | undefined> {
   return db
     .selectFrom('messages.messages')
     .selectAll()
@@ -77,7 +81,11 @@ export async function insertMessageWithEvent(
   }
 }
 
-export async function readHistory(db: Kysely<MessagesDatabase>, roomId: string, plan: HistoryPlan): Promise<{ rows: MessageRow[]; more: boolean }> {
+export async function readHistory(
+  db: Kysely<MessagesDatabase>,
+  roomId: string,
+  plan: HistoryPlan,
+): Promise<{ rows: MessageRow[]; more: boolean }> {
   let query = db.selectFrom('messages.messages').selectAll().where('room_id', '=', roomId);
   if (plan.beforeSeq !== undefined) query = query.where('seq', '<', plan.beforeSeq);
   if (plan.afterSeq !== undefined) query = query.where('seq', '>', plan.afterSeq);

@@ -54,7 +54,11 @@ export interface HistoryPlan {
   limit: number;
 }
 
-export function planHistory(query: { before_seq?: number | undefined; after_seq?: number | undefined; limit?: number | undefined }): HistoryPlan {
+export function planHistory(query: {
+  before_seq?: number | undefined;
+  after_seq?: number | undefined;
+  limit?: number | undefined;
+}): HistoryPlan {
   const limit = query.limit ?? 50;
   if (query.before_seq !== undefined && query.after_seq !== undefined && query.after_seq >= query.before_seq - 1) {
     throw ChatError.invalid('after_seq must be below before_seq - 1', [{ path: 'after_seq', message: 'empty range' }]);

@@ -3,13 +3,7 @@ import { ChatError, type Message, type Page, type SendMessageBody } from '@chat/
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
-import {
-  findByClientMsgId,
-  insertMessageWithEvent,
-  messageExistsInRoom,
-  readHistory,
-  readSyncWindow,
-} from '../db/messages-repository.js';
+import { findByClientMsgId, insertMessageWithEvent, messageExistsInRoom, readHistory, readSyncWindow } from '../db/messages-repository.js';
 import type { MessagesDatabase } from '../db/schema.js';
 import { deriveKind, encodeRoomEvent, normaliseBody, planHistory, toMessage } from './message-rules.js';
 
@@ -65,7 +59,11 @@ export class MessagesDomain {
     return winner;
   }
 
-  async history(actor: Actor, roomId: string, query: { before_seq?: number | undefined; after_seq?: number | undefined; limit?: number | undefined }): Promise<Page<Message>> {
+  async history(
+    actor: Actor,
+    roomId: string,
+    query: { before_seq?: number | undefined; after_seq?: number | undefined; limit?: number | undefined },
+  ): Promise<Page<Message>> {
     const plan = planHistory(query);
     await this.requireAccess(roomId, actor, 'room.read');
     const { rows, more } = await readHistory(this.db, roomId, plan);
@@ -77,7 +75,9 @@ export class MessagesDomain {
     await this.requireAccess(roomId, actor, 'room.read');
     const window = await readSyncWindow(this.db, roomId, sinceSeq, Math.min(maxEvents, this.options.replayMaxEvents));
     if (sinceSeq !== undefined && sinceSeq > window.lastSeq) {
-      throw ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [{ path: 'since_seq', message: 'beyond last seq' }]);
+      throw ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [
+        { path: 'since_seq', message: 'beyond last seq' },
+      ]);
     }
     return { last_seq: window.lastSeq, events: window.events, all_published: window.allPublished };
   }

@@ -94,12 +94,7 @@ export async function ensureDirectRoom(
   });
 }
 
-export async function insertGroupRoom(
-  db: Kysely<RoomsDatabase>,
-  owner: string,
-  title: string,
-  memberIds: string[],
-): Promise<string> {
+export async function insertGroupRoom(db: Kysely<RoomsDatabase>, owner: string, title: string, memberIds: string[]): Promise<string> {
   return db.transaction().execute(async (trx) => {
     const room = await trx
       .insertInto('rooms.rooms')
@@ -117,11 +112,7 @@ export async function insertGroupRoom(
   });
 }
 
-export async function findAccessFacts(
-  db: Db,
-  roomId: string,
-  userId: string,
-): Promise<{ kind: RoomKind | null; role: Role | null }> {
+export async function findAccessFacts(db: Db, roomId: string, userId: string): Promise<{ kind: RoomKind | null; role: Role | null }> {
   const row = await db
     .selectFrom('rooms.rooms as r')
     .leftJoin('rooms.members as m', (join) => join.onRef('m.room_id', '=', 'r.id').on('m.user_id', '=', userId))
@@ -137,10 +128,7 @@ export async function rememberUserName(db: Db, userId: string, name: string | nu
     .insertInto('rooms.users')
     .values({ user_id: userId, name })
     .onConflict((oc) =>
-      oc
-        .column('user_id')
-        .doUpdateSet({ name, updated_at: sql`now()` })
-        .where('rooms.users.name', 'is distinct from', name),
+      oc.column('user_id').doUpdateSet({ name, updated_at: sql`now()` }).where('rooms.users.name', 'is distinct from', name),
     )
     .execute();
 }

@@ -1,4 +1,4 @@
-import { type CreateRoomBody, ChatError, type Page, type Room } from '@chat/shared';
+import { ChatError, type CreateRoomBody, type Page, type Room } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
@@ -40,7 +40,9 @@ export class RoomsDomain {
     }
     const others = body.member_ids.filter((id) => id !== actor.user_id);
     if (others.length + 1 > this.options.groupMaxMembers) {
-      throw ChatError.invalid(`a group holds at most ${this.options.groupMaxMembers} members`, [{ path: 'member_ids', message: 'too many members' }]);
+      throw ChatError.invalid(`a group holds at most ${this.options.groupMaxMembers} members`, [
+        { path: 'member_ids', message: 'too many members' },
+      ]);
     }
     const roomId = await insertGroupRoom(this.db, actor.user_id, body.title, others);
     return { room: await this.getRoom(actor, roomId), created: true };

@@ -41,7 +41,10 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       }
       const claims = ClaimsSchema.safeParse(payload);
       if (!claims.success) {
-        throw new ChatError('unauthenticated', `invalid token claims: ${claims.error.issues[0]?.path.join('.')} ${claims.error.issues[0]?.message}`);
+        throw new ChatError(
+          'unauthenticated',
+          `invalid token claims: ${claims.error.issues[0]?.path.join('.')} ${claims.error.issues[0]?.message}`,
+        );
       }
       return { user_id: claims.data.sub, name: claims.data.name ?? null, roles: claims.data.roles ?? [] };
     },

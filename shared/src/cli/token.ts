@@ -7,9 +7,8 @@
 import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { resolveAuthSettings } from '../auth/settings.js';
+import { authEnvShape, resolveAuthSettings } from '../auth/settings.js';
 import { ConfigError, parseEnv } from '../config/index.js';
-import { authEnvShape } from '../auth/settings.js';
 
 const usage = 'usage: pnpm token <user_id> [--name NAME] [--roles r1,r2] [--ttl 24h]';
 
@@ -20,16 +19,18 @@ function main(): void {
   });
   const userId = positionals[0];
   if (!userId || userId.length > 128) throw new Error(usage);
-  const env = parseEnv(
-    z.object({ NODE_ENV: z.string().default('development'), JWT_PRIVATE_KEY: z.string().optional(), ...authEnvShape }),
-  );
+  const env = parseEnv(z.object({ NODE_ENV: z.string().default('development'), JWT_PRIVATE_KEY: z.string().optional(), ...authEnvShape }));
   const settings = resolveAuthSettings(env);
   const signingKey = settings.algorithms[0] === 'HS256' ? settings.key : env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
   if (!signingKey) throw new Error('JWT_PUBLIC_KEY is configured: set JWT_PRIVATE_KEY to mint tokens');
   if (settings.usingDevSecret) process.stderr.write('warning: signing with the development secret (JWT_SECRET is not set)\n');
   const payload: Record<string, unknown> = { sub: userId };
   if (values.name) payload.name = values.name;
-  if (values.roles) payload.roles = values.roles.split(',').map((r) => r.trim()).filter(Boolean);
+  if (values.roles)
+    payload.roles = values.roles
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
   const token = jwt.sign(payload, signingKey, {
     algorithm: settings.algorithms[0],
     expiresIn: values.ttl as jwt.SignOptions['expiresIn'],

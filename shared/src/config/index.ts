@@ -18,9 +18,7 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
   const result = schema.safeParse(withoutEmpty(env));
   if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-  );
+  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
 }
 
 export const portVar = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
@@ -32,13 +30,16 @@ export const boolVar = (fallback: boolean) =>
     .default(fallback);
 
 const urlWithScheme = (schemes: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `must be a URL with scheme ${schemes.join(' or ')}`);
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${schemes.join(' or ')}`,
+  );
 
 /** Every NATS subject, stream, consumer, Redis key and queue is prefixed with it. */
 export const NamespaceSchema = z

@@ -6,8 +6,7 @@ import { RoomSchema } from './room.js';
 
 /** Correlation id a client puts on a request; echoed on its `ack` or `error`. */
 export const FrameIdSchema = z.string().min(1).max(128);
-const request = <T extends string>(type: T) =>
-  z.object({ type: z.literal(type), id: FrameIdSchema.optional() });
+const request = <T extends string>(type: T) => z.object({ type: z.literal(type), id: FrameIdSchema.optional() });
 
 const RoomRef = { room_id: RoomIdSchema };
 const MessageRef = { room_id: RoomIdSchema, message_id: MessageIdSchema };
@@ -15,7 +14,7 @@ export const EmojiSchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[\p{Extended_Pictographic}\p{Emoji_Component}\u200d\ufe0f]+$|^:[a-z0-9_+-]{1,62}:$/u, 'an emoji or a :short_code:');
+  .regex(/^(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f)+$|^:[a-z0-9_+-]{1,62}:$/u, 'an emoji or a :short_code:');
 
 export const ClientFrameSchema = z.discriminatedUnion('type', [
   request('subscribe').extend({ ...RoomRef, since_seq: SeqSchema.optional() }),
@@ -69,8 +68,7 @@ export const PongFrameSchema = z.object({ type: z.literal('pong') });
 export const ResyncFrameSchema = z.object({ type: z.literal('resync'), room_id: RoomIdSchema });
 
 /** Events persisted in a room's log carry `seq`, their place in the room's sequence. */
-const persisted = <T extends string>(type: T) =>
-  z.object({ type: z.literal(type), room_id: RoomIdSchema, seq: SeqSchema });
+const persisted = <T extends string>(type: T) => z.object({ type: z.literal(type), room_id: RoomIdSchema, seq: SeqSchema });
 const ephemeral = <T extends string>(type: T) => z.object({ type: z.literal(type), room_id: RoomIdSchema });
 
 export const RoomEventSchema = z.discriminatedUnion('type', [

@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  ClientMsgIdSchema,
-  DisplayNameSchema,
-  MessageIdSchema,
-  RoomIdSchema,
-  SeqSchema,
-  TimestampSchema,
-  UserIdSchema,
-} from './common.js';
+import { ClientMsgIdSchema, DisplayNameSchema, MessageIdSchema, RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
 
 export const MessageKindSchema = z.enum(['text', 'image', 'file', 'system']);
 export type MessageKind = z.infer<typeof MessageKindSchema>;

@@ -16,9 +16,7 @@ export type RequestOf<E extends Endpoint> = z.input<E['request']>;
 export type ParsedRequestOf<E extends Endpoint> = z.output<E['request']>;
 export type ResponseOf<E extends Endpoint> = z.output<E['response']>;
 
-export function defineEndpoint<Req extends z.ZodType, Res extends z.ZodType>(
-  definition: Endpoint<Req, Res>,
-): Endpoint<Req, Res> {
+export function defineEndpoint<Req extends z.ZodType, Res extends z.ZodType>(definition: Endpoint<Req, Res>): Endpoint<Req, Res> {
   return definition;
 }
 

@@ -45,11 +45,7 @@ export interface ServedEndpoints {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export async function serveEndpoints(
-  nc: NatsConnection,
-  options: ServeOptions,
-  handlers: EndpointHandler[],
-): Promise<ServedEndpoints> {
+export async function serveEndpoints(nc: NatsConnection, options: ServeOptions, handlers: EndpointHandler[]): Promise<ServedEndpoints> {
   const queue = `${options.namespace}-${options.service}`;
   const service = await nc.services.add({ name: queue, version: options.version, queue });
   const inFlight = new Set<Promise<void>>();

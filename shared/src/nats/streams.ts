@@ -1,4 +1,4 @@
-import { type JetStreamManager, RetentionPolicy, StorageType, type StreamConfig, nanos } from 'nats';
+import { type JetStreamManager, nanos, RetentionPolicy, StorageType, type StreamConfig } from 'nats';
 import { streams, subjects } from './subjects.js';
 
 /**

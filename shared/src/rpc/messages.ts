@@ -25,7 +25,7 @@ export const messagesRpc = {
     service,
     name: 'sync',
     description:
-      'What a subscriber needs: the room\'s last seq and, after since_seq, the missed events in order (null when more than max_events: resync)',
+      "What a subscriber needs: the room's last seq and, after since_seq, the missed events in order (null when more than max_events: resync)",
     request: z.object({
       actor: ActorSchema,
       room_id: RoomIdSchema,

@@ -21,7 +21,7 @@ export const roomsRpc = {
   getRoom: defineEndpoint({
     service,
     name: 'get_room',
-    description: "One room as the actor sees it; not_found when the actor is not a member",
+    description: 'One room as the actor sees it; not_found when the actor is not a member',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema }),
     response: RoomSchema,
   }),

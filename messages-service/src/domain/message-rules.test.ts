@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { deriveKind, normaliseBody, planHistory, toMessage } from './message-rules.js';
+
+describe('message rules', () => {
+  it('trims bodies and enforces 1..max characters after trimming', () => {
+    expect(normaliseBody('  hi \n', 10)).toBe('hi');
+    expect(() => normaliseBody(' \n\t ', 10)).toThrow(/empty/);
+    expect(normaliseBody('é'.repeat(10), 10)).toHaveLength(10);
+    expect(() => normaliseBody('x'.repeat(11), 10)).toThrow(/longer than 10/);
+    expect(normaliseBody('😀'.repeat(10), 10)).toBe('😀'.repeat(10));
+  });
+
+  it('derives the kind from attachments', () => {
+    const file = { id: 'a', name: 'a.pdf', content_type: 'application/pdf', size: 1, url: '/a' };
+    expect(deriveKind([])).toBe('text');
+    expect(deriveKind([file])).toBe('file');
+    expect(deriveKind([file, { ...file, content_type: 'image/png' }])).toBe('image');
+  });
+
+  it('plans history pages', () => {
+    expect(planHistory({})).toMatchObject({ direction: 'older', limit: 50 });
+    expect(planHistory({ after_seq: 3, limit: 5 })).toMatchObject({ direction: 'newer', afterSeq: 3, limit: 5 });
+    expect(() => planHistory({ after_seq: 5, before_seq: 6 })).toThrow(/after_seq/);
+  });
+
+  it('shows a deleted message with its place but no body or attachments', () => {
+    const message = toMessage({
+      id: 'm',
+      room_id: 'r',
+      seq: 4,
+      sender_id: 'u',
+      sender_name: null,
+      client_msg_id: 'c',
+      kind: 'image',
+      body: 'secret',
+      mentions: [],
+      reply_to: null,
+      attachments: [{ id: 'a', name: 'x.png', content_type: 'image/png', size: 1, url: '/a' }],
+      created_at: new Date('2026-01-01T00:00:00Z'),
+      edited_at: null,
+      deleted_at: new Date('2026-01-02T00:00:00Z'),
+    });
+    expect(message).toMatchObject({ seq: 4, body: '', attachments: [], deleted_at: '2026-01-02T00:00:00.000Z' });
+  });
+});

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { migrateSchema, openDatabase } from '@chat/shared/db';
+import { createLogger } from '@chat/shared/logging';
+import { ensureRoomEventStream, streams } from '@chat/shared/nats';
+import { AckPolicy, connect, type NatsConnection } from 'nats';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { insertMessageWithEvent } from '../../messages-service/src/db/messages-repository.js';
+import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
+import type { MessagesDatabase } from '../../messages-service/src/db/schema.js';
+import { encodeRoomEvent, toMessage } from '../../messages-service/src/domain/message-rules.js';
+import { OutboxRelay } from '../../messages-service/src/outbox/relay.js';
+import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
+
+const infra = inject('infra');
+const namespace = `t${randomUUID().slice(0, 8)}`;
+const databaseName = `chat_${namespace}`;
+const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
+let databaseUrl: string;
+let nc: NatsConnection;
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  await admin((c) => c.query(`create database "${databaseName}"`));
+  const url = new URL(infra.adminDatabaseUrl);
+  url.pathname = `/${databaseName}`;
+  databaseUrl = url.toString();
+  nc = await connect({ servers: infra.natsUrl });
+  await ensureRoomEventStream(await nc.jetstreamManager(), namespace);
+});
+
+afterAll(async () => {
+  await (await nc.jetstreamManager()).streams.delete(streams.roomEvents(namespace)).catch(() => false);
+  await nc.close();
+  await admin((c) => c.query(`drop database if exists "${databaseName}" with (force)`));
+});
+
+describe('migrations', () => {
+  it('are safe when several replicas start at once', async () => {
+    const replicas = Array.from({ length: 4 }, () => openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 2, applicationName: 'test' }));
+    await Promise.all(
+      replicas.flatMap((r) => [
+        migrateSchema(r.db, 'messages', messagesMigrations, logger),
+        migrateSchema(r.db, 'rooms', roomsMigrations, logger),
+      ]),
+    );
+    const applied = await replicas[0]?.pool.query<{ schema: string; name: string }>(
+      `select 'messages' as schema, name from messages.kysely_migration union all select 'rooms', name from rooms.kysely_migration`,
+    );
+    expect(applied?.rows).toEqual([
+      { schema: 'messages', name: '0001_initial' },
+      { schema: 'rooms', name: '0001_initial' },
+    ]);
+    await Promise.all(replicas.map((r) => r.close()));
+  });
+});
+
+describe('outbox relay', () => {
+  it('publishes events committed while no relay ran, in order, and a re-publish is de-duplicated', async () => {
+    const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 2, applicationName: 'test' });
+    await migrateSchema(database.db, 'messages', messagesMigrations, logger);
+    const roomId = randomUUID();
+    // Commits with no relay running: the state a crash between commit and publish leaves behind.
+    for (let i = 1; i <= 3; i++) {
+      await insertMessageWithEvent(
+        database.db,
+        {
+          id: randomUUID(),
+          room_id: roomId,
+          sender_id: 'u1',
+          sender_name: null,
+          client_msg_id: `c${i}`,
+          kind: 'text',
+          body: `m${i}`,
+          mentions: [],
+          reply_to: null,
+          attachments: [],
+        },
+        (row) => encodeRoomEvent('message.created', row.seq, toMessage(row)),
+      );
+    }
+    const runRelayUntilPublished = async (expected: number) => {
+      let published = 0;
+      let allPublished!: () => void;
+      const done = new Promise<void>((resolve) => {
+        allPublished = resolve;
+      });
+      const relay = new OutboxRelay(nc.jetstream(), {
+        databaseUrl,
+        namespace,
+        batchSize: 100,
+        pollMs: 50,
+        logger,
+        onPublished: (count) => {
+          published += count;
+          if (published >= expected) allPublished();
+        },
+      });
+      relay.start();
+      await done;
+      await relay.stop();
+      const { rows } = await database.pool.query('select count(*)::int as n from messages.room_events where published_at is null');
+      expect(rows[0].n).toBe(0);
+    };
+    await runRelayUntilPublished(3);
+    // Simulate a relay that published but died before marking: everything goes out again.
+    await database.pool.query('update messages.room_events set published_at = null');
+    await runRelayUntilPublished(3);
+
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.streams.info(streams.roomEvents(namespace));
+    expect(info.state.messages).toBe(3);
+    await jsm.consumers.add(streams.roomEvents(namespace), { durable_name: 'check', ack_policy: AckPolicy.None });
+    const consumer = await nc.jetstream().consumers.get(streams.roomEvents(namespace), 'check');
+    const batch = await consumer.fetch({ max_messages: 3, expires: 2000 });
+    const seqs: number[] = [];
+    for await (const message of batch) seqs.push((message.json() as { seq: number }).seq);
+    expect(seqs).toEqual([1, 2, 3]);
+    await database.close();
+  });
+});
