@@ -27,7 +27,7 @@ type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
 
 /**
  * Rooms as one member sees them. Unread = messages from others, not deleted, with a seq above
- * the member's read cursor (docs/unread.md).
+ * the member's read cursor (README, "Unread counts").
  */
 const roomView = sql`
   select r.id, r.kind, r.title, r.context_type, r.context_id, r.created_by, r.created_at, r.last_seq,
