@@ -7,8 +7,8 @@ import {
   createRpcMetrics,
   exitOnStartupError,
   Histogram,
-  type OpsState,
   onShutdownSignal,
+  serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
 import { loadMessagesConfig } from './config.js';
@@ -70,22 +70,14 @@ async function main(): Promise<void> {
       version: VERSION,
       logger,
       onRequestDone: (endpoint, outcome, seconds) => {
-        rpcMetrics.served.observe({ endpoint: endpoint.name, outcome }, seconds);
-        if (outcome !== 'ok') rpcMetrics.errors.inc({ endpoint: endpoint.name, code: outcome });
+        rpcMetrics.observe(endpoint, outcome, seconds);
         if (endpoint.name === 'send' && outcome === 'ok') relay.nudge();
       },
     },
     messagesEndpoints(domain),
   );
 
-  const ops: OpsState = {
-    registry,
-    shuttingDown: false,
-    checks: [
-      { name: 'nats', ok: () => nats.isConnected() },
-      { name: 'postgres', ok: () => database.ping() },
-    ],
-  };
+  const ops = serviceOpsState(registry, { natsConnected: nats.isConnected, databaseReachable: database.ping });
   const opsServer = await startOpsServer(config.MESSAGES_HTTP_PORT, ops, logger);
   logger.info({ namespace: config.CHAT_NAMESPACE }, 'messages service ready');
 

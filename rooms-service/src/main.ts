@@ -5,8 +5,8 @@ import {
   createMetricsRegistry,
   createRpcMetrics,
   exitOnStartupError,
-  type OpsState,
   onShutdownSignal,
+  serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
 import { loadRoomsConfig } from './config.js';
@@ -38,23 +38,13 @@ async function main(): Promise<void> {
       service: 'rooms',
       version: VERSION,
       logger,
-      onRequestDone: (endpoint, outcome, seconds) => {
-        rpcMetrics.served.observe({ endpoint: endpoint.name, outcome }, seconds);
-        if (outcome !== 'ok') rpcMetrics.errors.inc({ endpoint: endpoint.name, code: outcome });
-      },
+      onRequestDone: rpcMetrics.observe,
     },
     roomsEndpoints(domain),
   );
   const projection = await runRoomsProjection(nats.nc, database.db, config.CHAT_NAMESPACE, logger);
 
-  const ops: OpsState = {
-    registry,
-    shuttingDown: false,
-    checks: [
-      { name: 'nats', ok: () => nats.isConnected() },
-      { name: 'postgres', ok: () => database.ping() },
-    ],
-  };
+  const ops = serviceOpsState(registry, { natsConnected: nats.isConnected, databaseReachable: database.ping });
   const opsServer = await startOpsServer(config.ROOMS_HTTP_PORT, ops, logger);
   logger.info({ namespace: config.CHAT_NAMESPACE }, 'rooms service ready');
 

@@ -10,9 +10,14 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
-/** Latency and outcome of NATS requests, on both sides of the hop. */
-export function createRpcMetrics(registry: Registry) {
-  return {
+export interface RpcMetrics {
+  /** Records one answered request: `outcome` is `ok` or the contract error code. */
+  observe(endpoint: { name: string }, outcome: string, seconds: number): void;
+}
+
+/** Latency and outcome of the NATS requests a service answers. */
+export function createRpcMetrics(registry: Registry): RpcMetrics {
+  const metrics = {
     served: new Histogram({
       name: 'chat_rpc_server_duration_seconds',
       help: 'Time to answer a NATS request, by endpoint and outcome (ok or an error code)',
@@ -26,5 +31,11 @@ export function createRpcMetrics(registry: Registry) {
       labelNames: ['endpoint', 'code'],
       registers: [registry],
     }),
+  };
+  return {
+    observe(endpoint, outcome, seconds) {
+      metrics.served.observe({ endpoint: endpoint.name, outcome }, seconds);
+      if (outcome !== 'ok') metrics.errors.inc({ endpoint: endpoint.name, code: outcome });
+    },
   };
 }

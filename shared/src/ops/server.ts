@@ -15,6 +15,18 @@ export interface OpsState {
   shuttingDown: boolean;
 }
 
+/** Readiness of a service: connected to NATS and able to reach Postgres, and not shutting down. */
+export function serviceOpsState(registry: Registry, deps: { natsConnected(): boolean; databaseReachable(): Promise<boolean> }): OpsState {
+  return {
+    registry,
+    shuttingDown: false,
+    checks: [
+      { name: 'nats', ok: () => deps.natsConnected() },
+      { name: 'postgres', ok: () => deps.databaseReachable() },
+    ],
+  };
+}
+
 /** `/healthz` (the process runs), `/readyz` (it can do its job), `/metrics` (Prometheus text). */
 export function opsRouter(state: OpsState): Router {
   const router = express.Router();
