@@ -1,11 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { DEFAULT_LIMITS } from '@chat/shared';
 import { authEnvShape } from '@chat/shared/auth';
-import { commonEnvShape, parseEnv, portVar, positiveIntVar } from '@chat/shared/config';
+import { commonEnvShape, parseEnv, portVar, positiveIntVar, redisEnvShape } from '@chat/shared/config';
 import { z } from 'zod';
 
 export const GatewayConfigSchema = z.object({
   ...commonEnvShape,
   ...authEnvShape,
+  ...redisEnvShape,
+  /** Names this process in the presence registry; unique per process by default. */
+  GATEWAY_ID: z
+    .string()
+    .regex(/^[\w.-]{1,100}$/)
+    .default(`${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+  /** A gateway that stops renewing for this long is presumed dead: its users go offline. */
+  PRESENCE_TTL_MS: positiveIntVar(30_000),
+  TYPING_THROTTLE_MS: positiveIntVar(2000),
+  TYPING_TTL_MS: positiveIntVar(6000),
   GATEWAY_HTTP_PORT: portVar(8080),
   GATEWAY_WS_PORT: portVar(8081),
   GATEWAY_HOST: z.string().default('0.0.0.0'),

@@ -1,6 +1,7 @@
+import type { EphemeralEvent } from '@chat/shared';
 import { createTokenVerifier, resolveAuthSettings } from '@chat/shared/auth';
 import { createLogger } from '@chat/shared/logging';
-import { connectNats, RpcClient } from '@chat/shared/nats';
+import { connectNats, RpcClient, subjects } from '@chat/shared/nats';
 import {
   Counter,
   closeServer,
@@ -12,15 +13,21 @@ import {
   type OpsState,
   onShutdownSignal,
 } from '@chat/shared/ops';
+import { PresenceRegistry } from '@chat/shared/presence';
+import { Redis } from 'ioredis';
 import { loadGatewayConfig } from './config.js';
 import { createRestApp } from './rest/app.js';
+import { NameBook } from './upstream/name-book.js';
 import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
+import { PresenceTracker } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
 import { SocketServer } from './ws/socket-server.js';
+import { WindowThrottle } from './ws/throttle.js';
 
 const SERVICE = 'gateway';
 const VERSION = process.env.npm_package_version ?? '0.1.0';
+const encoder = new TextEncoder();
 
 async function main(): Promise<void> {
   const uws = loadNativeUws();
@@ -65,6 +72,23 @@ async function main(): Promise<void> {
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
   const upstream = new Upstream(new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS }));
 
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+  await redis.connect();
+  const presenceRegistry = new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
+  const publishSignal = (roomId: string, signal: EphemeralEvent) =>
+    nats.nc.publish(subjects.roomSignals(config.CHAT_NAMESPACE, roomId), encoder.encode(JSON.stringify(signal)));
+  const presence = new PresenceTracker({
+    registry: presenceRegistry,
+    gatewayId: config.GATEWAY_ID,
+    renewEveryMs: Math.floor(config.PRESENCE_TTL_MS / 3),
+    logger,
+    roomIdsOf: async (userId) => (await upstream.userRoomIds(userId)).room_ids,
+    publishSignal,
+  });
+  presence.start();
+  const names = new NameBook((actor) => upstream.rememberUser(actor), logger);
+
   const app = uws.App();
   const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, {
     roomChannels: (delta) => roomChannels.inc(delta),
@@ -84,6 +108,11 @@ async function main(): Promise<void> {
       verifier,
       logger,
       metrics: { connections: (delta) => connections.inc(delta), framesIn: (type) => framesIn.inc({ type }) },
+      onConnected: (actor) => {
+        presence.connected(actor);
+        names.remember(actor);
+      },
+      onDisconnected: (userId) => presence.disconnected(userId),
     },
     {
       upstream,
@@ -92,12 +121,33 @@ async function main(): Promise<void> {
       replayMaxEvents: config.REPLAY_MAX_EVENTS,
       relayWaitMs: 5000,
       onSend: (seconds) => sendLatency.observe(seconds),
+      onlineMembers: async (actor, roomId) => {
+        const members = await upstream.listMembers(actor, roomId, { limit: 1000 });
+        return presenceRegistry.onlineAmong(members.items.map((m) => m.user_id));
+      },
+      publishSignal,
+      typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),
+      typingTtlMs: config.TYPING_TTL_MS,
     },
   );
   const wsPort = await sockets.listen();
 
-  const ops: OpsState = { registry, shuttingDown: false, checks: [{ name: 'nats', ok: () => nats.isConnected() }] };
-  const rest = createRestApp({ upstream, verifier, ops, logger, maxBodyBytes: config.REST_MAX_BODY_BYTES });
+  const ops: OpsState = {
+    registry,
+    shuttingDown: false,
+    checks: [
+      { name: 'nats', ok: () => nats.isConnected() },
+      { name: 'redis', ok: () => redis.status === 'ready' },
+    ],
+  };
+  const rest = createRestApp({
+    upstream,
+    verifier,
+    ops,
+    logger,
+    maxBodyBytes: config.REST_MAX_BODY_BYTES,
+    onActor: (actor) => names.remember(actor),
+  });
   const http = await listen(rest, config.GATEWAY_HTTP_PORT, config.GATEWAY_HOST);
   const httpPort = (http.address() as { port: number }).port;
   logger.info({ ws_port: wsPort, http_port: httpPort, namespace: config.CHAT_NAMESPACE }, 'gateway ready');
@@ -107,7 +157,9 @@ async function main(): Promise<void> {
     sockets.stopListening();
     await sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS);
     await closeServer(http);
+    presence.stop();
     await nats.nc.drain();
+    await redis.quit();
   });
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '@chat/shared';
 import { commonEnvShape, databaseEnvShape, parseEnv, portVar, positiveIntVar } from '@chat/shared/config';
 import { z } from 'zod';
 
@@ -6,6 +7,7 @@ export const RoomsConfigSchema = z.object({
   ...databaseEnvShape,
   ROOMS_HTTP_PORT: portVar(8091),
   RPC_TIMEOUT_MS: positiveIntVar(5000),
+  GROUP_MAX_MEMBERS: positiveIntVar(DEFAULT_LIMITS.groupMaxMembers),
 });
 export type RoomsConfig = z.output<typeof RoomsConfigSchema>;
 

@@ -1,6 +1,6 @@
 import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
-import { connectNats, ensureRoomEventStream, serveEndpoints } from '@chat/shared/nats';
+import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@chat/shared/nats';
 import {
   createMetricsRegistry,
   createRpcMetrics,
@@ -9,12 +9,16 @@ import {
   serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
+import { messagesRpc } from '@chat/shared/rpc';
 import { loadRoomsConfig } from './config.js';
 import { roomsMigrations } from './db/migrations/index.js';
 import type { RoomsDatabase } from './db/schema.js';
+import { MembershipDomain } from './domain/membership.js';
+import { ReadStateDomain } from './domain/read-state.js';
 import { RoomsDomain } from './domain/rooms.js';
 import { runRoomsProjection } from './handlers/projection.js';
 import { roomsEndpoints } from './handlers/rpc.js';
+import { roomSignalsOverNats } from './handlers/signals.js';
 
 const SERVICE = 'rooms-service';
 const VERSION = process.env.npm_package_version ?? '0.1.0';
@@ -30,7 +34,16 @@ async function main(): Promise<void> {
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
   await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
 
-  const domain = new RoomsDomain(database.db, { groupMaxMembers: 10_000 });
+  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS });
+  const signals = roomSignalsOverNats(nats.nc, config.CHAT_NAMESPACE);
+  const rooms = new RoomsDomain(database.db, { groupMaxMembers: config.GROUP_MAX_MEMBERS });
+  const domains = {
+    rooms,
+    membership: new MembershipDomain(database.db, rooms, signals, { groupMaxMembers: config.GROUP_MAX_MEMBERS }),
+    readState: new ReadStateDomain(database.db, signals, {
+      lastSeq: async (roomId) => (await rpc.call(messagesRpc.roomState, { room_id: roomId })).last_seq,
+    }),
+  };
   const endpoints = await serveEndpoints(
     nats.nc,
     {
@@ -40,7 +53,7 @@ async function main(): Promise<void> {
       logger,
       onRequestDone: rpcMetrics.observe,
     },
-    roomsEndpoints(domain),
+    roomsEndpoints(domains),
   );
   const projection = await runRoomsProjection(nats.nc, database.db, config.CHAT_NAMESPACE, logger);
 

@@ -1,7 +1,16 @@
-import type { CreateRoomBody, HistoryQuery, SendMessageBody } from '@chat/shared';
+import type {
+  AddMembersBody,
+  ContextRef,
+  ContextRoomBody,
+  CreateRoomBody,
+  HistoryQuery,
+  MembershipSettingsBody,
+  Role,
+  SendMessageBody,
+} from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
-import { messagesRpc, roomsRpc } from '@chat/shared/rpc';
+import { messagesRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
 
 /** The services behind the gateway, as typed calls; every transport (socket, REST) goes through here. */
 export class Upstream {
@@ -11,12 +20,65 @@ export class Upstream {
     return this.rpc.call(roomsRpc.createRoom, { actor, body });
   }
 
+  ensureContextRoom(actor: Actor, context: ContextRef, body: ContextRoomBody) {
+    return this.rpc.call(roomsRpc.ensureContextRoom, { actor, context, body });
+  }
+
   getRoom(actor: Actor, roomId: string) {
     return this.rpc.call(roomsRpc.getRoom, { actor, room_id: roomId });
   }
 
   listRooms(actor: Actor, query: { archived?: boolean | undefined; limit?: number | undefined; cursor?: string | undefined }) {
     return this.rpc.call(roomsRpc.listRooms, { actor, ...query });
+  }
+
+  renameRoom(actor: Actor, roomId: string, title: string) {
+    return this.rpc.call(roomsRpc.renameRoom, { actor, room_id: roomId, title });
+  }
+
+  updateMembership(actor: Actor, roomId: string, settings: MembershipSettingsBody) {
+    return this.rpc.call(roomsRpc.updateMembership, { actor, room_id: roomId, settings });
+  }
+
+  listMembers(actor: Actor, roomId: string, query: { limit?: number | undefined; cursor?: string | undefined }) {
+    return this.rpc.call(roomsRpc.listMembers, { actor, room_id: roomId, ...query });
+  }
+
+  addMembers(actor: Actor, roomId: string, body: AddMembersBody) {
+    return this.rpc.call(roomsRpc.addMembers, { actor, room_id: roomId, body });
+  }
+
+  changeRole(actor: Actor, roomId: string, userId: string, role: Role) {
+    return this.rpc.call(roomsRpc.changeRole, { actor, room_id: roomId, user_id: userId, role });
+  }
+
+  removeMember(actor: Actor, roomId: string, userId: string) {
+    return this.rpc.call(roomsRpc.removeMember, { actor, room_id: roomId, user_id: userId });
+  }
+
+  markRead(actor: Actor, roomId: string, seq: number) {
+    return this.rpc.call(roomsRpc.markRead, { actor, room_id: roomId, seq });
+  }
+
+  async receipts(actor: Actor, roomId: string, messageId: string) {
+    const message = await this.rpc.call(messagesRpc.getMessage, { actor, room_id: roomId, message_id: messageId });
+    return this.rpc.call(roomsRpc.receipts, { actor, room_id: roomId, seq: message.seq, sender_id: message.sender_id });
+  }
+
+  unreadSummary(actor: Actor) {
+    return this.rpc.call(roomsRpc.unreadSummary, { actor });
+  }
+
+  userRoomIds(userId: string) {
+    return this.rpc.call(roomsRpc.userRoomIds, { user_id: userId });
+  }
+
+  rememberUser(actor: Actor) {
+    return this.rpc.call(roomsRpc.rememberUser, { actor });
+  }
+
+  authorize(actor: Actor, roomId: string, action: RoomAction) {
+    return this.rpc.call(roomsRpc.authorize, { room_id: roomId, user_id: actor.user_id, roles: actor.roles, action });
   }
 
   sendMessage(actor: Actor, roomId: string, message: SendMessageBody) {

@@ -1,8 +1,8 @@
-import { ChatError, type ClientFrame, type ClientFrameOf } from '@chat/shared';
+import { ChatError, type ClientFrame, type ClientFrameOf, type EphemeralEvent } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
 import type { Upstream } from '../upstream/services.js';
-import { PendingSubscriber, RoomHub } from './room-hub.js';
+import { PendingSubscriber, type RoomHub } from './room-hub.js';
 import { type ChatSocket, sendJson, sendText } from './session.js';
 
 export interface FrameContext {
@@ -13,6 +13,11 @@ export interface FrameContext {
   /** How long a subscribe waits for the relay to hand over events it replayed from the log. */
   relayWaitMs: number;
   onSend?: (seconds: number) => void;
+  /** Members of the room with an open socket on any gateway, for the subscribe ack. */
+  onlineMembers(actor: Actor, roomId: string): Promise<string[]>;
+  publishSignal(roomId: string, signal: EphemeralEvent): void;
+  typingThrottle: { admit(key: string): boolean };
+  typingTtlMs: number;
 }
 
 type Ack = Record<string, unknown>;
@@ -29,6 +34,11 @@ export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFra
     case 'unsubscribe':
       unsubscribe(ws, frame.room_id, ctx.hub);
       return {};
+    case 'typing':
+      await typing(ws, actor, frame.room_id, ctx);
+      return {};
+    case 'read':
+      return ctx.upstream.markRead(actor, frame.room_id, frame.seq);
     case 'message.send': {
       const started = performance.now();
       const { room_id, type: _type, id: _id, ...message } = frame;
@@ -57,19 +67,21 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
   channel.pending.add(pending);
   let joined = false;
   try {
+    const onlineMembers = ctx.onlineMembers(actor, roomId);
+    onlineMembers.catch(() => undefined); // awaited below; a failed sync must not leave it unhandled
     const sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents);
     if (!sync.all_published && !(await channel.waitForSeq(sync.last_seq, ctx.relayWaitMs))) {
       ctx.logger.warn({ room_id: roomId, last_seq: sync.last_seq }, 'relay did not deliver replayed events in time');
     }
+    const online = await onlineMembers;
     if (session.closed || !session.joining.has(roomId)) return;
     ws.cork(() => {
-      sendJson(ws, { type: 'ack', id: frame.id ?? null, data: { room_id: roomId, last_seq: sync.last_seq, online: [] } });
+      sendJson(ws, { type: 'ack', id: frame.id ?? null, data: { room_id: roomId, last_seq: sync.last_seq, online } });
       if (sync.events === null) sendJson(ws, { type: 'resync', room_id: roomId });
       else for (const event of sync.events) sendText(ws, event);
       for (const live of pending.buffer) if (live.seq > sync.last_seq) sendText(ws, live.data);
-      ws.subscribe(channel.topic);
+      ctx.hub.attach(ws, roomId);
     });
-    session.rooms.add(roomId);
     joined = true;
   } finally {
     channel.pending.delete(pending);
@@ -79,9 +91,16 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
 }
 
 export function unsubscribe(ws: ChatSocket, roomId: string, hub: RoomHub): void {
-  const session = ws.getUserData();
-  session.joining.delete(roomId);
-  if (!session.rooms.delete(roomId)) return;
-  if (!session.closed) ws.unsubscribe(RoomHub.topic(roomId));
-  hub.leave(roomId);
+  ws.getUserData().joining.delete(roomId);
+  hub.detach(ws, roomId);
+}
+
+/** Typing goes to the room's other members, at most once per throttle window per user and room. */
+async function typing(ws: ChatSocket, actor: Actor, roomId: string, ctx: FrameContext): Promise<void> {
+  if (!ws.getUserData().rooms.has(roomId)) {
+    const decision = await ctx.upstream.authorize(actor, roomId, 'room.read');
+    if (!decision.member) throw ChatError.notFound('room');
+  }
+  if (!ctx.typingThrottle.admit(`${actor.user_id}\u0000${roomId}`)) return;
+  ctx.publishSignal(roomId, { type: 'typing', room_id: roomId, user_id: actor.user_id, name: actor.name, ttl_ms: ctx.typingTtlMs });
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@chat/shared/logging';
 import { subjects } from '@chat/shared/nats';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { TemplatedApp } from '../uws.js';
+import type { ChatSocket } from './session.js';
 
 /** A live event kept for a socket whose subscribe is still replaying. */
 export interface BufferedEvent {
@@ -29,6 +30,8 @@ export class RoomChannel {
   /** Highest persisted seq fanned out since this channel opened. */
   lastSeq = 0;
   readonly pending = new Set<PendingSubscriber>();
+  /** Local sockets subscribed to the room, by user: for typing (not to the typist) and evictions. */
+  readonly sockets = new Map<string, Set<ChatSocket>>();
   private waiters: SeqWaiter[] = [];
   subscription: Subscription | undefined;
 
@@ -122,6 +125,33 @@ export class RoomHub {
     return channel;
   }
 
+  /** Subscribes a socket to the room's topic; its channel reference was taken by `join`. */
+  attach(ws: ChatSocket, roomId: string): void {
+    const channel = this.channels.get(roomId);
+    const session = ws.getUserData();
+    if (!channel || !session.actor) return;
+    ws.subscribe(channel.topic);
+    session.rooms.add(roomId);
+    const mine = channel.sockets.get(session.actor.user_id) ?? new Set<ChatSocket>();
+    mine.add(ws);
+    channel.sockets.set(session.actor.user_id, mine);
+  }
+
+  /** Unsubscribes a socket and gives back its channel reference. */
+  detach(ws: ChatSocket, roomId: string): void {
+    const session = ws.getUserData();
+    session.joining.delete(roomId);
+    if (!session.rooms.delete(roomId)) return;
+    const channel = this.channels.get(roomId);
+    if (!session.closed) ws.unsubscribe(RoomHub.topic(roomId));
+    const userId = session.actor?.user_id;
+    if (channel && userId) {
+      channel.sockets.get(userId)?.delete(ws);
+      if (channel.sockets.get(userId)?.size === 0) channel.sockets.delete(userId);
+    }
+    this.leave(roomId);
+  }
+
   leave(roomId: string): void {
     const channel = this.channels.get(roomId);
     if (!channel) return;
@@ -133,6 +163,10 @@ export class RoomHub {
   }
 
   private deliver(channel: RoomChannel, msg: Msg): void {
+    if (msg.subject.endsWith('.signal')) {
+      this.deliverSignal(channel, msg.data);
+      return;
+    }
     if (msg.subject.endsWith('.event')) {
       const seq = readEventSeq(msg.data);
       if (seq === undefined) {
@@ -148,5 +182,30 @@ export class RoomHub {
     }
     this.app.publish(channel.topic, msg.data, false);
     this.metrics.eventFannedOut();
+  }
+
+  private deliverSignal(channel: RoomChannel, data: Uint8Array): void {
+    let signal: { type?: unknown; user_id?: unknown };
+    try {
+      signal = JSON.parse(Buffer.from(data).toString()) as typeof signal;
+    } catch {
+      this.logger.warn({ room_id: channel.roomId }, 'malformed room signal dropped');
+      return;
+    }
+    if (signal.type === 'typing') {
+      // Never back to the typist: sent per socket, which is fine for a throttled, small signal.
+      for (const [userId, sockets] of channel.sockets) {
+        if (userId === signal.user_id) continue;
+        for (const ws of sockets) if (!ws.getUserData().closed) ws.send(data, false);
+      }
+      this.metrics.eventFannedOut();
+      return;
+    }
+    this.app.publish(channel.topic, data, false);
+    this.metrics.eventFannedOut();
+    if (signal.type === 'member.removed' && typeof signal.user_id === 'string') {
+      // A removed member's sockets stop receiving the room at once (they got this last event).
+      for (const ws of [...(channel.sockets.get(signal.user_id) ?? [])]) this.detach(ws, channel.roomId);
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChatError, ClientFrameSchema, CloseCodes, fieldIssuesFromZod, isChatError } from '@chat/shared';
-import { bearerToken, type TokenVerifier } from '@chat/shared/auth';
+import { type Actor, bearerToken, type TokenVerifier } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, us_listen_socket } from '../uws.js';
 import { type FrameContext, handleFrame, unsubscribe } from './frame-handlers.js';
@@ -19,6 +19,8 @@ export interface SocketServerOptions {
     connections(delta: number): void;
     framesIn(type: string): void;
   };
+  onConnected(actor: Actor): void;
+  onDisconnected(userId: string): void;
 }
 
 const decoder = new TextDecoder();
@@ -124,6 +126,7 @@ export class SocketServer {
     }
     this.sockets.add(ws);
     this.options.metrics.connections(1);
+    this.options.onConnected(session.actor);
     sendJson(ws, {
       type: 'hello',
       user_id: session.actor.user_id,
@@ -196,6 +199,7 @@ export class SocketServer {
     session.closed = true;
     if (!this.sockets.delete(ws)) return;
     this.options.metrics.connections(-1);
+    if (session.actor) this.options.onDisconnected(session.actor.user_id);
     for (const roomId of [...session.rooms]) unsubscribe(ws, roomId, this.frames.hub);
     session.joining.clear();
   }

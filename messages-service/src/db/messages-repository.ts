@@ -17,6 +17,15 @@ export async function findByClientMsgId(
     .executeTakeFirst();
 }
 
+export async function findMessage(db: Kysely<MessagesDatabase>, roomId: string, messageId: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages.messages').selectAll().where('id', '=', messageId).where('room_id', '=', roomId).executeTakeFirst();
+}
+
+export async function readLastSeq(db: Kysely<MessagesDatabase>, roomId: string): Promise<number> {
+  const row = await db.selectFrom('messages.room_sequences').select('last_seq').where('room_id', '=', roomId).executeTakeFirst();
+  return row?.last_seq ?? 0;
+}
+
 export async function messageExistsInRoom(db: Kysely<MessagesDatabase>, messageId: string, roomId: string): Promise<boolean> {
   const row = await db
     .selectFrom('messages.messages')

@@ -3,7 +3,15 @@ import { ChatError, type Message, type Page, type SendMessageBody } from '@chat/
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
-import { findByClientMsgId, insertMessageWithEvent, messageExistsInRoom, readHistory, readSyncWindow } from '../db/messages-repository.js';
+import {
+  findByClientMsgId,
+  findMessage,
+  insertMessageWithEvent,
+  messageExistsInRoom,
+  readHistory,
+  readLastSeq,
+  readSyncWindow,
+} from '../db/messages-repository.js';
 import type { MessagesDatabase } from '../db/schema.js';
 import { deriveKind, encodeRoomEvent, normaliseBody, planHistory, toMessage } from './message-rules.js';
 
@@ -69,6 +77,17 @@ export class MessagesDomain {
     const { rows, more } = await readHistory(this.db, roomId, plan);
     const edge = plan.direction === 'older' ? rows[0] : rows.at(-1);
     return { items: rows.map(toMessage), next_cursor: more && edge ? String(edge.seq) : null };
+  }
+
+  async lastSeq(roomId: string): Promise<number> {
+    return readLastSeq(this.db, roomId);
+  }
+
+  async getMessage(actor: Actor, roomId: string, messageId: string): Promise<Message> {
+    await this.requireAccess(roomId, actor, 'room.read');
+    const row = await findMessage(this.db, roomId, messageId);
+    if (!row) throw ChatError.notFound('message');
+    return toMessage(row);
   }
 
   async sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number) {

@@ -132,3 +132,17 @@ export async function rememberUserName(db: Db, userId: string, name: string | nu
     )
     .execute();
 }
+
+export type PublicRoomRow = Omit<
+  RoomViewRow,
+  'role' | 'last_read_seq' | 'unread_count' | 'muted_until' | 'notify' | 'archived' | 'direct_title' | 'activity_micros'
+>;
+
+/** The room as every member sees it (no `me`), for `room.updated` events. */
+export async function findPublicRoom(db: Db, roomId: string): Promise<PublicRoomRow | undefined> {
+  const result = await sql<PublicRoomRow>`
+    select r.id, r.kind, r.title, r.context_type, r.context_id, r.created_by, r.created_at, r.last_seq, r.last_message,
+      (select count(*) from rooms.members mm where mm.room_id = r.id)::int as member_count
+    from rooms.rooms r where r.id = ${roomId}`.execute(db);
+  return result.rows[0];
+}

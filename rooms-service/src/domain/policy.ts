@@ -8,17 +8,44 @@ export interface AccessFacts {
   tokenRoles: readonly string[];
 }
 
+/** Actions decided inside the rooms service, beside those other services ask about. */
+export type MembershipAction = 'room.rename' | 'member.add' | 'member.change_role' | 'member.leave';
+export type PolicyAction = RoomAction | MembershipAction;
+
+const isService = (facts: AccessFacts) => facts.tokenRoles.includes('service');
+const isManager = (role: Role | null) => role === 'owner' || role === 'admin';
+
 /**
  * The one rule set for what a user may do in a room. Every service asks through `authorize`
- * (NATS) or calls this directly; nothing else decides.
+ * (NATS) or the rooms domain calls it directly; nothing else decides.
+ *
+ * - direct rooms: their two members read and send; nobody renames them or changes who is in them;
+ * - group rooms: owners and admins rename and add; owners change roles; anyone may leave;
+ * - context rooms: the host application (a `service` token) renames and sets the members.
  */
-export function isAllowed(action: RoomAction, facts: AccessFacts): boolean {
+export function isAllowed(action: PolicyAction, facts: AccessFacts): boolean {
   const member = facts.role !== null;
   switch (action) {
     case 'room.read':
     case 'message.send':
       return member;
     case 'message.moderate':
-      return facts.tokenRoles.includes('moderator') || facts.role === 'owner' || facts.role === 'admin';
+      return facts.tokenRoles.includes('moderator') || isManager(facts.role);
+    case 'room.rename':
+      if (facts.kind === 'context') return isService(facts);
+      return facts.kind === 'group' && isManager(facts.role);
+    case 'member.add':
+      return facts.kind === 'group' && isManager(facts.role);
+    case 'member.change_role':
+      return facts.kind === 'group' && facts.role === 'owner';
+    case 'member.leave':
+      return facts.kind === 'group' && member;
   }
+}
+
+/** Owners remove anyone, admins remove plain members; in group rooms only. */
+export function mayRemove(facts: AccessFacts, targetRole: Role): boolean {
+  if (facts.kind !== 'group') return false;
+  if (facts.role === 'owner') return true;
+  return facts.role === 'admin' && targetRole === 'member';
 }

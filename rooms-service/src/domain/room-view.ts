@@ -1,5 +1,5 @@
 import { type Message, MessageSchema, type Room } from '@chat/shared';
-import type { RoomViewRow } from '../db/rooms-repository.js';
+import type { PublicRoomRow, RoomViewRow } from '../db/rooms-repository.js';
 
 /**
  * Room lists show the last message as its last event carried it; the `me` of its reactions is
@@ -9,6 +9,21 @@ function parseLastMessage(json: string | null): Message | null {
   if (!json) return null;
   const parsed = MessageSchema.safeParse(JSON.parse(json));
   return parsed.success ? parsed.data : null;
+}
+
+/** What every member sees; `me` is added per member. */
+export function toPublicRoom(row: PublicRoomRow): Omit<Room, 'me'> {
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    context: row.context_type && row.context_id ? { type: row.context_type, id: row.context_id } : null,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    last_seq: row.last_seq,
+    last_message: parseLastMessage(row.last_message),
+    member_count: row.member_count,
+  };
 }
 
 export function toRoom(row: RoomViewRow): Room {

@@ -2,6 +2,7 @@ import { ChatError, type CreateRoomBody, type Page, type Room } from '@chat/shar
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
+import { roomIdsOfUser } from '../db/members-repository.js';
 import {
   ensureDirectRoom,
   findAccessFacts,
@@ -78,7 +79,11 @@ export class RoomsDomain {
     };
   }
 
-  private async rememberActor(actor: Actor): Promise<void> {
+  roomIdsOf(userId: string): Promise<string[]> {
+    return roomIdsOfUser(this.db, userId);
+  }
+
+  async rememberActor(actor: Actor): Promise<void> {
     if (this.knownNames.has(actor.user_id) && this.knownNames.get(actor.user_id) === actor.name) return;
     await rememberUserName(this.db, actor.user_id, actor.name);
     if (this.knownNames.size > 100_000) this.knownNames.clear();

@@ -1,13 +1,39 @@
 import { handle } from '@chat/shared/nats';
 import { roomsRpc } from '@chat/shared/rpc';
+import type { MembershipDomain } from '../domain/membership.js';
+import type { ReadStateDomain } from '../domain/read-state.js';
 import type { RoomsDomain } from '../domain/rooms.js';
 
+export interface RoomsDomains {
+  rooms: RoomsDomain;
+  membership: MembershipDomain;
+  readState: ReadStateDomain;
+}
+
 /** NATS endpoints of the rooms service: parse (done by serveEndpoints), call the domain, answer. */
-export function roomsEndpoints(domain: RoomsDomain) {
+export function roomsEndpoints({ rooms, membership, readState }: RoomsDomains) {
   return [
-    handle(roomsRpc.createRoom, (req) => domain.createRoom(req.actor, req.body)),
-    handle(roomsRpc.getRoom, (req) => domain.getRoom(req.actor, req.room_id)),
-    handle(roomsRpc.listRooms, (req) => domain.listRooms(req.actor, req)),
-    handle(roomsRpc.authorize, (req) => domain.authorize(req)),
+    handle(roomsRpc.createRoom, (req) => rooms.createRoom(req.actor, req.body)),
+    handle(roomsRpc.ensureContextRoom, (req) => membership.ensureContextRoom(req.actor, req.context, req.body)),
+    handle(roomsRpc.getRoom, (req) => rooms.getRoom(req.actor, req.room_id)),
+    handle(roomsRpc.listRooms, (req) => rooms.listRooms(req.actor, req)),
+    handle(roomsRpc.renameRoom, (req) => membership.rename(req.actor, req.room_id, req.title)),
+    handle(roomsRpc.updateMembership, (req) => membership.updateSettings(req.actor, req.room_id, req.settings)),
+    handle(roomsRpc.listMembers, (req) => membership.list(req.actor, req.room_id, req.limit, req.cursor)),
+    handle(roomsRpc.addMembers, (req) => membership.add(req.actor, req.room_id, req.body)),
+    handle(roomsRpc.changeRole, (req) => membership.changeRole(req.actor, req.room_id, req.user_id, req.role)),
+    handle(roomsRpc.removeMember, async (req) => {
+      await membership.remove(req.actor, req.room_id, req.user_id);
+      return {};
+    }),
+    handle(roomsRpc.markRead, (req) => readState.markRead(req.actor, req.room_id, req.seq)),
+    handle(roomsRpc.receipts, (req) => readState.receipts(req.actor, req.room_id, req.seq, req.sender_id)),
+    handle(roomsRpc.unreadSummary, (req) => readState.unreadSummary(req.actor)),
+    handle(roomsRpc.userRoomIds, async (req) => ({ room_ids: await rooms.roomIdsOf(req.user_id) })),
+    handle(roomsRpc.rememberUser, async (req) => {
+      await rooms.rememberActor(req.actor);
+      return {};
+    }),
+    handle(roomsRpc.authorize, (req) => rooms.authorize(req)),
   ];
 }

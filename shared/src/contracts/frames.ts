@@ -86,7 +86,11 @@ export type RoomEvent = z.infer<typeof RoomEventSchema>;
 export type RoomEventType = RoomEvent['type'];
 
 export const EphemeralEventSchema = z.discriminatedUnion('type', [
-  ephemeral('typing').extend({ user_id: UserIdSchema, name: z.string().nullable() }),
+  ephemeral('typing').extend({
+    user_id: UserIdSchema,
+    name: z.string().nullable(),
+    ttl_ms: z.number().int().positive().describe('Hide the indicator after this long unless another typing event renews it'),
+  }),
   ephemeral('read').extend({ user_id: UserIdSchema, seq: SeqSchema }),
   ephemeral('presence').extend({ user_id: UserIdSchema, status: z.enum(['online', 'offline']) }),
   ephemeral('room.updated').extend({ room: RoomSchema.omit({ me: true }) }),

@@ -63,3 +63,51 @@ export const MemberSchema = z.object({
   joined_at: TimestampSchema,
 });
 export type Member = z.infer<typeof MemberSchema>;
+
+export const RoomTitleSchema = z.string().trim().min(1).max(DEFAULT_LIMITS.roomTitleMaxChars);
+
+export const RenameRoomBodySchema = z.object({ title: RoomTitleSchema });
+export type RenameRoomBody = z.infer<typeof RenameRoomBodySchema>;
+
+export const AddMembersBodySchema = z.object({ member_ids: MemberIdsSchema.refine((ids) => ids.length > 0, 'name at least one member') });
+export type AddMembersBody = z.infer<typeof AddMembersBodySchema>;
+
+export const ChangeRoleBodySchema = z.object({ role: RoleSchema });
+
+export const MembershipSettingsBodySchema = z
+  .object({
+    muted_until: TimestampSchema.nullable().optional(),
+    notify: NotifyLevelSchema.optional(),
+    archived: z.boolean().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'set at least one of muted_until, notify, archived');
+export type MembershipSettingsBody = z.infer<typeof MembershipSettingsBodySchema>;
+
+export const ContextRoomBodySchema = z.object({
+  title: RoomTitleSchema.optional(),
+  member_ids: MemberIdsSchema,
+});
+export type ContextRoomBody = z.infer<typeof ContextRoomBodySchema>;
+
+export const ReadBodySchema = z.object({ seq: SeqSchema });
+
+export const ReadStateSchema = z.object({
+  room_id: z.uuid(),
+  last_read_seq: SeqSchema,
+  unread_count: z.number().int().nonnegative(),
+});
+export type ReadState = z.infer<typeof ReadStateSchema>;
+
+export const ReceiptSchema = z.object({
+  user_id: UserIdSchema,
+  name: DisplayNameSchema.nullable(),
+  last_read_seq: SeqSchema,
+});
+export type Receipt = z.infer<typeof ReceiptSchema>;
+
+export const UnreadSummarySchema = z.object({
+  total: z.number().int().nonnegative(),
+  rooms: z.array(z.object({ room_id: RoomIdSchema, unread_count: z.number().int().positive() })),
+});
+export type UnreadSummary = z.infer<typeof UnreadSummarySchema>;

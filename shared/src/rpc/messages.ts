@@ -21,6 +21,20 @@ export const messagesRpc = {
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, query: HistoryQuerySchema }),
     response: pageSchema(MessageSchema),
   }),
+  roomState: defineEndpoint({
+    service,
+    name: 'room_state',
+    description: "A room's last seq, straight from the sequence (no read model lag)",
+    request: z.object({ room_id: RoomIdSchema }),
+    response: z.object({ last_seq: SeqSchema }),
+  }),
+  getMessage: defineEndpoint({
+    service,
+    name: 'get_message',
+    description: 'One message of a room, for a member',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
+    response: MessageSchema,
+  }),
   sync: defineEndpoint({
     service,
     name: 'sync',

@@ -1,14 +1,31 @@
 import { z } from 'zod';
 import { ActorSchema } from '../auth/verifier.js';
-import { pageSchema, RoomIdSchema, UserIdSchema } from '../contracts/common.js';
-import { CreateRoomBodySchema, RoleSchema, RoomKindSchema, RoomSchema } from '../contracts/room.js';
+import { pageSchema, RoomIdSchema, SeqSchema, UserIdSchema } from '../contracts/common.js';
+import {
+  AddMembersBodySchema,
+  ContextRefSchema,
+  ContextRoomBodySchema,
+  CreateRoomBodySchema,
+  MemberSchema,
+  MembershipSettingsBodySchema,
+  ReadStateSchema,
+  ReceiptSchema,
+  RoleSchema,
+  RoomKindSchema,
+  RoomSchema,
+  RoomTitleSchema,
+  UnreadSummarySchema,
+} from '../contracts/room.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
 const service = 'rooms';
 
-/** What a caller wants to do in a room; the rooms domain holds the one rule set that decides. */
+/** What another service asks to do in a room; the rooms domain holds the one rule set that decides. */
 export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.moderate']);
 export type RoomAction = z.infer<typeof RoomActionSchema>;
+
+const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
+const RoomResult = z.object({ room: RoomSchema, created: z.boolean() });
 
 export const roomsRpc = {
   createRoom: defineEndpoint({
@@ -16,13 +33,20 @@ export const roomsRpc = {
     name: 'create_room',
     description: 'Create a group room, or find-or-create the direct room of two users',
     request: z.object({ actor: ActorSchema, body: CreateRoomBodySchema }),
-    response: z.object({ room: RoomSchema, created: z.boolean() }),
+    response: RoomResult,
+  }),
+  ensureContextRoom: defineEndpoint({
+    service,
+    name: 'ensure_context_room',
+    description: 'Service tokens only: the one room of a host object, with exactly the given members',
+    request: z.object({ actor: ActorSchema, context: ContextRefSchema, body: ContextRoomBodySchema }),
+    response: RoomResult,
   }),
   getRoom: defineEndpoint({
     service,
     name: 'get_room',
     description: 'One room as the actor sees it; not_found when the actor is not a member',
-    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema }),
+    request: z.object(inRoom),
     response: RoomSchema,
   }),
   listRooms: defineEndpoint({
@@ -36,6 +60,83 @@ export const roomsRpc = {
       cursor: z.string().max(200).optional(),
     }),
     response: pageSchema(RoomSchema),
+  }),
+  renameRoom: defineEndpoint({
+    service,
+    name: 'rename_room',
+    description: 'Rename a group (owner/admin) or a context room (service token)',
+    request: z.object({ ...inRoom, title: RoomTitleSchema }),
+    response: RoomSchema,
+  }),
+  updateMembership: defineEndpoint({
+    service,
+    name: 'update_membership',
+    description: "The actor's own settings in a room: muted_until, notify, archived",
+    request: z.object({ ...inRoom, settings: MembershipSettingsBodySchema }),
+    response: RoomSchema,
+  }),
+  listMembers: defineEndpoint({
+    service,
+    name: 'list_members',
+    description: 'Members of a room, in join order',
+    request: z.object({ ...inRoom, limit: z.number().int().min(1).max(1000).default(100), cursor: z.string().max(200).optional() }),
+    response: pageSchema(MemberSchema),
+  }),
+  addMembers: defineEndpoint({
+    service,
+    name: 'add_members',
+    description: 'Add members to a group (owner/admin); existing members are left as they are',
+    request: z.object({ ...inRoom, body: AddMembersBodySchema }),
+    response: pageSchema(MemberSchema),
+  }),
+  changeRole: defineEndpoint({
+    service,
+    name: 'change_role',
+    description: "Change a member's role (owner)",
+    request: z.object({ ...inRoom, user_id: UserIdSchema, role: RoleSchema }),
+    response: MemberSchema,
+  }),
+  removeMember: defineEndpoint({
+    service,
+    name: 'remove_member',
+    description: 'Remove a member (owner/admin) or leave (self); the longest-standing admin, else member, succeeds a last owner',
+    request: z.object({ ...inRoom, user_id: UserIdSchema }),
+    response: z.object({}),
+  }),
+  markRead: defineEndpoint({
+    service,
+    name: 'mark_read',
+    description: "Move the actor's read cursor forward (never back) and return the absolute unread count",
+    request: z.object({ ...inRoom, seq: SeqSchema }),
+    response: ReadStateSchema,
+  }),
+  receipts: defineEndpoint({
+    service,
+    name: 'receipts',
+    description: 'Who has read up to a seq: members other than the sender whose read cursor reached it',
+    request: z.object({ ...inRoom, seq: SeqSchema, sender_id: UserIdSchema }),
+    response: pageSchema(ReceiptSchema),
+  }),
+  unreadSummary: defineEndpoint({
+    service,
+    name: 'unread_summary',
+    description: "The actor's unread total and the rooms that have unread messages (the app badge)",
+    request: z.object({ actor: ActorSchema }),
+    response: UnreadSummarySchema,
+  }),
+  userRoomIds: defineEndpoint({
+    service,
+    name: 'user_room_ids',
+    description: 'The rooms a user is a member of (presence fan-out)',
+    request: z.object({ user_id: UserIdSchema }),
+    response: z.object({ room_ids: z.array(RoomIdSchema) }),
+  }),
+  rememberUser: defineEndpoint({
+    service,
+    name: 'remember_user',
+    description: 'Record the display name a user presented (titles of direct rooms, member lists)',
+    request: z.object({ actor: ActorSchema }),
+    response: z.object({}),
   }),
   authorize: defineEndpoint({
     service,

@@ -1,0 +1,32 @@
+import { MessageIdSchema, parseOrThrow, QueryIntSchema, SendMessageBodySchema } from '@chat/shared';
+import express from 'express';
+import { z } from 'zod';
+import type { Upstream } from '../upstream/services.js';
+import { actorOf, roomIdOf } from './request.js';
+
+const HistoryQuery = z.object({
+  before_seq: QueryIntSchema.optional(),
+  after_seq: QueryIntSchema.optional(),
+  limit: QueryIntSchema.pipe(z.number().min(1).max(100)).optional(),
+});
+
+/** History, sending and receipts: the messages service behind REST. */
+export function messageRoutes(upstream: Upstream): express.Router {
+  const router = express.Router();
+  router.get('/rooms/:room_id/messages', async (req, res) => {
+    const roomId = roomIdOf(req);
+    res.json(await upstream.history(actorOf(res), roomId, parseOrThrow(HistoryQuery, req.query, 'query')));
+  });
+  router.post('/rooms/:room_id/messages', async (req, res) => {
+    const roomId = roomIdOf(req);
+    const body = parseOrThrow(SendMessageBodySchema, req.body, 'message');
+    const { message, created } = await upstream.sendMessage(actorOf(res), roomId, body);
+    res.status(created ? 201 : 200).json(message);
+  });
+  router.get('/rooms/:room_id/messages/:message_id/receipts', async (req, res) => {
+    const roomId = roomIdOf(req);
+    const messageId = parseOrThrow(MessageIdSchema, req.params.message_id, 'message_id');
+    res.json(await upstream.receipts(actorOf(res), roomId, messageId));
+  });
+  return router;
+}

@@ -1,0 +1,208 @@
+import type { Member, Role } from '@chat/shared';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { RoomsDatabase } from './schema.js';
+
+type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
+
+/** Locks the room row: membership changes of one room happen one at a time. */
+export async function lockRoom(trx: Transaction<RoomsDatabase>, roomId: string) {
+  return trx.selectFrom('rooms.rooms').select(['id', 'kind', 'last_seq']).where('id', '=', roomId).forUpdate().executeTakeFirst();
+}
+
+export async function findMemberRole(db: Db, roomId: string, userId: string): Promise<Role | null> {
+  const row = await db
+    .selectFrom('rooms.members')
+    .select('role')
+    .where('room_id', '=', roomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.role ?? null;
+}
+
+export async function existingMemberIds(db: Db, roomId: string, userIds: string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('rooms.members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .where('user_id', 'in', userIds)
+    .execute();
+  return new Set(rows.map((r) => r.user_id));
+}
+
+export async function countMembers(db: Db, roomId: string): Promise<number> {
+  const row = await db
+    .selectFrom('rooms.members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('room_id', '=', roomId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** New members start with everything before their arrival read, so history is not "unread". */
+export async function insertMembers(trx: Db, roomId: string, userIds: string[], lastReadSeq: number): Promise<void> {
+  if (userIds.length === 0) return;
+  await trx
+    .insertInto('rooms.members')
+    .values(userIds.map((userId) => ({ room_id: roomId, user_id: userId, role: 'member' as const, last_read_seq: lastReadSeq })))
+    .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing())
+    .execute();
+}
+
+export async function deleteMembers(trx: Db, roomId: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await trx.deleteFrom('rooms.members').where('room_id', '=', roomId).where('user_id', 'in', userIds).execute();
+}
+
+export async function setMemberRole(trx: Db, roomId: string, userId: string, role: Role): Promise<void> {
+  await trx.updateTable('rooms.members').set({ role }).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+}
+
+/** When no owner is left, the longest-standing admin (else member) becomes owner. */
+export async function promoteSuccessorIfOwnerless(trx: Db, roomId: string): Promise<string | undefined> {
+  const owner = await trx
+    .selectFrom('rooms.members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .where('role', '=', 'owner')
+    .executeTakeFirst();
+  if (owner) return undefined;
+  const successor = await trx
+    .selectFrom('rooms.members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .orderBy(sql`case role when 'admin' then 0 else 1 end`)
+    .orderBy('joined_at')
+    .orderBy('user_id')
+    .executeTakeFirst();
+  if (!successor) return undefined;
+  await setMemberRole(trx, roomId, successor.user_id, 'owner');
+  return successor.user_id;
+}
+
+export async function updateRoomTitle(db: Db, roomId: string, title: string): Promise<void> {
+  await db.updateTable('rooms.rooms').set({ title }).where('id', '=', roomId).execute();
+}
+
+export async function updateMemberSettings(
+  db: Db,
+  roomId: string,
+  userId: string,
+  settings: { muted_until?: string | null | undefined; notify?: 'all' | 'mentions' | 'none' | undefined; archived?: boolean | undefined },
+): Promise<void> {
+  const changes: Record<string, unknown> = {};
+  if (settings.muted_until !== undefined) changes.muted_until = settings.muted_until;
+  if (settings.notify !== undefined) changes.notify = settings.notify;
+  if (settings.archived !== undefined) changes.archived = settings.archived;
+  await db.updateTable('rooms.members').set(changes).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+}
+
+/** Members in join order; the cursor is the position in that order. */
+export async function listMembers(db: Db, roomId: string, offset: number, limit: number): Promise<Member[]> {
+  const rows = await db
+    .selectFrom('rooms.members as m')
+    .leftJoin('rooms.users as u', 'u.user_id', 'm.user_id')
+    .select(['m.user_id', 'u.name', 'm.role', 'm.last_read_seq', 'm.joined_at'])
+    .where('m.room_id', '=', roomId)
+    .orderBy('m.joined_at')
+    .orderBy('m.user_id')
+    .offset(offset)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    user_id: r.user_id,
+    name: r.name ?? null,
+    role: r.role,
+    last_read_seq: r.last_read_seq,
+    joined_at: r.joined_at.toISOString(),
+  }));
+}
+
+export async function ensureContextRoomRow(
+  db: Kysely<RoomsDatabase>,
+  context: { type: string; id: string },
+  title: string | null,
+  creator: string,
+): Promise<{ roomId: string; created: boolean }> {
+  const inserted = await db
+    .insertInto('rooms.rooms')
+    .values({ kind: 'context', context_type: context.type, context_id: context.id, title, created_by: creator })
+    .onConflict((oc) => oc.columns(['context_type', 'context_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return { roomId: inserted.id, created: true };
+  const existing = await db
+    .selectFrom('rooms.rooms')
+    .select('id')
+    .where('context_type', '=', context.type)
+    .where('context_id', '=', context.id)
+    .executeTakeFirstOrThrow();
+  return { roomId: existing.id, created: false };
+}
+
+/** Moves the read cursor forward only; returns where it stands afterwards and whether it moved. */
+export async function advanceReadCursor(
+  db: Db,
+  roomId: string,
+  userId: string,
+  seq: number,
+): Promise<{ lastReadSeq: number; moved: boolean } | undefined> {
+  const moved = await db
+    .updateTable('rooms.members')
+    .set({ last_read_seq: seq })
+    .where('room_id', '=', roomId)
+    .where('user_id', '=', userId)
+    .where('last_read_seq', '<', seq)
+    .returning('last_read_seq')
+    .executeTakeFirst();
+  if (moved) return { lastReadSeq: moved.last_read_seq, moved: true };
+  const current = await db
+    .selectFrom('rooms.members')
+    .select('last_read_seq')
+    .where('room_id', '=', roomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return current ? { lastReadSeq: current.last_read_seq, moved: false } : undefined;
+}
+
+/** Unread = messages from others, not deleted, above the cursor (README, "Unread counts"). */
+export async function countUnread(db: Db, roomId: string, userId: string, afterSeq: number): Promise<number> {
+  const row = await db
+    .selectFrom('rooms.counted_messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('room_id', '=', roomId)
+    .where('seq', '>', afterSeq)
+    .where('sender_id', '<>', userId)
+    .where('deleted', '=', false)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function unreadByRoom(db: Db, userId: string): Promise<Array<{ room_id: string; unread_count: number }>> {
+  const result = await sql<{ room_id: string; unread_count: number }>`
+    select m.room_id, count(c.seq)::int as unread_count
+      from rooms.members m
+      join rooms.counted_messages c
+        on c.room_id = m.room_id and c.seq > m.last_read_seq and c.sender_id <> m.user_id and not c.deleted
+     where m.user_id = ${userId}
+     group by m.room_id
+     order by m.room_id`.execute(db);
+  return result.rows;
+}
+
+export async function readersAtOrAfter(db: Db, roomId: string, seq: number, senderId: string) {
+  return db
+    .selectFrom('rooms.members as m')
+    .leftJoin('rooms.users as u', 'u.user_id', 'm.user_id')
+    .select(['m.user_id', 'u.name', 'm.last_read_seq'])
+    .where('m.room_id', '=', roomId)
+    .where('m.last_read_seq', '>=', seq)
+    .where('m.user_id', '<>', senderId)
+    .orderBy('m.user_id')
+    .execute();
+}
+
+export async function roomIdsOfUser(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('rooms.members').select('room_id').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.room_id);
+}

@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Who has an open socket on any gateway. Each user has a sorted set of the gateways holding one of
+ * their sockets, scored by when that claim expires; gateways renew their claims on a heartbeat,
+ * so a crashed gateway's users go offline by themselves once its claims lapse.
+ */
+export class PresenceRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private key(userId: string): string {
+    return `${this.namespace}:presence:${userId}`;
+  }
+
+  /** Claims the user for a gateway; true when the user was offline everywhere before. */
+  async claim(userId: string, gatewayId: string): Promise<boolean> {
+    const now = Date.now();
+    const key = this.key(userId);
+    const result = await this.redis
+      .multi()
+      .zremrangebyscore(key, '-inf', now)
+      .zcard(key)
+      .zadd(key, now + this.ttlMs, gatewayId)
+      .pexpire(key, this.ttlMs * 2)
+      .exec();
+    const before = Number(result?.[1]?.[1] ?? 0);
+    return before === 0;
+  }
+
+  /** Releases the gateway's claim; true when the user is now offline everywhere. */
+  async release(userId: string, gatewayId: string): Promise<boolean> {
+    const key = this.key(userId);
+    const result = await this.redis.multi().zrem(key, gatewayId).zcount(key, Date.now(), '+inf').exec();
+    return Number(result?.[1]?.[1] ?? 0) === 0;
+  }
+
+  /** Renews every claim of one gateway; called well within the TTL. */
+  async renew(userIds: Iterable<string>, gatewayId: string): Promise<void> {
+    const expiry = Date.now() + this.ttlMs;
+    let pipeline = this.redis.pipeline();
+    let queued = 0;
+    for (const userId of userIds) {
+      pipeline.zadd(this.key(userId), expiry, gatewayId).pexpire(this.key(userId), this.ttlMs * 2);
+      if (++queued % 1000 === 0) {
+        await pipeline.exec();
+        pipeline = this.redis.pipeline();
+      }
+    }
+    if (queued % 1000 !== 0) await pipeline.exec();
+  }
+
+  async isOnline(userId: string): Promise<boolean> {
+    return (await this.redis.zcount(this.key(userId), Date.now(), '+inf')) > 0;
+  }
+
+  /** The subset of `userIds` that is online, in one round trip. */
+  async onlineAmong(userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const now = Date.now();
+    const pipeline = this.redis.pipeline();
+    for (const userId of userIds) pipeline.zcount(this.key(userId), now, '+inf');
+    const results = (await pipeline.exec()) ?? [];
+    return userIds.filter((_, i) => Number(results[i]?.[1] ?? 0) > 0);
+  }
+}
