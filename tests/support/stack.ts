@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { connect } from 'nats';
 import pg from 'pg';
@@ -194,6 +195,17 @@ export class TestStack {
       await jsm.streams.delete(`${this.namespace}_room_events`).catch(() => false);
     } finally {
       await nc.close();
+    }
+    const redis = new Redis(this.infra.redisUrl);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.namespace}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
     }
     const admin = new pg.Client({ connectionString: this.infra.adminDatabaseUrl });
     await admin.connect();

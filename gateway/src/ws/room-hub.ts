@@ -201,11 +201,15 @@ export class RoomHub {
       this.metrics.eventFannedOut();
       return;
     }
+    if (signal.type === 'member.removed' && typeof signal.user_id === 'string') {
+      // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
+      // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
+      for (const ws of [...(channel.sockets.get(signal.user_id) ?? [])]) {
+        if (!ws.getUserData().closed) ws.send(data, false);
+        this.detach(ws, channel.roomId);
+      }
+    }
     this.app.publish(channel.topic, data, false);
     this.metrics.eventFannedOut();
-    if (signal.type === 'member.removed' && typeof signal.user_id === 'string') {
-      // A removed member's sockets stop receiving the room at once (they got this last event).
-      for (const ws of [...(channel.sockets.get(signal.user_id) ?? [])]) this.detach(ws, channel.roomId);
-    }
   }
 }

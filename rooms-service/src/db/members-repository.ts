@@ -105,6 +105,7 @@ export async function listMembers(db: Db, roomId: string, offset: number, limit:
     .select(['m.user_id', 'u.name', 'm.role', 'm.last_read_seq', 'm.joined_at'])
     .where('m.room_id', '=', roomId)
     .orderBy('m.joined_at')
+    .orderBy(sql`case m.role when 'owner' then 0 when 'admin' then 1 else 2 end`)
     .orderBy('m.user_id')
     .offset(offset)
     .limit(limit)

@@ -45,7 +45,7 @@ export class MembershipDomain {
     await this.require(actor, roomId, 'room.rename');
     await updateRoomTitle(this.db, roomId, title);
     await this.announceRoom(roomId);
-    return this.rooms.getRoom(actor, roomId);
+    return this.roomFor(actor, roomId);
   }
 
   async updateSettings(actor: Actor, roomId: string, settings: MembershipSettingsBody): Promise<Room> {
@@ -148,14 +148,18 @@ export class MembershipDomain {
     for (const userId of added) this.signals.publish(roomId, { type: 'member.added', room_id: roomId, user_id: userId });
     for (const userId of removed) this.signals.publish(roomId, { type: 'member.removed', room_id: roomId, user_id: userId });
     if (added.length || removed.length || renamed) await this.announceRoom(roomId);
+    return { room: await this.roomFor(actor, roomId), created };
+  }
+
+  /** A member gets its own view; a managing service that is not a member gets a neutral `me`. */
+  private async roomFor(actor: Actor, roomId: string): Promise<Room> {
+    if ((await findMemberRole(this.db, roomId, actor.user_id)) !== null) return this.rooms.getRoom(actor, roomId);
     const publicRoom = await findPublicRoom(this.db, roomId);
     if (!publicRoom) throw ChatError.notFound('room');
-    // The service is usually not a member itself: it gets the room with a neutral `me`.
-    const room: Room = {
+    return {
       ...toPublicRoom(publicRoom),
       me: { role: 'member', last_read_seq: publicRoom.last_seq, unread_count: 0, muted_until: null, notify: 'none', archived: false },
     };
-    return { room, created };
   }
 
   private async facts(actor: Actor, roomId: string): Promise<AccessFacts> {
