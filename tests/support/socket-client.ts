@@ -17,19 +17,20 @@ export class TestSocket {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly waiters: Waiter[] = [];
-  private cursor = 0;
+  /** Frames already returned by `next`, so each is handed out once, whatever order they came in. */
+  private readonly consumed = new Set<number>();
   private nextId = 1;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       const frame = JSON.parse(isBinary ? '{"type":"binary"}' : data.toString()) as Frame;
       this.frames.push(frame);
-      for (const waiter of [...this.waiters]) {
-        if (waiter.match(frame)) {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          clearTimeout(waiter.timer);
-          waiter.resolve(frame);
-        }
+      // A frame goes to the first waiter it matches, once.
+      const waiter = this.waiters.find((w) => w.match(frame));
+      if (waiter) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        clearTimeout(waiter.timer);
+        waiter.resolve(frame);
       }
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -59,12 +60,12 @@ export class TestSocket {
     return client;
   }
 
-  /** The first frame matching, including ones already received but not yet consumed by `next`. */
+  /** The first matching frame not yet returned by `next`, already received or still to come. */
   next(match: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
-    for (let i = this.cursor; i < this.frames.length; i++) {
+    for (let i = 0; i < this.frames.length; i++) {
       const frame = this.frames[i] as Frame;
-      if (match(frame)) {
-        this.cursor = i + 1;
+      if (!this.consumed.has(i) && match(frame)) {
+        this.consumed.add(i);
         return Promise.resolve(frame);
       }
     }
@@ -76,7 +77,7 @@ export class TestSocket {
       const waiter: Waiter = {
         match,
         resolve: (frame) => {
-          this.cursor = this.frames.length;
+          this.consumed.add(this.frames.lastIndexOf(frame));
           resolve(frame);
         },
         reject,

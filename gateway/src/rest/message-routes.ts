@@ -23,6 +23,11 @@ export function messageRoutes(upstream: Upstream): express.Router {
     const { message, created } = await upstream.sendMessage(actorOf(res), roomId, body);
     res.status(created ? 201 : 200).json(message);
   });
+  router.delete('/rooms/:room_id/messages/:message_id', async (req, res) => {
+    const roomId = roomIdOf(req);
+    const messageId = parseOrThrow(MessageIdSchema, req.params.message_id, 'message_id');
+    res.json(await upstream.deleteMessage(actorOf(res), roomId, messageId));
+  });
   router.get('/rooms/:room_id/messages/:message_id/receipts', async (req, res) => {
     const roomId = roomIdOf(req);
     const messageId = parseOrThrow(MessageIdSchema, req.params.message_id, 'message_id');

@@ -85,6 +85,10 @@ export class Upstream {
     return this.rpc.call(messagesRpc.send, { actor, room_id: roomId, message });
   }
 
+  deleteMessage(actor: Actor, roomId: string, messageId: string) {
+    return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
+  }
+
   history(actor: Actor, roomId: string, query: HistoryQuery) {
     return this.rpc.call(messagesRpc.history, { actor, room_id: roomId, query });
   }

@@ -34,6 +34,8 @@ export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFra
     case 'unsubscribe':
       unsubscribe(ws, frame.room_id, ctx.hub);
       return {};
+    case 'message.delete':
+      return { message: await ctx.upstream.deleteMessage(actor, frame.room_id, frame.message_id) };
     case 'typing':
       await typing(ws, actor, frame.room_id, ctx);
       return {};

@@ -129,7 +129,8 @@ export class RoomHub {
   attach(ws: ChatSocket, roomId: string): void {
     const channel = this.channels.get(roomId);
     const session = ws.getUserData();
-    if (!channel || !session.actor) return;
+    // A subscribe holds a channel reference from join to attach; a missing channel is a bug, never silent.
+    if (!channel || !session.actor) throw new Error(`room channel ${roomId} vanished during subscribe`);
     ws.subscribe(channel.topic);
     session.rooms.add(roomId);
     const mine = channel.sockets.get(session.actor.user_id) ?? new Set<ChatSocket>();

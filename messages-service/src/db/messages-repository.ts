@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { HistoryPlan } from '../domain/message-rules.js';
 import type { MessageRow, MessagesDatabase } from './schema.js';
 
@@ -52,10 +52,32 @@ export interface MessageDraft {
 /** Thrown inside the transaction to undo the seq it took when the idempotency key was taken. */
 class DuplicateClientMsgId extends Error {}
 
+/** Takes the room's next seq; the row lock it holds until commit keeps each room's seq gapless. */
+async function takeNextSeq(trx: Transaction<MessagesDatabase>, roomId: string): Promise<number> {
+  const { last_seq } = await trx
+    .insertInto('messages.room_sequences')
+    .values({ room_id: roomId, last_seq: 1 })
+    .onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`messages.room_sequences.last_seq + 1` }))
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return last_seq;
+}
+
+/** Appends an event to the room's log (the outbox) and wakes the relay when the transaction commits. */
+async function appendRoomEvent(
+  trx: Transaction<MessagesDatabase>,
+  roomId: string,
+  seq: number,
+  type: string,
+  event: string,
+): Promise<void> {
+  await trx.insertInto('messages.room_events').values({ room_id: roomId, seq, type, event }).execute();
+  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+}
+
 /**
- * Takes the room's next seq, stores the message and its event in one transaction, and wakes the
- * outbox relay on commit. Returns undefined when (sender, client_msg_id) already exists: nothing
- * was written, not even a seq.
+ * Stores a message with the room's next seq and its event in one transaction. Returns undefined
+ * when (sender, client_msg_id) already exists: nothing was written, not even a seq.
  */
 export async function insertMessageWithEvent(
   db: Kysely<MessagesDatabase>,
@@ -64,12 +86,7 @@ export async function insertMessageWithEvent(
 ): Promise<MessageRow | undefined> {
   try {
     return await db.transaction().execute(async (trx) => {
-      const { last_seq: seq } = await trx
-        .insertInto('messages.room_sequences')
-        .values({ room_id: draft.room_id, last_seq: 1 })
-        .onConflict((oc) => oc.column('room_id').doUpdateSet({ last_seq: sql`messages.room_sequences.last_seq + 1` }))
-        .returning('last_seq')
-        .executeTakeFirstOrThrow();
+      const seq = await takeNextSeq(trx, draft.room_id);
       const row = await trx
         .insertInto('messages.messages')
         .values({ ...draft, seq, attachments: JSON.stringify(draft.attachments) })
@@ -77,17 +94,45 @@ export async function insertMessageWithEvent(
         .returningAll()
         .executeTakeFirst();
       if (!row) throw new DuplicateClientMsgId();
-      await trx
-        .insertInto('messages.room_events')
-        .values({ room_id: draft.room_id, seq, type: 'message.created', event: encodeEvent(row) })
-        .execute();
-      await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+      await appendRoomEvent(trx, draft.room_id, seq, 'message.created', encodeEvent(row));
       return row;
     });
   } catch (error) {
     if (error instanceof DuplicateClientMsgId) return undefined;
     throw error;
   }
+}
+
+/**
+ * Soft-deletes a message: its body and attachments are erased, its place and seq stay, and a
+ * `message.deleted` event takes the room's next seq. Deleting a deleted message changes nothing.
+ */
+export async function softDeleteMessageWithEvent(
+  db: Kysely<MessagesDatabase>,
+  roomId: string,
+  messageId: string,
+  encodeEvent: (row: MessageRow, seq: number) => string,
+): Promise<{ row: MessageRow; changed: boolean } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx
+      .selectFrom('messages.messages')
+      .selectAll()
+      .where('id', '=', messageId)
+      .where('room_id', '=', roomId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) return undefined;
+    if (current.deleted_at !== null) return { row: current, changed: false };
+    const seq = await takeNextSeq(trx, roomId);
+    const row = await trx
+      .updateTable('messages.messages')
+      .set({ deleted_at: sql`now()`, body: '', attachments: '[]' })
+      .where('id', '=', messageId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendRoomEvent(trx, roomId, seq, 'message.deleted', encodeEvent(row, seq));
+    return { row, changed: true };
+  });
 }
 
 export async function readHistory(

@@ -11,6 +11,7 @@ import {
   readHistory,
   readLastSeq,
   readSyncWindow,
+  softDeleteMessageWithEvent,
 } from '../db/messages-repository.js';
 import type { MessagesDatabase } from '../db/schema.js';
 import { deriveKind, encodeRoomEvent, normaliseBody, planHistory, toMessage } from './message-rules.js';
@@ -77,6 +78,24 @@ export class MessagesDomain {
     const { rows, more } = await readHistory(this.db, roomId, plan);
     const edge = plan.direction === 'older' ? rows[0] : rows.at(-1);
     return { items: rows.map(toMessage), next_cursor: more && edge ? String(edge.seq) : null };
+  }
+
+  /** The sender deletes their own message; room owners/admins and moderators delete any. */
+  async delete(actor: Actor, roomId: string, messageId: string): Promise<Message> {
+    const existing = await findMessage(this.db, roomId, messageId);
+    const own = existing?.sender_id === actor.user_id;
+    const decision = await this.rooms.authorize(roomId, actor, own ? 'message.send' : 'message.moderate');
+    if (!decision.allowed) {
+      if (!decision.member) throw ChatError.notFound('room');
+      throw ChatError.forbidden(
+        own ? 'not allowed to delete in this room' : 'only the sender, a room owner or admin, or a moderator deletes a message',
+      );
+    }
+    const result = await softDeleteMessageWithEvent(this.db, roomId, messageId, (row, seq) =>
+      encodeRoomEvent('message.deleted', seq, toMessage(row)),
+    );
+    if (!result) throw ChatError.notFound('message');
+    return toMessage(result.row);
   }
 
   async lastSeq(roomId: string): Promise<number> {

@@ -6,6 +6,7 @@ import type { MessagesDomain } from '../domain/messages.js';
 export function messagesEndpoints(domain: MessagesDomain) {
   return [
     handle(messagesRpc.send, (req) => domain.send(req.actor, req.room_id, req.message)),
+    handle(messagesRpc.deleteMessage, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.history, (req) => domain.history(req.actor, req.room_id, req.query)),
     handle(messagesRpc.roomState, async (req) => ({ last_seq: await domain.lastSeq(req.room_id) })),
     handle(messagesRpc.getMessage, (req) => domain.getMessage(req.actor, req.room_id, req.message_id)),

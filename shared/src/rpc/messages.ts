@@ -14,6 +14,13 @@ export const messagesRpc = {
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message: SendMessageBodySchema }),
     response: z.object({ message: MessageSchema, created: z.boolean() }),
   }),
+  deleteMessage: defineEndpoint({
+    service,
+    name: 'delete',
+    description: 'Soft-delete a message (sender, room owner/admin, moderator); a new event with its own seq',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
+    response: MessageSchema,
+  }),
   history: defineEndpoint({
     service,
     name: 'history',
