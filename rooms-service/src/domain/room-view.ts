@@ -28,15 +28,8 @@ export function toPublicRoom(row: PublicRoomRow): Omit<Room, 'me'> {
 
 export function toRoom(row: RoomViewRow): Room {
   return {
-    id: row.id,
-    kind: row.kind,
+    ...toPublicRoom(row),
     title: row.kind === 'direct' ? row.direct_title : row.title,
-    context: row.context_type && row.context_id ? { type: row.context_type, id: row.context_id } : null,
-    created_by: row.created_by,
-    created_at: row.created_at.toISOString(),
-    last_seq: row.last_seq,
-    last_message: parseLastMessage(row.last_message),
-    member_count: row.member_count,
     me: {
       role: row.role,
       last_read_seq: row.last_read_seq,
