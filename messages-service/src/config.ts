@@ -11,6 +11,7 @@ export const MessagesConfigSchema = z.object({
   /** A subscriber further behind than this gets `resync` instead of a replay. */
   REPLAY_MAX_EVENTS: positiveIntVar(1000),
   /** The relay wakes on every commit; this poll only covers a lost wake-up. */
+  MAX_DISTINCT_REACTIONS: positiveIntVar(50),
   OUTBOX_POLL_MS: positiveIntVar(1000),
   OUTBOX_BATCH_SIZE: positiveIntVar(500),
 });

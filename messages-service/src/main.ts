@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   const domain = new MessagesDomain(database.db, roomAccessOverNats(rpc), {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
     replayMaxEvents: config.REPLAY_MAX_EVENTS,
+    maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
   });
   const endpoints = await serveEndpoints(
     nats.nc,

@@ -1,4 +1,4 @@
-import { MessageIdSchema, parseOrThrow, QueryIntSchema, SendMessageBodySchema } from '@chat/shared';
+import { EditMessageBodySchema, EmojiSchema, MessageIdSchema, parseOrThrow, QueryIntSchema, SendMessageBodySchema } from '@chat/shared';
 import express from 'express';
 import { z } from 'zod';
 import type { Upstream } from '../upstream/services.js';
@@ -23,6 +23,23 @@ export function messageRoutes(upstream: Upstream): express.Router {
     const { message, created } = await upstream.sendMessage(actorOf(res), roomId, body);
     res.status(created ? 201 : 200).json(message);
   });
+  router.patch('/rooms/:room_id/messages/:message_id', async (req, res) => {
+    const roomId = roomIdOf(req);
+    const messageId = parseOrThrow(MessageIdSchema, req.params.message_id, 'message_id');
+    const { body } = parseOrThrow(EditMessageBodySchema, req.body, 'message');
+    res.json(await upstream.editMessage(actorOf(res), roomId, messageId, body));
+  });
+  for (const [method, action] of [
+    ['put', 'added'],
+    ['delete', 'removed'],
+  ] as const) {
+    router[method]('/rooms/:room_id/messages/:message_id/reactions/:emoji', async (req, res) => {
+      const roomId = roomIdOf(req);
+      const messageId = parseOrThrow(MessageIdSchema, req.params.message_id, 'message_id');
+      const emoji = parseOrThrow(EmojiSchema, req.params.emoji, 'emoji');
+      res.json(await upstream.react(actorOf(res), roomId, messageId, emoji, action));
+    });
+  }
   router.delete('/rooms/:room_id/messages/:message_id', async (req, res) => {
     const roomId = roomIdOf(req);
     const messageId = parseOrThrow(MessageIdSchema, req.params.message_id, 'message_id');

@@ -85,6 +85,14 @@ export class Upstream {
     return this.rpc.call(messagesRpc.send, { actor, room_id: roomId, message });
   }
 
+  editMessage(actor: Actor, roomId: string, messageId: string, body: string) {
+    return this.rpc.call(messagesRpc.edit, { actor, room_id: roomId, message_id: messageId, body });
+  }
+
+  react(actor: Actor, roomId: string, messageId: string, emoji: string, action: 'added' | 'removed') {
+    return this.rpc.call(messagesRpc.react, { actor, room_id: roomId, message_id: messageId, emoji, action });
+  }
+
   deleteMessage(actor: Actor, roomId: string, messageId: string) {
     return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
   }

@@ -34,6 +34,13 @@ export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFra
     case 'unsubscribe':
       unsubscribe(ws, frame.room_id, ctx.hub);
       return {};
+    case 'message.edit':
+      return { message: await ctx.upstream.editMessage(actor, frame.room_id, frame.message_id, frame.body) };
+    case 'reaction.add':
+    case 'reaction.remove': {
+      const action = frame.type === 'reaction.add' ? 'added' : 'removed';
+      return { message: await ctx.upstream.react(actor, frame.room_id, frame.message_id, frame.emoji, action) };
+    }
     case 'message.delete':
       return { message: await ctx.upstream.deleteMessage(actor, frame.room_id, frame.message_id) };
     case 'typing':
@@ -48,8 +55,10 @@ export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFra
       ctx.onSend?.((performance.now() - started) / 1000);
       return { message: result.message };
     }
-    default:
-      throw new ChatError('invalid', `frame type ${frame.type} is not supported by this server yet`);
+    default: {
+      const unknown: never = frame;
+      throw new ChatError('invalid', `unsupported frame ${JSON.stringify(unknown).slice(0, 40)}`);
+    }
   }
 }
 

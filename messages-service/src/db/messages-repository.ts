@@ -103,15 +103,31 @@ export async function insertMessageWithEvent(
   }
 }
 
+/** A change to an existing message; each that changes something is a room event with its own seq. */
+export type MessageChange =
+  | { kind: 'edit'; body: string }
+  | { kind: 'delete' }
+  | { kind: 'reaction'; userId: string; emoji: string; action: 'added' | 'removed' };
+
+export interface ReactionCount {
+  message_id: string;
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
 /**
- * Soft-deletes a message: its body and attachments are erased, its place and seq stay, and a
- * `message.deleted` event takes the room's next seq. Deleting a deleted message changes nothing.
+ * Applies a change under the message's row lock: `check` may refuse it (seeing the current row),
+ * a change that alters nothing writes nothing and takes no seq, and one that does is stored with
+ * its event in the same transaction.
  */
-export async function softDeleteMessageWithEvent(
+export async function applyMessageChange(
   db: Kysely<MessagesDatabase>,
   roomId: string,
   messageId: string,
-  encodeEvent: (row: MessageRow, seq: number) => string,
+  change: MessageChange,
+  check: (current: MessageRow) => void,
+  encodeEvent: (row: MessageRow, reactions: ReactionCount[], seq: number) => string,
 ): Promise<{ row: MessageRow; changed: boolean } | undefined> {
   return db.transaction().execute(async (trx) => {
     const current = await trx
@@ -122,17 +138,88 @@ export async function softDeleteMessageWithEvent(
       .forUpdate()
       .executeTakeFirst();
     if (!current) return undefined;
-    if (current.deleted_at !== null) return { row: current, changed: false };
+    check(current);
+    const row = await applyChange(trx, current, change);
+    if (!row) return { row: current, changed: false };
     const seq = await takeNextSeq(trx, roomId);
-    const row = await trx
-      .updateTable('messages.messages')
-      .set({ deleted_at: sql`now()`, body: '', attachments: '[]' })
-      .where('id', '=', messageId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await appendRoomEvent(trx, roomId, seq, 'message.deleted', encodeEvent(row, seq));
+    const reactions = await loadReactionCounts(trx, [messageId], null);
+    await appendRoomEvent(trx, roomId, seq, eventTypeOf(change), encodeEvent(row, reactions, seq));
     return { row, changed: true };
   });
+}
+
+function eventTypeOf(change: MessageChange): string {
+  if (change.kind === 'edit') return 'message.updated';
+  if (change.kind === 'delete') return 'message.deleted';
+  return 'reaction.updated';
+}
+
+/** Returns the row after the change, or undefined when the change would alter nothing. */
+async function applyChange(
+  trx: Transaction<MessagesDatabase>,
+  current: MessageRow,
+  change: MessageChange,
+): Promise<MessageRow | undefined> {
+  switch (change.kind) {
+    case 'edit':
+      if (change.body === current.body) return undefined;
+      return trx
+        .updateTable('messages.messages')
+        .set({ body: change.body, edited_at: sql`now()` })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    case 'delete':
+      if (current.deleted_at !== null) return undefined;
+      return trx
+        .updateTable('messages.messages')
+        .set({ deleted_at: sql`now()`, body: '', attachments: '[]' })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    case 'reaction': {
+      const result =
+        change.action === 'added'
+          ? await trx
+              .insertInto('messages.reactions')
+              .values({ message_id: current.id, user_id: change.userId, emoji: change.emoji })
+              .onConflict((oc) => oc.columns(['message_id', 'user_id', 'emoji']).doNothing())
+              .executeTakeFirst()
+          : await trx
+              .deleteFrom('messages.reactions')
+              .where('message_id', '=', current.id)
+              .where('user_id', '=', change.userId)
+              .where('emoji', '=', change.emoji)
+              .executeTakeFirst();
+      const affected = 'numInsertedOrUpdatedRows' in result ? result.numInsertedOrUpdatedRows : result.numDeletedRows;
+      return Number(affected ?? 0) > 0 ? current : undefined;
+    }
+  }
+}
+
+/** Reactions of some messages, aggregated per emoji in first-use order; `me` marks the viewer's. */
+export async function loadReactionCounts(
+  db: Kysely<MessagesDatabase> | Transaction<MessagesDatabase>,
+  messageIds: string[],
+  viewerId: string | null,
+): Promise<ReactionCount[]> {
+  if (messageIds.length === 0) return [];
+  const result = await sql<ReactionCount>`
+    select message_id, emoji, count(*)::int as count, coalesce(bool_or(user_id = ${viewerId}), false) as me
+      from messages.reactions
+     where message_id = any(${messageIds}::uuid[])
+     group by message_id, emoji
+     order by message_id, min(created_at), emoji`.execute(db);
+  return result.rows;
+}
+
+export async function distinctEmojiCount(db: Kysely<MessagesDatabase>, messageId: string): Promise<number> {
+  const row = await db
+    .selectFrom('messages.reactions')
+    .select((eb) => eb.fn.count<number>('emoji').distinct().as('n'))
+    .where('message_id', '=', messageId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export async function readHistory(

@@ -41,7 +41,15 @@ export interface RoomEventsTable {
   published_at: Timestamp | null;
 }
 
+export interface ReactionsTable {
+  message_id: string;
+  user_id: string;
+  emoji: string;
+  created_at: Generated<Date>;
+}
+
 export interface MessagesDatabase {
+  'messages.reactions': ReactionsTable;
   'messages.room_sequences': RoomSequencesTable;
   'messages.messages': MessagesTable;
   'messages.room_events': RoomEventsTable;

@@ -1,4 +1,5 @@
-import { type Attachment, ChatError, countChars, type Message, type MessageKind } from '@chat/shared';
+import { type Attachment, ChatError, countChars, type Message, type MessageKind, type ReactionSummary } from '@chat/shared';
+import type { ReactionCount } from '../db/messages-repository.js';
 import type { MessageRow } from '../db/schema.js';
 
 /** Bodies are stored trimmed and must hold 1..max characters (code points) after trimming. */
@@ -20,7 +21,14 @@ export function deriveKind(attachments: readonly Attachment[]): MessageKind {
   return attachments.some((a) => a.content_type.startsWith('image/')) ? 'image' : 'file';
 }
 
-export function toMessage(row: MessageRow): Message {
+/** Reactions as a message shows them: per emoji, with `me` only when shown to one viewer. */
+export function summariseReactions(counts: readonly ReactionCount[], messageId: string, withMe: boolean): ReactionSummary[] {
+  return counts
+    .filter((c) => c.message_id === messageId)
+    .map((c) => (withMe ? { emoji: c.emoji, count: c.count, me: c.me } : { emoji: c.emoji, count: c.count }));
+}
+
+export function toMessage(row: MessageRow, reactions: ReactionSummary[] = []): Message {
   const deleted = row.deleted_at !== null;
   return {
     id: row.id,
@@ -34,16 +42,24 @@ export function toMessage(row: MessageRow): Message {
     mentions: row.mentions,
     reply_to: row.reply_to,
     attachments: deleted ? [] : row.attachments,
-    reactions: [],
+    reactions: deleted ? [] : reactions,
     created_at: row.created_at.toISOString(),
     edited_at: row.edited_at ? new Date(row.edited_at).toISOString() : null,
     deleted_at: row.deleted_at ? new Date(row.deleted_at).toISOString() : null,
   };
 }
 
-/** The client-facing event frame, encoded once here and stored, replayed and published as is. */
-export function encodeRoomEvent(type: 'message.created' | 'message.updated' | 'message.deleted', seq: number, message: Message): string {
-  return JSON.stringify({ type, room_id: message.room_id, seq, message });
+/**
+ * The client-facing event frame, encoded once here and stored, replayed and published as is.
+ * `type`, `room_id` and `seq` come first: gateways read the seq from the head of the bytes.
+ */
+export function encodeRoomEvent(
+  type: 'message.created' | 'message.updated' | 'message.deleted' | 'reaction.updated',
+  seq: number,
+  message: Message,
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({ type, room_id: message.room_id, seq, message, ...extra });
 }
 
 export interface HistoryPlan {

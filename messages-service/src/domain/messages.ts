@@ -4,26 +4,32 @@ import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
 import {
+  applyMessageChange,
+  distinctEmojiCount,
   findByClientMsgId,
   findMessage,
   insertMessageWithEvent,
+  loadReactionCounts,
+  type MessageChange,
   messageExistsInRoom,
   readHistory,
   readLastSeq,
   readSyncWindow,
-  softDeleteMessageWithEvent,
 } from '../db/messages-repository.js';
-import type { MessagesDatabase } from '../db/schema.js';
-import { deriveKind, encodeRoomEvent, normaliseBody, planHistory, toMessage } from './message-rules.js';
+import type { MessageRow, MessagesDatabase } from '../db/schema.js';
+import { deriveKind, encodeRoomEvent, normaliseBody, planHistory, summariseReactions, toMessage } from './message-rules.js';
 
 /** The rooms service's one rule set, as this service reaches it. */
 export interface RoomAccess {
   authorize(roomId: string, actor: Actor, action: RoomAction): Promise<{ allowed: boolean; member: boolean }>;
+  /** Those of `userIds` who are not members of the room. */
+  nonMembers(roomId: string, userIds: string[]): Promise<string[]>;
 }
 
 export interface MessagesDomainOptions {
   maxBodyChars: number;
   replayMaxEvents: number;
+  maxDistinctReactions: number;
 }
 
 export class MessagesDomain {
@@ -38,6 +44,14 @@ export class MessagesDomain {
     const earlier = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
     if (earlier) return earlier;
     await this.requireAccess(roomId, actor, 'message.send');
+    const mentions = [...new Set(input.mentions ?? [])];
+    const outsiders = await this.rooms.nonMembers(roomId, mentions);
+    if (outsiders.length > 0) {
+      throw ChatError.invalid(
+        'mentions must be members of the room',
+        outsiders.map((id) => ({ path: `mentions.${mentions.indexOf(id)}`, message: `${id} is not a member` })),
+      );
+    }
     if (input.reply_to && !(await messageExistsInRoom(this.db, input.reply_to, roomId))) {
       throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
     }
@@ -55,7 +69,7 @@ export class MessagesDomain {
         client_msg_id: input.client_msg_id,
         kind: deriveKind(attachments),
         body,
-        mentions: [...new Set(input.mentions ?? [])],
+        mentions,
         reply_to: input.reply_to ?? null,
         attachments,
       },
@@ -76,8 +90,26 @@ export class MessagesDomain {
     const plan = planHistory(query);
     await this.requireAccess(roomId, actor, 'room.read');
     const { rows, more } = await readHistory(this.db, roomId, plan);
+    const counts = await loadReactionCounts(
+      this.db,
+      rows.map((r) => r.id),
+      actor.user_id,
+    );
     const edge = plan.direction === 'older' ? rows[0] : rows.at(-1);
-    return { items: rows.map(toMessage), next_cursor: more && edge ? String(edge.seq) : null };
+    return {
+      items: rows.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
+      next_cursor: more && edge ? String(edge.seq) : null,
+    };
+  }
+
+  /** The sender edits their own message, until it is deleted. */
+  async edit(actor: Actor, roomId: string, messageId: string, body: string): Promise<Message> {
+    const normalised = normaliseBody(body, this.options.maxBodyChars);
+    await this.requireAccess(roomId, actor, 'message.send');
+    return this.change(actor, roomId, messageId, { kind: 'edit', body: normalised }, (current) => {
+      if (current.sender_id !== actor.user_id) throw ChatError.forbidden('only the sender edits a message');
+      if (current.deleted_at !== null) throw new ChatError('conflict', 'a deleted message cannot be edited');
+    });
   }
 
   /** The sender deletes their own message; room owners/admins and moderators delete any. */
@@ -91,11 +123,42 @@ export class MessagesDomain {
         own ? 'not allowed to delete in this room' : 'only the sender, a room owner or admin, or a moderator deletes a message',
       );
     }
-    const result = await softDeleteMessageWithEvent(this.db, roomId, messageId, (row, seq) =>
-      encodeRoomEvent('message.deleted', seq, toMessage(row)),
+    return this.change(actor, roomId, messageId, { kind: 'delete' }, () => undefined);
+  }
+
+  /** One reaction per user and emoji; adding it twice or removing an absent one changes nothing. */
+  async react(actor: Actor, roomId: string, messageId: string, emoji: string, action: 'added' | 'removed'): Promise<Message> {
+    await this.requireAccess(roomId, actor, 'message.send');
+    if (action === 'added' && (await distinctEmojiCount(this.db, messageId)) >= this.options.maxDistinctReactions) {
+      throw ChatError.invalid(`a message holds at most ${this.options.maxDistinctReactions} different reactions`, [
+        { path: 'emoji', message: 'too many reactions' },
+      ]);
+    }
+    return this.change(actor, roomId, messageId, { kind: 'reaction', userId: actor.user_id, emoji, action }, (current) => {
+      if (current.deleted_at !== null) throw new ChatError('conflict', 'a deleted message takes no reactions');
+    });
+  }
+
+  private async change(
+    actor: Actor,
+    roomId: string,
+    messageId: string,
+    change: MessageChange,
+    check: (current: MessageRow) => void,
+  ): Promise<Message> {
+    const extra = change.kind === 'reaction' ? { user_id: change.userId, emoji: change.emoji, action: change.action } : {};
+    const type = change.kind === 'edit' ? 'message.updated' : change.kind === 'delete' ? 'message.deleted' : 'reaction.updated';
+    const result = await applyMessageChange(this.db, roomId, messageId, change, check, (row, counts, seq) =>
+      encodeRoomEvent(type, seq, toMessage(row, summariseReactions(counts, row.id, false)), extra),
     );
     if (!result) throw ChatError.notFound('message');
-    return toMessage(result.row);
+    return this.withReactions(result.row, actor);
+  }
+
+  /** A message as one viewer sees it: reactions with `me`. */
+  private async withReactions(row: MessageRow, viewer: Actor): Promise<Message> {
+    const counts = await loadReactionCounts(this.db, [row.id], viewer.user_id);
+    return toMessage(row, summariseReactions(counts, row.id, true));
   }
 
   async lastSeq(roomId: string): Promise<number> {
@@ -106,7 +169,7 @@ export class MessagesDomain {
     await this.requireAccess(roomId, actor, 'room.read');
     const row = await findMessage(this.db, roomId, messageId);
     if (!row) throw ChatError.notFound('message');
-    return toMessage(row);
+    return this.withReactions(row, actor);
   }
 
   async sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number) {
@@ -127,7 +190,7 @@ export class MessagesDomain {
     if (existing.room_id !== roomId) {
       throw new ChatError('conflict', 'client_msg_id was already used for a message in another room');
     }
-    return { message: toMessage(existing), created: false };
+    return { message: await this.withReactions(existing, actor), created: false };
   }
 
   /** Non-members learn nothing, not even that the room exists. */

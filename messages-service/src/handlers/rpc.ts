@@ -6,6 +6,8 @@ import type { MessagesDomain } from '../domain/messages.js';
 export function messagesEndpoints(domain: MessagesDomain) {
   return [
     handle(messagesRpc.send, (req) => domain.send(req.actor, req.room_id, req.message)),
+    handle(messagesRpc.edit, (req) => domain.edit(req.actor, req.room_id, req.message_id, req.body)),
+    handle(messagesRpc.react, (req) => domain.react(req.actor, req.room_id, req.message_id, req.emoji, req.action)),
     handle(messagesRpc.deleteMessage, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.history, (req) => domain.history(req.actor, req.room_id, req.query)),
     handle(messagesRpc.roomState, async (req) => ({ last_seq: await domain.lastSeq(req.room_id) })),

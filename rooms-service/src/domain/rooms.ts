@@ -2,7 +2,7 @@ import { ChatError, type CreateRoomBody, type Page, type Room } from '@chat/shar
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
-import { roomIdsOfUser } from '../db/members-repository.js';
+import { existingMemberIds, roomIdsOfUser } from '../db/members-repository.js';
 import {
   ensureDirectRoom,
   findAccessFacts,
@@ -77,6 +77,11 @@ export class RoomsDomain {
       role: facts.role,
       kind: facts.kind,
     };
+  }
+
+  async nonMembers(roomId: string, userIds: string[]): Promise<string[]> {
+    const members = await existingMemberIds(this.db, roomId, userIds);
+    return userIds.filter((id) => !members.has(id));
   }
 
   roomIdsOf(userId: string): Promise<string[]> {

@@ -54,6 +54,8 @@ export const SendMessageBodySchema = z.object({
 });
 export type SendMessageBody = z.infer<typeof SendMessageBodySchema>;
 
+export const EditMessageBodySchema = z.object({ body: z.string().max(64 * 1024) });
+
 export const HistoryQuerySchema = z.object({
   before_seq: SeqSchema.optional(),
   after_seq: SeqSchema.optional(),

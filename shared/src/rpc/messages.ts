@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActorSchema } from '../auth/verifier.js';
 import { pageSchema, RoomIdSchema, SeqSchema } from '../contracts/common.js';
+import { EmojiSchema } from '../contracts/frames.js';
 import { HistoryQuerySchema, MessageSchema, SendMessageBodySchema } from '../contracts/message.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
@@ -13,6 +14,26 @@ export const messagesRpc = {
     description: 'Store a message with the next seq of its room (idempotent on sender + client_msg_id)',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message: SendMessageBodySchema }),
     response: z.object({ message: MessageSchema, created: z.boolean() }),
+  }),
+  edit: defineEndpoint({
+    service,
+    name: 'edit',
+    description: 'Edit a message (sender only, not after delete); a new event with its own seq',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid(), body: z.string().max(64 * 1024) }),
+    response: MessageSchema,
+  }),
+  react: defineEndpoint({
+    service,
+    name: 'react',
+    description: "Add or remove the actor's reaction; a change is a reaction.updated event with its own seq",
+    request: z.object({
+      actor: ActorSchema,
+      room_id: RoomIdSchema,
+      message_id: z.uuid(),
+      emoji: EmojiSchema,
+      action: z.enum(['added', 'removed']),
+    }),
+    response: MessageSchema,
   }),
   deleteMessage: defineEndpoint({
     service,

@@ -138,6 +138,13 @@ export const roomsRpc = {
     request: z.object({ actor: ActorSchema }),
     response: z.object({}),
   }),
+  nonMembers: defineEndpoint({
+    service,
+    name: 'non_members',
+    description: 'Which of these users are not members of the room (mention checks)',
+    request: z.object({ room_id: RoomIdSchema, user_ids: z.array(UserIdSchema).max(1000) }),
+    response: z.object({ user_ids: z.array(UserIdSchema) }),
+  }),
   authorize: defineEndpoint({
     service,
     name: 'authorize',
