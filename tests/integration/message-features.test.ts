@@ -13,12 +13,18 @@ beforeAll(() => stack.start());
 afterAll(() => stack.stop());
 
 async function room(): Promise<string> {
-  const created = await api(rest(), 'POST', '/v1/rooms', { token: alice, body: { kind: 'group', title: 'Features', member_ids: ['f-bob', 'f-carol'] } });
+  const created = await api(rest(), 'POST', '/v1/rooms', {
+    token: alice,
+    body: { kind: 'group', title: 'Features', member_ids: ['f-bob', 'f-carol'] },
+  });
   return created.body.id as string;
 }
 
 async function send(token: string, roomId: string, body: Record<string, unknown>) {
-  return api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, { token, body: { client_msg_id: `k-${Math.random()}`, body: 'hello', ...body } });
+  return api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, {
+    token,
+    body: { client_msg_id: `k-${Math.random()}`, body: 'hello', ...body },
+  });
 }
 
 describe('edits', () => {
@@ -30,7 +36,10 @@ describe('edits', () => {
     const socket = await TestSocket.connect(stack.gateway(0).wsUrl, alice);
     const edited = await socket.ack({ type: 'message.edit', room_id: roomId, message_id: sent.id, body: ' first ' });
     expect(edited.message).toMatchObject({ id: sent.id, seq: sent.seq, body: 'first', edited_at: expect.any(String) });
-    expect(await watcher.next((f) => f.type === 'message.updated')).toMatchObject({ seq: sent.seq + 1, message: { id: sent.id, seq: sent.seq, body: 'first' } });
+    expect(await watcher.next((f) => f.type === 'message.updated')).toMatchObject({
+      seq: sent.seq + 1,
+      message: { id: sent.id, seq: sent.seq, body: 'first' },
+    });
     const history = await api<{ items: Array<{ body: string }> }>(rest(), 'GET', `/v1/rooms/${roomId}/messages`, { token: carol });
     expect(history.body.items.map((m) => m.body)).toEqual(['first']);
     await Promise.all([watcher.close(), socket.close()]);
@@ -43,12 +52,17 @@ describe('edits', () => {
     expect(byBob).toMatchObject({ status: 403, body: { code: 'forbidden' } });
     const empty = await api(rest(), 'PATCH', `/v1/rooms/${roomId}/messages/${sent.id}`, { token: alice, body: { body: '  ' } });
     expect(empty).toMatchObject({ status: 400, body: { code: 'invalid' } });
-    const outsider = await api(rest(), 'PATCH', `/v1/rooms/${roomId}/messages/${sent.id}`, { token: mintToken('f-out'), body: { body: 'x' } });
+    const outsider = await api(rest(), 'PATCH', `/v1/rooms/${roomId}/messages/${sent.id}`, {
+      token: mintToken('f-out'),
+      body: { body: 'x' },
+    });
     expect(outsider.status).toBe(404);
     await api(rest(), 'DELETE', `/v1/rooms/${roomId}/messages/${sent.id}`, { token: alice });
     const afterDelete = await api(rest(), 'PATCH', `/v1/rooms/${roomId}/messages/${sent.id}`, { token: alice, body: { body: 'again' } });
     expect(afterDelete).toMatchObject({ status: 409, body: { code: 'conflict' } });
-    const history = await api<{ items: Array<{ body: string; seq: number }> }>(rest(), 'GET', `/v1/rooms/${roomId}/messages`, { token: alice });
+    const history = await api<{ items: Array<{ body: string; seq: number }> }>(rest(), 'GET', `/v1/rooms/${roomId}/messages`, {
+      token: alice,
+    });
     expect(history.body.items).toEqual([expect.objectContaining({ body: '', seq: 1 })]);
     const next = (await send(alice, roomId, {})).body as { seq: number };
     expect(next.seq).toBe(3); // created (1) and deleted (2) only: refused edits took no seq
@@ -65,12 +79,20 @@ describe('reactions', () => {
     const first = await aliceSocket.ack({ type: 'reaction.add', room_id: roomId, message_id: sent.id, emoji: '👍' });
     expect(first.message).toMatchObject({ reactions: [{ emoji: '👍', count: 1, me: true }] });
     const event = await watcher.next((f) => f.type === 'reaction.updated');
-    expect(event).toMatchObject({ seq: sent.seq + 1, user_id: 'f-alice', emoji: '👍', action: 'added', message: { reactions: [{ emoji: '👍', count: 1 }] } });
+    expect(event).toMatchObject({
+      seq: sent.seq + 1,
+      user_id: 'f-alice',
+      emoji: '👍',
+      action: 'added',
+      message: { reactions: [{ emoji: '👍', count: 1 }] },
+    });
     expect((event.message as { reactions: Array<Record<string, unknown>> }).reactions[0]).not.toHaveProperty('me');
 
     const twice = await aliceSocket.ack({ type: 'reaction.add', room_id: roomId, message_id: sent.id, emoji: '👍' });
     expect(twice.message).toMatchObject({ reactions: [{ emoji: '👍', count: 1, me: true }] });
-    const byBob = await api(rest(1), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('👍')}`, { token: bob });
+    const byBob = await api(rest(1), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('👍')}`, {
+      token: bob,
+    });
     expect(byBob.body).toMatchObject({ reactions: [{ emoji: '👍', count: 2, me: true }] });
     await api(rest(1), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent(':tada:')}`, { token: bob });
     const history = await api<{ items: Array<{ reactions: unknown }> }>(rest(), 'GET', `/v1/rooms/${roomId}/messages`, { token: carol });
@@ -78,22 +100,41 @@ describe('reactions', () => {
       { emoji: '👍', count: 2, me: false },
       { emoji: ':tada:', count: 1, me: false },
     ]);
-    const removed = await api(rest(), 'DELETE', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('👍')}`, { token: bob });
-    expect(removed.body).toMatchObject({ reactions: [{ emoji: '👍', count: 1, me: false }, { emoji: ':tada:', count: 1, me: true }] });
+    const removed = await api(rest(), 'DELETE', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('👍')}`, {
+      token: bob,
+    });
+    expect(removed.body).toMatchObject({
+      reactions: [
+        { emoji: '👍', count: 1, me: false },
+        { emoji: ':tada:', count: 1, me: true },
+      ],
+    });
     // Events so far: 👍 alice, 👍 bob, :tada: bob, remove 👍 bob; the duplicate add made none.
     await watcher.next((f) => f.type === 'reaction.updated' && f.action === 'removed');
-    expect(watcher.events(roomId).filter((f) => f.type === 'reaction.updated').map((f) => f.seq)).toEqual([2, 3, 4, 5].map((n) => sent.seq + n - 1));
+    expect(
+      watcher
+        .events(roomId)
+        .filter((f) => f.type === 'reaction.updated')
+        .map((f) => f.seq),
+    ).toEqual([2, 3, 4, 5].map((n) => sent.seq + n - 1));
     await Promise.all([watcher.close(), aliceSocket.close()]);
   });
 
   it('rejects an unknown emoji format and reactions from outsiders', async () => {
     const roomId = await room();
     const sent = (await send(alice, roomId, {})).body as { id: string };
-    const bad = await api(rest(), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('<b>hi</b>')}`, { token: bob });
+    const bad = await api(rest(), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('<b>hi</b>')}`, {
+      token: bob,
+    });
     expect(bad).toMatchObject({ status: 400, body: { code: 'invalid' } });
     const socket = await TestSocket.connect(stack.gateway(0).wsUrl, bob);
-    expect(await socket.request({ type: 'reaction.add', room_id: roomId, message_id: sent.id, emoji: 'smile' })).toMatchObject({ type: 'error', code: 'invalid' });
-    const outsider = await api(rest(), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('👍')}`, { token: mintToken('f-out') });
+    expect(await socket.request({ type: 'reaction.add', room_id: roomId, message_id: sent.id, emoji: 'smile' })).toMatchObject({
+      type: 'error',
+      code: 'invalid',
+    });
+    const outsider = await api(rest(), 'PUT', `/v1/rooms/${roomId}/messages/${sent.id}/reactions/${encodeURIComponent('👍')}`, {
+      token: mintToken('f-out'),
+    });
     expect(outsider.status).toBe(404);
     const history = await api<{ items: Array<{ reactions: unknown[] }> }>(rest(), 'GET', `/v1/rooms/${roomId}/messages`, { token: alice });
     expect(history.body.items[0]?.reactions).toEqual([]);
@@ -116,7 +157,10 @@ describe('replies and mentions', () => {
     const crossReply = await send(alice, roomId, { reply_to: foreign.id });
     expect(crossReply).toMatchObject({ status: 400, body: { code: 'invalid', details: [{ path: 'reply_to' }] } });
     const mention = await send(alice, roomId, { mentions: ['f-bob', 'f-stranger'] });
-    expect(mention).toMatchObject({ status: 400, body: { code: 'invalid', details: [{ path: 'mentions.1', message: 'f-stranger is not a member' }] } });
+    expect(mention).toMatchObject({
+      status: 400,
+      body: { code: 'invalid', details: [{ path: 'mentions.1', message: 'f-stranger is not a member' }] },
+    });
     const history = await api<{ items: unknown[] }>(rest(), 'GET', `/v1/rooms/${roomId}/messages`, { token: alice });
     expect(history.body.items).toEqual([]);
   });
