@@ -16,6 +16,16 @@ export const GatewayConfigSchema = z.object({
     .default(`${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
   /** A gateway that stops renewing for this long is presumed dead: its users go offline. */
   PRESENCE_TTL_MS: positiveIntVar(30_000),
+  RATE_LIMIT_SENDS_PER_S: z.coerce.number().positive().default(10),
+  RATE_LIMIT_SENDS_BURST: positiveIntVar(20),
+  RATE_LIMIT_EDITS_PER_S: z.coerce.number().positive().default(2),
+  RATE_LIMIT_EDITS_BURST: positiveIntVar(10),
+  RATE_LIMIT_REACTIONS_PER_S: z.coerce.number().positive().default(5),
+  RATE_LIMIT_REACTIONS_BURST: positiveIntVar(20),
+  RATE_LIMIT_TYPING_PER_S: z.coerce.number().positive().default(2),
+  RATE_LIMIT_TYPING_BURST: positiveIntVar(5),
+  /** A socket that keeps going after this many rate-limited frames in 10 s is closed with 4008. */
+  RATE_LIMIT_CLOSE_AFTER: positiveIntVar(30),
   TYPING_THROTTLE_MS: positiveIntVar(2000),
   TYPING_TTL_MS: positiveIntVar(6000),
   GATEWAY_HTTP_PORT: portVar(8080),

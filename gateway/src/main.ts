@@ -16,6 +16,8 @@ import {
 import { PresenceRegistry } from '@chat/shared/presence';
 import { Redis } from 'ioredis';
 import { loadGatewayConfig } from './config.js';
+import { RateLimits } from './limits/rate-limits.js';
+import { RedisTokenBuckets } from './limits/token-bucket.js';
 import { createRestApp } from './rest/app.js';
 import { NameBook } from './upstream/name-book.js';
 import { Upstream } from './upstream/services.js';
@@ -70,11 +72,28 @@ async function main(): Promise<void> {
   });
 
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
-  const upstream = new Upstream(new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS }));
 
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
+  const rateLimitOutcomes = new Counter({
+    name: 'chat_gateway_rate_limit_total',
+    help: 'Rate-limit decisions by action and outcome (allowed, limited, limiter_unavailable)',
+    labelNames: ['action', 'outcome'],
+    registers: [registry],
+  });
+  const limits = new RateLimits(
+    new RedisTokenBuckets(redis, config.CHAT_NAMESPACE),
+    {
+      send: { perSecond: config.RATE_LIMIT_SENDS_PER_S, burst: config.RATE_LIMIT_SENDS_BURST },
+      edit: { perSecond: config.RATE_LIMIT_EDITS_PER_S, burst: config.RATE_LIMIT_EDITS_BURST },
+      reaction: { perSecond: config.RATE_LIMIT_REACTIONS_PER_S, burst: config.RATE_LIMIT_REACTIONS_BURST },
+      typing: { perSecond: config.RATE_LIMIT_TYPING_PER_S, burst: config.RATE_LIMIT_TYPING_BURST },
+    },
+    logger,
+    (action, outcome) => rateLimitOutcomes.inc({ action, outcome }),
+  );
+  const upstream = new Upstream(new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS }), limits);
   const presenceRegistry = new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
   const publishSignal = (roomId: string, signal: EphemeralEvent) =>
     nats.nc.publish(subjects.roomSignals(config.CHAT_NAMESPACE, roomId), encoder.encode(JSON.stringify(signal)));
@@ -105,6 +124,7 @@ async function main(): Promise<void> {
       maxFrameBytes: config.WS_MAX_FRAME_BYTES,
       heartbeatMs: config.WS_HEARTBEAT_MS,
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      rateLimitCloseAfter: config.RATE_LIMIT_CLOSE_AFTER,
       verifier,
       logger,
       metrics: { connections: (delta) => connections.inc(delta), framesIn: (type) => framesIn.inc({ type }) },

@@ -141,6 +141,15 @@ export class TestStack {
       GATEWAY_WS_PORT: '0',
       GATEWAY_HOST: '127.0.0.1',
       SHUTDOWN_DRAIN_WINDOW_MS: '200',
+      // Tests send in bursts; the rate-limit tests set their own, small, limits.
+      RATE_LIMIT_SENDS_PER_S: '10000',
+      RATE_LIMIT_SENDS_BURST: '10000',
+      RATE_LIMIT_EDITS_PER_S: '10000',
+      RATE_LIMIT_EDITS_BURST: '10000',
+      RATE_LIMIT_REACTIONS_PER_S: '10000',
+      RATE_LIMIT_REACTIONS_BURST: '10000',
+      RATE_LIMIT_TYPING_PER_S: '10000',
+      RATE_LIMIT_TYPING_BURST: '10000',
       ...this.options.env,
       ...extra,
     };

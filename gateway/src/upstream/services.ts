@@ -11,10 +11,26 @@ import type {
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
 import { messagesRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
+import type { LimitedAction } from '../limits/rate-limits.js';
 
-/** The services behind the gateway, as typed calls; every transport (socket, REST) goes through here. */
+/** Spends from a user's rate-limit bucket, throwing `rate_limited` when it is empty. */
+export interface Limiter {
+  spend(action: LimitedAction, userId: string): Promise<void>;
+}
+
+/**
+ * The services behind the gateway, as typed calls; every transport (socket, REST) goes through
+ * here, so the rate limits that guard writes apply to both alike.
+ */
 export class Upstream {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly limits?: Limiter,
+  ) {}
+
+  private async spend(action: LimitedAction, actor: Actor): Promise<void> {
+    await this.limits?.spend(action, actor.user_id);
+  }
 
   createRoom(actor: Actor, body: CreateRoomBody) {
     return this.rpc.call(roomsRpc.createRoom, { actor, body });
@@ -73,6 +89,11 @@ export class Upstream {
     return this.rpc.call(roomsRpc.userRoomIds, { user_id: userId });
   }
 
+  /** Typing goes out on NATS directly; only its budget is spent here. */
+  spendTyping(actor: Actor): Promise<void> {
+    return this.spend('typing', actor);
+  }
+
   rememberUser(actor: Actor) {
     return this.rpc.call(roomsRpc.rememberUser, { actor });
   }
@@ -81,19 +102,23 @@ export class Upstream {
     return this.rpc.call(roomsRpc.authorize, { room_id: roomId, user_id: actor.user_id, roles: actor.roles, action });
   }
 
-  sendMessage(actor: Actor, roomId: string, message: SendMessageBody) {
+  async sendMessage(actor: Actor, roomId: string, message: SendMessageBody) {
+    await this.spend('send', actor);
     return this.rpc.call(messagesRpc.send, { actor, room_id: roomId, message });
   }
 
-  editMessage(actor: Actor, roomId: string, messageId: string, body: string) {
+  async editMessage(actor: Actor, roomId: string, messageId: string, body: string) {
+    await this.spend('edit', actor);
     return this.rpc.call(messagesRpc.edit, { actor, room_id: roomId, message_id: messageId, body });
   }
 
-  react(actor: Actor, roomId: string, messageId: string, emoji: string, action: 'added' | 'removed') {
+  async react(actor: Actor, roomId: string, messageId: string, emoji: string, action: 'added' | 'removed') {
+    await this.spend('reaction', actor);
     return this.rpc.call(messagesRpc.react, { actor, room_id: roomId, message_id: messageId, emoji, action });
   }
 
-  deleteMessage(actor: Actor, roomId: string, messageId: string) {
+  async deleteMessage(actor: Actor, roomId: string, messageId: string) {
+    await this.spend('edit', actor);
     return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
   }
 

@@ -112,6 +112,7 @@ async function typing(ws: ChatSocket, actor: Actor, roomId: string, ctx: FrameCo
     const decision = await ctx.upstream.authorize(actor, roomId, 'room.read');
     if (!decision.member) throw ChatError.notFound('room');
   }
+  await ctx.upstream.spendTyping(actor);
   if (!ctx.typingThrottle.admit(`${actor.user_id}\u0000${roomId}`)) return;
   ctx.publishSignal(roomId, { type: 'typing', room_id: roomId, user_id: actor.user_id, name: actor.name, ttl_ms: ctx.typingTtlMs });
 }

@@ -13,6 +13,8 @@ export interface Session {
   rooms: Set<string>;
   /** Subscribes in progress, so an unsubscribe or close can cancel them. */
   joining: Set<string>;
+  /** When this socket's recent frames were rate-limited (for the 4008 rule). */
+  limitedAt: number[];
   closed: boolean;
 }
 

@@ -13,6 +13,8 @@ export interface SocketServerOptions {
   maxFrameBytes: number;
   heartbeatMs: number;
   maxBufferedBytes: number;
+  /** Rate-limited frames a socket may send within 10 s before it is closed with 4008. */
+  rateLimitCloseAfter: number;
   verifier: TokenVerifier;
   logger: Logger;
   metrics: {
@@ -100,6 +102,7 @@ export class SocketServer {
       initialRoomId: undefined,
       rooms: new Set(),
       joining: new Set(),
+      limitedAt: [],
       closed: false,
     };
     if (url.startsWith('/ws/chat/')) session.initialRoomId = url.slice('/ws/chat/'.length).replace(/\/$/, '');
@@ -190,8 +193,21 @@ export class SocketServer {
   private sendError(ws: ChatSocket, id: string | null, error: unknown): void {
     const chatError = isChatError(error) ? error : new ChatError('internal', 'internal error');
     if (!isChatError(error)) this.options.logger.error({ err: error }, 'frame handling failed');
-    if (ws.getUserData().closed) return;
+    const session = ws.getUserData();
+    if (session.closed) return;
+    if (chatError.code === 'rate_limited' && this.keepsHammering(session)) {
+      ws.end(CloseCodes.policyViolation, 'rate limit exceeded');
+      return;
+    }
     ws.cork(() => sendJson(ws, { type: 'error', id, ...chatError.toBody() }));
+  }
+
+  /** Counts rate-limited frames in a sliding 10 s window; true once a client ignores too many. */
+  private keepsHammering(session: Session): boolean {
+    const now = Date.now();
+    session.limitedAt = session.limitedAt.filter((at) => now - at < 10_000);
+    session.limitedAt.push(now);
+    return session.limitedAt.length > this.options.rateLimitCloseAfter;
   }
 
   private close(ws: ChatSocket): void {
