@@ -122,6 +122,10 @@ export class Upstream {
     return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
   }
 
+  search(actor: Actor, query: { q: string; room_id?: string | undefined; limit?: number | undefined; cursor?: string | undefined }) {
+    return this.rpc.call(messagesRpc.search, { actor, ...query });
+  }
+
   history(actor: Actor, roomId: string, query: HistoryQuery) {
     return this.rpc.call(messagesRpc.history, { actor, room_id: roomId, query });
   }

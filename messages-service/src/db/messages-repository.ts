@@ -275,3 +275,28 @@ export async function readSyncWindow(
       return { lastSeq, events: rows.map((r) => r.event), allPublished: pending === undefined };
     });
 }
+
+/** A page of matching messages, newest first; `after` is where the previous page ended. */
+export async function searchMessages(
+  db: Kysely<MessagesDatabase>,
+  roomIds: string[],
+  query: string,
+  limit: number,
+  after: { createdMicros: number; id: string } | undefined,
+): Promise<Array<MessageRow & { created_micros: number }>> {
+  if (roomIds.length === 0) return [];
+  const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const micros = sql`(extract(epoch from m.created_at) * 1000000)::bigint`;
+  const page = after ? sql`and (${micros}, m.id) < (${after.createdMicros}::bigint, ${after.id}::uuid)` : sql``;
+  const result = await sql<MessageRow & { created_micros: number }>`
+    select m.id, m.room_id, m.seq, m.sender_id, m.sender_name, m.client_msg_id, m.kind, m.body, m.mentions, m.reply_to,
+           m.attachments, m.created_at, m.edited_at, m.deleted_at, ${micros} as created_micros
+      from messages.messages m
+     where m.room_id = any(${roomIds}::uuid[])
+       and m.deleted_at is null
+       and (m.search @@ websearch_to_tsquery('simple', ${query}) or lower(m.body) like ${pattern})
+       ${page}
+     order by m.created_at desc, m.id desc
+     limit ${limit}`.execute(db);
+  return result.rows;
+}

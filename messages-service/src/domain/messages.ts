@@ -15,13 +15,24 @@ import {
   readHistory,
   readLastSeq,
   readSyncWindow,
+  searchMessages,
 } from '../db/messages-repository.js';
 import type { MessageRow, MessagesDatabase } from '../db/schema.js';
-import { deriveKind, encodeRoomEvent, normaliseBody, planHistory, summariseReactions, toMessage } from './message-rules.js';
+import {
+  decodeSearchCursor,
+  deriveKind,
+  encodeRoomEvent,
+  encodeSearchCursor,
+  normaliseBody,
+  planHistory,
+  summariseReactions,
+  toMessage,
+} from './message-rules.js';
 
 /** The rooms service's one rule set, as this service reaches it. */
 export interface RoomAccess {
   authorize(roomId: string, actor: Actor, action: RoomAction): Promise<{ allowed: boolean; member: boolean }>;
+  roomIdsOf(userId: string): Promise<string[]>;
   /** Those of `userIds` who are not members of the room. */
   nonMembers(roomId: string, userIds: string[]): Promise<string[]>;
 }
@@ -159,6 +170,36 @@ export class MessagesDomain {
   private async withReactions(row: MessageRow, viewer: Actor): Promise<Message> {
     const counts = await loadReactionCounts(this.db, [row.id], viewer.user_id);
     return toMessage(row, summariseReactions(counts, row.id, true));
+  }
+
+  /** Full-text and partial-word search over the rooms the actor is in (or one of them), newest first. */
+  async search(
+    actor: Actor,
+    query: { q: string; room_id?: string | undefined; limit: number; cursor?: string | undefined },
+  ): Promise<Page<Message>> {
+    const q = query.q.trim();
+    if (q.length === 0) throw ChatError.invalid('q must not be blank', [{ path: 'q', message: 'must not be blank' }]);
+    const after = query.cursor === undefined ? undefined : decodeSearchCursor(query.cursor);
+    if (after === null) throw ChatError.invalid('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
+    let roomIds: string[];
+    if (query.room_id) {
+      await this.requireAccess(query.room_id, actor, 'room.read');
+      roomIds = [query.room_id];
+    } else {
+      roomIds = await this.rooms.roomIdsOf(actor.user_id);
+    }
+    const rows = await searchMessages(this.db, roomIds, q, query.limit + 1, after);
+    const page = rows.slice(0, query.limit);
+    const counts = await loadReactionCounts(
+      this.db,
+      page.map((r) => r.id),
+      actor.user_id,
+    );
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
+      next_cursor: rows.length > query.limit && last ? encodeSearchCursor(last.created_micros, last.id) : null,
+    };
   }
 
   async lastSeq(roomId: string): Promise<number> {

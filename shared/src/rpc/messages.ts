@@ -42,6 +42,19 @@ export const messagesRpc = {
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: MessageSchema,
   }),
+  search: defineEndpoint({
+    service,
+    name: 'search',
+    description: 'Full-text and partial-word search over the rooms the actor is a member of; deleted messages never match',
+    request: z.object({
+      actor: ActorSchema,
+      q: z.string().min(1).max(200),
+      room_id: RoomIdSchema.optional(),
+      limit: z.number().int().min(1).max(100).default(20),
+      cursor: z.string().max(200).optional(),
+    }),
+    response: pageSchema(MessageSchema),
+  }),
   history: defineEndpoint({
     service,
     name: 'history',
