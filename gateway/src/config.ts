@@ -52,7 +52,37 @@ export const GatewayConfigSchema = z.object({
   /** On SIGTERM, sockets are closed with 1012 spread over this window so clients don't reconnect at once. */
   SHUTDOWN_DRAIN_WINDOW_MS: z.coerce.number().int().nonnegative().default(5000),
   REST_MAX_BODY_BYTES: positiveIntVar(DEFAULT_LIMITS.frameMaxBytes),
+  ATTACHMENT_MAX_BYTES: positiveIntVar(10 * 1024 * 1024),
+  /** Types as detected from the bytes; text/plain is valid UTF-8 without a known signature. */
+  ATTACHMENT_ALLOWED_TYPES: z
+    .string()
+    .default(
+      'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,video/mp4,audio/mpeg,audio/mp4,application/zip,' +
+        'application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    )
+    .transform(
+      (v) =>
+        new Set(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+    ),
+  ATTACHMENT_STORE: z.enum(['local', 's3']).default('local'),
+  ATTACHMENT_DIR: z.string().default('.data/attachments'),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_PREFIX: z.string().default('attachments/'),
 });
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
 
-export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env): GatewayConfig => parseEnv(GatewayConfigSchema, env);
+const GatewayConfigChecked = GatewayConfigSchema.refine((c) => c.ATTACHMENT_STORE !== 's3' || c.S3_BUCKET, {
+  message: 'S3_BUCKET is required when ATTACHMENT_STORE=s3',
+  path: ['S3_BUCKET'],
+});
+
+export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env): GatewayConfig => parseEnv(GatewayConfigChecked, env);

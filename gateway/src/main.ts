@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EphemeralEvent } from '@chat/shared';
 import { createTokenVerifier, resolveAuthSettings } from '@chat/shared/auth';
 import { createLogger } from '@chat/shared/logging';
@@ -15,6 +17,8 @@ import {
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { Redis } from 'ioredis';
+import { LocalBlobStore } from './attachments/local-blob-store.js';
+import { S3BlobStore } from './attachments/s3-blob-store.js';
 import { loadGatewayConfig } from './config.js';
 import { RateLimits } from './limits/rate-limits.js';
 import { RedisTokenBuckets } from './limits/token-bucket.js';
@@ -160,7 +164,24 @@ async function main(): Promise<void> {
       { name: 'redis', ok: () => redis.status === 'ready' },
     ],
   };
+  const blobs =
+    config.ATTACHMENT_STORE === 's3'
+      ? new S3BlobStore({
+          bucket: config.S3_BUCKET ?? '',
+          region: config.S3_REGION,
+          endpoint: config.S3_ENDPOINT,
+          accessKeyId: config.S3_ACCESS_KEY_ID,
+          secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+          prefix: config.S3_PREFIX,
+        })
+      : new LocalBlobStore(config.ATTACHMENT_DIR);
+  const uploadLimits = {
+    maxBytes: config.ATTACHMENT_MAX_BYTES,
+    allowedTypes: config.ATTACHMENT_ALLOWED_TYPES,
+    tempDir: join(tmpdir(), 'chat-gateway-uploads'),
+  };
   const rest = createRestApp({
+    attachments: { blobs, limits: uploadLimits },
     upstream,
     verifier,
     ops,

@@ -3,6 +3,9 @@ import { type Actor, bearerToken, type TokenVerifier } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
 import { type OpsState, opsRouter } from '@chat/shared/ops';
 import express, { type RequestHandler } from 'express';
+import type { BlobStore } from '../attachments/blob-store.js';
+import type { UploadLimits } from '../attachments/receive-upload.js';
+import { attachmentRoutes } from '../attachments/routes.js';
 import type { Upstream } from '../upstream/services.js';
 import { messageRoutes } from './message-routes.js';
 import { notFoundRoute, problemHandler } from './problem.js';
@@ -14,6 +17,7 @@ export interface RestOptions {
   ops: OpsState;
   logger: Logger;
   maxBodyBytes: number;
+  attachments: { blobs: BlobStore; limits: UploadLimits };
   /** Called with each authenticated caller, so display names are remembered. */
   onActor?: (actor: Actor) => void;
 }
@@ -41,6 +45,7 @@ export function createRestApp(options: RestOptions): express.Express {
   v1.use(express.json({ limit: options.maxBodyBytes, strict: true }));
   v1.use(roomRoutes(options.upstream));
   v1.use(messageRoutes(options.upstream));
+  v1.use(attachmentRoutes(options.upstream, options.attachments.blobs, options.attachments.limits));
 
   app.use('/v1', v1);
   app.use(notFoundRoute);

@@ -10,7 +10,7 @@ import type {
 } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
-import { messagesRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
+import { type AttachmentUpload, messagesRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import type { LimitedAction } from '../limits/rate-limits.js';
 
 /** Spends from a user's rate-limit bucket, throwing `rate_limited` when it is empty. */
@@ -120,6 +120,14 @@ export class Upstream {
   async deleteMessage(actor: Actor, roomId: string, messageId: string) {
     await this.spend('edit', actor);
     return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
+  }
+
+  registerAttachment(actor: Actor, roomId: string, upload: AttachmentUpload) {
+    return this.rpc.call(messagesRpc.registerAttachment, { actor, room_id: roomId, upload });
+  }
+
+  getAttachment(actor: Actor, attachmentId: string) {
+    return this.rpc.call(messagesRpc.getAttachment, { actor, attachment_id: attachmentId });
   }
 
   search(actor: Actor, query: { q: string; room_id?: string | undefined; limit?: number | undefined; cursor?: string | undefined }) {

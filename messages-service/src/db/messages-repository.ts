@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { HistoryPlan } from '../domain/message-rules.js';
-import type { MessageRow, MessagesDatabase } from './schema.js';
+import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
 
 export const OUTBOX_CHANNEL = 'messages_outbox';
 
@@ -94,6 +94,7 @@ export async function insertMessageWithEvent(
         .returningAll()
         .executeTakeFirst();
       if (!row) throw new DuplicateClientMsgId();
+      if (draft.attachments.length > 0) await claimAttachments(trx, draft);
       await appendRoomEvent(trx, draft.room_id, seq, 'message.created', encodeEvent(row));
       return row;
     });
@@ -171,6 +172,7 @@ async function applyChange(
         .executeTakeFirstOrThrow();
     case 'delete':
       if (current.deleted_at !== null) return undefined;
+      await trx.updateTable('messages.attachments').set({ deleted_at: sql`now()` }).where('message_id', '=', current.id).execute();
       return trx
         .updateTable('messages.messages')
         .set({ deleted_at: sql`now()`, body: '', attachments: '[]' })
@@ -299,4 +301,32 @@ export async function searchMessages(
      order by m.created_at desc, m.id desc
      limit ${limit}`.execute(db);
   return result.rows;
+}
+
+/** Thrown when an attachment was taken by a concurrent send between resolving and claiming it. */
+export class AttachmentTaken extends Error {}
+
+/** Marks the draft's attachments as used by its message; each can belong to one message only. */
+async function claimAttachments(trx: Transaction<MessagesDatabase>, draft: MessageDraft): Promise<void> {
+  const ids = draft.attachments.map((a) => a.id);
+  const claimed = await trx
+    .updateTable('messages.attachments')
+    .set({ message_id: draft.id })
+    .where('id', 'in', ids)
+    .where('message_id', 'is', null)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== ids.length) throw new AttachmentTaken();
+}
+
+export async function insertAttachment(
+  db: Kysely<MessagesDatabase>,
+  row: Omit<AttachmentRow, 'created_at' | 'message_id' | 'deleted_at'>,
+): Promise<void> {
+  await db.insertInto('messages.attachments').values(row).execute();
+}
+
+export async function findAttachments(db: Kysely<MessagesDatabase>, ids: string[]): Promise<AttachmentRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('messages.attachments').selectAll().where('id', 'in', ids).execute();
 }

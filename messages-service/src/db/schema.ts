@@ -48,7 +48,25 @@ export interface ReactionsTable {
   created_at: Generated<Date>;
 }
 
+export interface AttachmentsTable {
+  id: string;
+  room_id: string;
+  uploader_id: string;
+  message_id: string | null;
+  name: string;
+  content_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  storage_key: string;
+  created_at: Generated<Date>;
+  deleted_at: Timestamp | null;
+}
+
+export type AttachmentRow = Selectable<AttachmentsTable>;
+
 export interface MessagesDatabase {
+  'messages.attachments': AttachmentsTable;
   'messages.reactions': ReactionsTable;
   'messages.room_sequences': RoomSequencesTable;
   'messages.messages': MessagesTable;

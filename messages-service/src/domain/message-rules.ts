@@ -1,12 +1,15 @@
 import { type Attachment, ChatError, countChars, type Message, type MessageKind, type ReactionSummary } from '@chat/shared';
 import type { ReactionCount } from '../db/messages-repository.js';
-import type { MessageRow } from '../db/schema.js';
+import type { AttachmentRow, MessageRow } from '../db/schema.js';
 
-/** Bodies are stored trimmed and must hold 1..max characters (code points) after trimming. */
-export function normaliseBody(body: string, maxChars: number): string {
+/**
+ * Bodies are stored trimmed and must hold 1..max characters (code points) after trimming; a message
+ * that carries attachments may have an empty body (a photo on its own).
+ */
+export function normaliseBody(body: string, maxChars: number, allowEmpty = false): string {
   const trimmed = body.trim();
   const length = countChars(trimmed);
-  if (length === 0) throw ChatError.invalid('message body is empty', [{ path: 'body', message: 'must not be empty' }]);
+  if (length === 0 && !allowEmpty) throw ChatError.invalid('message body is empty', [{ path: 'body', message: 'must not be empty' }]);
   if (length > maxChars) {
     throw ChatError.invalid(`message body is longer than ${maxChars} characters`, [
       { path: 'body', message: `at most ${maxChars} characters, got ${length}` },
@@ -96,4 +99,26 @@ export function decodeSearchCursor(cursor: string): { createdMicros: number; id:
   const match = /^(\d{1,17})_([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match?.[1] || !match[2]) return null;
   return { createdMicros: Number(match[1]), id: match[2] };
+}
+
+/** The public form of a stored attachment: downloads go through the gateway, for members only. */
+export function toAttachment(row: AttachmentRow): Attachment {
+  return {
+    id: row.id,
+    name: row.name,
+    content_type: row.content_type,
+    size: row.size,
+    url: `/v1/attachments/${row.id}`,
+    ...(row.width ? { width: row.width } : {}),
+    ...(row.height ? { height: row.height } : {}),
+  };
+}
+
+/** Why an attachment cannot go into this sender's message in this room, or null when it can. */
+export function attachmentProblem(row: AttachmentRow | undefined, roomId: string, senderId: string): string | null {
+  if (!row || row.deleted_at !== null) return 'no such attachment';
+  if (row.room_id !== roomId) return 'uploaded to another room';
+  if (row.uploader_id !== senderId) return 'uploaded by someone else';
+  if (row.message_id !== null) return 'already part of a message';
+  return null;
 }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ChatError, type Message, type Page, type SendMessageBody } from '@chat/shared';
+import { type Attachment, ChatError, type Message, type Page, type SendMessageBody } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import type { RoomAction } from '@chat/shared/rpc';
+import type { AttachmentUpload, RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
 import {
+  AttachmentTaken,
   applyMessageChange,
   distinctEmojiCount,
+  findAttachments,
   findByClientMsgId,
   findMessage,
+  insertAttachment,
   insertMessageWithEvent,
   loadReactionCounts,
   type MessageChange,
@@ -17,8 +20,9 @@ import {
   readSyncWindow,
   searchMessages,
 } from '../db/messages-repository.js';
-import type { MessageRow, MessagesDatabase } from '../db/schema.js';
+import type { AttachmentRow, MessageRow, MessagesDatabase } from '../db/schema.js';
 import {
+  attachmentProblem,
   decodeSearchCursor,
   deriveKind,
   encodeRoomEvent,
@@ -26,6 +30,7 @@ import {
   normaliseBody,
   planHistory,
   summariseReactions,
+  toAttachment,
   toMessage,
 } from './message-rules.js';
 
@@ -51,7 +56,7 @@ export class MessagesDomain {
   ) {}
 
   async send(actor: Actor, roomId: string, input: SendMessageBody): Promise<{ message: Message; created: boolean }> {
-    const body = normaliseBody(input.body, this.options.maxBodyChars);
+    const body = normaliseBody(input.body, this.options.maxBodyChars, (input.attachment_ids?.length ?? 0) > 0);
     const earlier = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
     if (earlier) return earlier;
     await this.requireAccess(roomId, actor, 'message.send');
@@ -66,10 +71,7 @@ export class MessagesDomain {
     if (input.reply_to && !(await messageExistsInRoom(this.db, input.reply_to, roomId))) {
       throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
     }
-    if (input.attachment_ids?.length) {
-      throw ChatError.invalid('unknown attachment', [{ path: 'attachment_ids', message: 'no such attachment' }]);
-    }
-    const attachments: Message['attachments'] = [];
+    const attachments = await this.resolveAttachments(actor, roomId, input.attachment_ids ?? []);
     const row = await insertMessageWithEvent(
       this.db,
       {
@@ -85,7 +87,10 @@ export class MessagesDomain {
         attachments,
       },
       (stored) => encodeRoomEvent('message.created', stored.seq, toMessage(stored)),
-    );
+    ).catch((error: unknown) => {
+      if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
+      throw error;
+    });
     if (row) return { message: toMessage(row), created: true };
     // A concurrent send with the same key won the race; answer with its message.
     const winner = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
@@ -111,6 +116,35 @@ export class MessagesDomain {
       items: rows.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
       next_cursor: more && edge ? String(edge.seq) : null,
     };
+  }
+
+  /** Records an upload the gateway has stored; it can then go into one message of its uploader. */
+  async registerAttachment(actor: Actor, roomId: string, upload: AttachmentUpload): Promise<Attachment> {
+    await this.requireAccess(roomId, actor, 'message.send');
+    const row = { ...upload, room_id: roomId, uploader_id: actor.user_id, width: upload.width ?? null, height: upload.height ?? null };
+    await insertAttachment(this.db, row);
+    return toAttachment({ ...row, message_id: null, created_at: new Date(), deleted_at: null });
+  }
+
+  /** An attachment for download: members of its room only, and gone once its message is deleted. */
+  async getAttachment(actor: Actor, attachmentId: string): Promise<{ attachment: Attachment; storage_key: string }> {
+    const [row] = await findAttachments(this.db, [attachmentId]);
+    if (!row || row.deleted_at !== null) throw ChatError.notFound('attachment');
+    const decision = await this.rooms.authorize(row.room_id, actor, 'room.read');
+    if (!decision.allowed) throw ChatError.notFound('attachment');
+    return { attachment: toAttachment(row), storage_key: row.storage_key };
+  }
+
+  private async resolveAttachments(actor: Actor, roomId: string, ids: string[]): Promise<Attachment[]> {
+    const unique = [...new Set(ids)];
+    const rows = await findAttachments(this.db, unique);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const problems = unique.flatMap((id, i) => {
+      const problem = attachmentProblem(byId.get(id), roomId, actor.user_id);
+      return problem ? [{ path: `attachment_ids.${i}`, message: problem }] : [];
+    });
+    if (problems.length > 0) throw ChatError.invalid(`attachment ${problems[0]?.message}`, problems);
+    return unique.map((id) => toAttachment(byId.get(id) as AttachmentRow));
   }
 
   /** The sender edits their own message, until it is deleted. */

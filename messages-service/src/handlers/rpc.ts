@@ -9,6 +9,8 @@ export function messagesEndpoints(domain: MessagesDomain) {
     handle(messagesRpc.edit, (req) => domain.edit(req.actor, req.room_id, req.message_id, req.body)),
     handle(messagesRpc.react, (req) => domain.react(req.actor, req.room_id, req.message_id, req.emoji, req.action)),
     handle(messagesRpc.deleteMessage, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
+    handle(messagesRpc.registerAttachment, (req) => domain.registerAttachment(req.actor, req.room_id, req.upload)),
+    handle(messagesRpc.getAttachment, (req) => domain.getAttachment(req.actor, req.attachment_id)),
     handle(messagesRpc.search, (req) => domain.search(req.actor, req)),
     handle(messagesRpc.history, (req) => domain.history(req.actor, req.room_id, req.query)),
     handle(messagesRpc.roomState, async (req) => ({ last_seq: await domain.lastSeq(req.room_id) })),

@@ -2,12 +2,38 @@ import { z } from 'zod';
 import { ActorSchema } from '../auth/verifier.js';
 import { pageSchema, RoomIdSchema, SeqSchema } from '../contracts/common.js';
 import { EmojiSchema } from '../contracts/frames.js';
-import { HistoryQuerySchema, MessageSchema, SendMessageBodySchema } from '../contracts/message.js';
+import { AttachmentSchema, HistoryQuerySchema, MessageSchema, SendMessageBodySchema } from '../contracts/message.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
 const service = 'messages';
 
+/** What the gateway stored for an upload: type and dimensions were read from the bytes. */
+export const AttachmentUploadSchema = z.object({
+  id: z.uuid(),
+  name: z.string().min(1).max(255),
+  content_type: z.string().min(1).max(255),
+  size: z.number().int().nonnegative(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  storage_key: z.string().min(1).max(500),
+});
+export type AttachmentUpload = z.infer<typeof AttachmentUploadSchema>;
+
 export const messagesRpc = {
+  registerAttachment: defineEndpoint({
+    service,
+    name: 'register_attachment',
+    description: 'Record an uploaded file (stored by the gateway) so its uploader can attach it to a message of the room',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, upload: AttachmentUploadSchema }),
+    response: AttachmentSchema,
+  }),
+  getAttachment: defineEndpoint({
+    service,
+    name: 'get_attachment',
+    description: 'An attachment and where its bytes are, for a member of its room',
+    request: z.object({ actor: ActorSchema, attachment_id: z.uuid() }),
+    response: z.object({ attachment: AttachmentSchema, storage_key: z.string() }),
+  }),
   send: defineEndpoint({
     service,
     name: 'send',
