@@ -22,3 +22,14 @@ describe('gateway internals', () => {
     expect(() => loadNativeUws()).toThrow(/native/);
   });
 });
+
+describe('window throttle', () => {
+  it('admits a key once per window', async () => {
+    const { WindowThrottle } = await import('./ws/throttle.js');
+    const throttle = new WindowThrottle(1000);
+    expect(throttle.admit('a', 0)).toBe(true);
+    expect(throttle.admit('a', 999)).toBe(false);
+    expect(throttle.admit('b', 999)).toBe(true);
+    expect(throttle.admit('a', 1000)).toBe(true);
+  });
+});

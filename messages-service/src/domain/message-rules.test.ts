@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { deriveKind, normaliseBody, planHistory, toMessage } from './message-rules.js';
+import {
+  attachmentProblem,
+  decodeSearchCursor,
+  deriveKind,
+  encodeSearchCursor,
+  normaliseBody,
+  planHistory,
+  toAttachment,
+  toMessage,
+} from './message-rules.js';
 
 describe('message rules', () => {
   it('trims bodies and enforces 1..max characters after trimming', () => {
@@ -41,5 +50,50 @@ describe('message rules', () => {
       deleted_at: new Date('2026-01-02T00:00:00Z'),
     });
     expect(message).toMatchObject({ seq: 4, body: '', attachments: [], deleted_at: '2026-01-02T00:00:00.000Z' });
+  });
+});
+
+describe('attachment rules', () => {
+  const row = {
+    id: 'a',
+    room_id: 'r1',
+    uploader_id: 'u1',
+    message_id: null,
+    name: 'x.png',
+    content_type: 'image/png',
+    size: 10,
+    width: 2,
+    height: 3,
+    storage_key: 'r1/a',
+    created_at: new Date(),
+    deleted_at: null,
+  };
+  it('lets an upload go into one message of its uploader in its room', () => {
+    expect(attachmentProblem(row, 'r1', 'u1')).toBeNull();
+    expect(attachmentProblem(undefined, 'r1', 'u1')).toBe('no such attachment');
+    expect(attachmentProblem({ ...row, deleted_at: new Date() }, 'r1', 'u1')).toBe('no such attachment');
+    expect(attachmentProblem(row, 'r2', 'u1')).toBe('uploaded to another room');
+    expect(attachmentProblem(row, 'r1', 'u2')).toBe('uploaded by someone else');
+    expect(attachmentProblem({ ...row, message_id: 'm' }, 'r1', 'u1')).toBe('already part of a message');
+    expect(toAttachment(row)).toEqual({
+      id: 'a',
+      name: 'x.png',
+      content_type: 'image/png',
+      size: 10,
+      url: '/v1/attachments/a',
+      width: 2,
+      height: 3,
+    });
+  });
+
+  it('round-trips search cursors and rejects foreign ones', () => {
+    const cursor = encodeSearchCursor(1_760_000_000_000_001, '7f7a1c52-4b8e-4a55-9d3a-4a8f0b6e1c11');
+    expect(decodeSearchCursor(cursor)).toEqual({ createdMicros: 1_760_000_000_000_001, id: '7f7a1c52-4b8e-4a55-9d3a-4a8f0b6e1c11' });
+    expect(decodeSearchCursor('nope')).toBeNull();
+  });
+
+  it('allows an empty body only beside attachments', () => {
+    expect(normaliseBody('  ', 10, true)).toBe('');
+    expect(() => normaliseBody('  ', 10)).toThrow(/empty/);
   });
 });
