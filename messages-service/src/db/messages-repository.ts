@@ -1,3 +1,4 @@
+import type { TimeIdCursor } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { HistoryPlan } from '../domain/message-rules.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
@@ -284,12 +285,12 @@ export async function searchMessages(
   roomIds: string[],
   query: string,
   limit: number,
-  after: { createdMicros: number; id: string } | undefined,
+  after: TimeIdCursor | undefined,
 ): Promise<Array<MessageRow & { created_micros: number }>> {
   if (roomIds.length === 0) return [];
   const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const micros = sql`(extract(epoch from m.created_at) * 1000000)::bigint`;
-  const page = after ? sql`and (${micros}, m.id) < (${after.createdMicros}::bigint, ${after.id}::uuid)` : sql``;
+  const page = after ? sql`and (${micros}, m.id) < (${after.micros}::bigint, ${after.id}::uuid)` : sql``;
   const result = await sql<MessageRow & { created_micros: number }>`
     select m.id, m.room_id, m.seq, m.sender_id, m.sender_name, m.client_msg_id, m.kind, m.body, m.mentions, m.reply_to,
            m.attachments, m.created_at, m.edited_at, m.deleted_at, ${micros} as created_micros

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  attachmentProblem,
-  decodeSearchCursor,
-  deriveKind,
-  encodeSearchCursor,
-  normaliseBody,
-  planHistory,
-  toAttachment,
-  toMessage,
-} from './message-rules.js';
+import { attachmentProblem, deriveKind, normaliseBody, planHistory, toAttachment, toMessage } from './message-rules.js';
 
 describe('message rules', () => {
   it('trims bodies and enforces 1..max characters after trimming', () => {
@@ -84,12 +75,6 @@ describe('attachment rules', () => {
       width: 2,
       height: 3,
     });
-  });
-
-  it('round-trips search cursors and rejects foreign ones', () => {
-    const cursor = encodeSearchCursor(1_760_000_000_000_001, '7f7a1c52-4b8e-4a55-9d3a-4a8f0b6e1c11');
-    expect(decodeSearchCursor(cursor)).toEqual({ createdMicros: 1_760_000_000_000_001, id: '7f7a1c52-4b8e-4a55-9d3a-4a8f0b6e1c11' });
-    expect(decodeSearchCursor('nope')).toBeNull();
   });
 
   it('allows an empty body only beside attachments', () => {

@@ -90,17 +90,6 @@ export function planHistory(query: {
   };
 }
 
-/** Opaque search cursor: creation time in microseconds and id of the last message of a page. */
-export function encodeSearchCursor(createdMicros: number, id: string): string {
-  return Buffer.from(`${createdMicros}_${id}`).toString('base64url');
-}
-
-export function decodeSearchCursor(cursor: string): { createdMicros: number; id: string } | null {
-  const match = /^(\d{1,17})_([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match?.[1] || !match[2]) return null;
-  return { createdMicros: Number(match[1]), id: match[2] };
-}
-
 /** The public form of a stored attachment: downloads go through the gateway, for members only. */
 export function toAttachment(row: AttachmentRow): Attachment {
   return {

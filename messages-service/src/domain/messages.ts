@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Attachment, ChatError, type Message, type Page, type SendMessageBody } from '@chat/shared';
+import {
+  type Attachment,
+  ChatError,
+  decodeTimeIdCursor,
+  encodeTimeIdCursor,
+  type Message,
+  type Page,
+  type SendMessageBody,
+} from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { AttachmentUpload, RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
@@ -23,10 +31,8 @@ import {
 import type { AttachmentRow, MessageRow, MessagesDatabase } from '../db/schema.js';
 import {
   attachmentProblem,
-  decodeSearchCursor,
   deriveKind,
   encodeRoomEvent,
-  encodeSearchCursor,
   normaliseBody,
   planHistory,
   summariseReactions,
@@ -213,7 +219,7 @@ export class MessagesDomain {
   ): Promise<Page<Message>> {
     const q = query.q.trim();
     if (q.length === 0) throw ChatError.invalid('q must not be blank', [{ path: 'q', message: 'must not be blank' }]);
-    const after = query.cursor === undefined ? undefined : decodeSearchCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeTimeIdCursor(query.cursor);
     if (after === null) throw ChatError.invalid('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
     let roomIds: string[];
     if (query.room_id) {
@@ -232,7 +238,7 @@ export class MessagesDomain {
     const last = page.at(-1);
     return {
       items: page.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
-      next_cursor: rows.length > query.limit && last ? encodeSearchCursor(last.created_micros, last.id) : null,
+      next_cursor: rows.length > query.limit && last ? encodeTimeIdCursor({ micros: last.created_micros, id: last.id }) : null,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { Role, RoomKind } from '@chat/shared';
+import type { Role, RoomKind, TimeIdCursor } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RoomsDatabase } from './schema.js';
 
@@ -52,10 +52,10 @@ export async function findRoomView(db: Db, roomId: string, userId: string): Prom
 export async function listRoomViews(
   db: Db,
   userId: string,
-  options: { archived: boolean; limit: number; after?: { activityMicros: number; roomId: string } | undefined },
+  options: { archived: boolean; limit: number; after?: TimeIdCursor | undefined },
 ): Promise<RoomViewRow[]> {
   const after = options.after
-    ? sql`and ((extract(epoch from r.last_activity_at) * 1000000)::bigint, r.id) < (${options.after.activityMicros}::bigint, ${options.after.roomId}::uuid)`
+    ? sql`and ((extract(epoch from r.last_activity_at) * 1000000)::bigint, r.id) < (${options.after.micros}::bigint, ${options.after.id}::uuid)`
     : sql``;
   const result = await sql<RoomViewRow>`${roomView}
     where m.user_id = ${userId} and m.archived = ${options.archived} ${after}

@@ -40,14 +40,3 @@ export function toRoom(row: RoomViewRow): Room {
     },
   };
 }
-
-/** Opaque list cursor: the activity time in microseconds and the id of the last room of a page. */
-export function encodeRoomCursor(activityMicros: number, roomId: string): string {
-  return Buffer.from(`${activityMicros}_${roomId}`).toString('base64url');
-}
-
-export function decodeRoomCursor(cursor: string): { activityMicros: number; roomId: string } | null {
-  const match = /^(\d{1,17})_([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match?.[1] || !match[2]) return null;
-  return { activityMicros: Number(match[1]), roomId: match[2] };
-}

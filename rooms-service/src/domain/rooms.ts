@@ -1,4 +1,4 @@
-import { ChatError, type CreateRoomBody, type Page, type Room } from '@chat/shared';
+import { ChatError, type CreateRoomBody, decodeTimeIdCursor, encodeTimeIdCursor, type Page, type Room } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
@@ -14,7 +14,7 @@ import {
 import type { RoomsDatabase } from '../db/schema.js';
 import { directRoomKey } from './direct-key.js';
 import { isAllowed } from './policy.js';
-import { decodeRoomCursor, encodeRoomCursor, toRoom } from './room-view.js';
+import { toRoom } from './room-view.js';
 
 export interface RoomsDomainOptions {
   groupMaxMembers: number;
@@ -58,14 +58,14 @@ export class RoomsDomain {
 
   async listRooms(actor: Actor, query: { archived: boolean; limit: number; cursor?: string | undefined }): Promise<Page<Room>> {
     await this.rememberActor(actor);
-    const after = query.cursor ? decodeRoomCursor(query.cursor) : undefined;
+    const after = query.cursor ? decodeTimeIdCursor(query.cursor) : undefined;
     if (after === null) throw ChatError.invalid('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
     const rows = await listRoomViews(this.db, actor.user_id, { archived: query.archived, limit: query.limit + 1, after });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
       items: page.map(toRoom),
-      next_cursor: rows.length > query.limit && last ? encodeRoomCursor(last.activity_micros, last.id) : null,
+      next_cursor: rows.length > query.limit && last ? encodeTimeIdCursor({ micros: last.activity_micros, id: last.id }) : null,
     };
   }
 

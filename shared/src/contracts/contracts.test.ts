@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError, parseOrThrow } from '../errors/index.js';
 import { countChars } from './common.js';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from './cursor.js';
 import { ClientFrameSchema, EmojiSchema } from './frames.js';
 import { CreateRoomBodySchema } from './room.js';
 
 describe('contracts', () => {
+  it('round-trips time-and-id cursors and rejects foreign ones', () => {
+    const cursor = encodeTimeIdCursor({ micros: 1_760_000_000_123_456, id: '7f7a1c52-4b8e-4a55-9d3a-4a8f0b6e1c11' });
+    expect(decodeTimeIdCursor(cursor)).toEqual({ micros: 1_760_000_000_123_456, id: '7f7a1c52-4b8e-4a55-9d3a-4a8f0b6e1c11' });
+    expect(decodeTimeIdCursor('zzz')).toBeNull();
+  });
+
   it('counts characters as code points', () => {
     expect(countChars('😀😀')).toBe(2);
     expect('😀😀'.length).toBe(4);

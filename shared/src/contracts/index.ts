@@ -1,4 +1,5 @@
 export * from './common.js';
+export * from './cursor.js';
 export * from './frames.js';
 export * from './message.js';
 export * from './room.js';
