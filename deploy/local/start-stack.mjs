@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const processes = ['rooms-service', 'messages-service', 'gateway'];
+const processes = ['rooms-service', 'messages-service', 'notifier-worker', 'gateway'];
 
 const children = new Map();
 let stopping = false;

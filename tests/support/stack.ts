@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TEST_JWT_SECRET = 'integration-test-secret-0123456789abcdef';
 
-type ProcessName = 'rooms-service' | 'messages-service' | 'gateway';
+type ProcessName = 'rooms-service' | 'messages-service' | 'notifier-worker' | 'gateway';
 
 /** One running process of the stack, with its log kept for assertions and failure reports. */
 export class StackProcess {
@@ -99,6 +99,8 @@ export interface Gateway {
 
 export interface StackOptions {
   gateways?: number;
+  /** Start the notifier worker too (with these extra variables). */
+  notifier?: Record<string, string>;
   env?: Record<string, string>;
 }
 
@@ -137,6 +139,7 @@ export class TestStack {
       JWT_SECRET: TEST_JWT_SECRET,
       ROOMS_HTTP_PORT: '0',
       MESSAGES_HTTP_PORT: '0',
+      NOTIFIER_HTTP_PORT: '0',
       GATEWAY_HTTP_PORT: '0',
       GATEWAY_WS_PORT: '0',
       GATEWAY_HOST: '127.0.0.1',
@@ -160,7 +163,11 @@ export class TestStack {
     await admin.connect();
     await admin.query(`create database "${this.databaseName}"`);
     await admin.end();
-    await Promise.all([this.startService('rooms-service'), this.startService('messages-service')]);
+    await Promise.all([
+      this.startService('rooms-service'),
+      this.startService('messages-service'),
+      ...(this.options.notifier ? [this.startService('notifier-worker', this.options.notifier)] : []),
+    ]);
     for (let i = 0; i < (this.options.gateways ?? 1); i++) await this.startGateway();
     return this;
   }
@@ -176,7 +183,7 @@ export class TestStack {
     return proc;
   }
 
-  async startService(name: 'rooms-service' | 'messages-service', extraEnv: Record<string, string> = {}): Promise<StackProcess> {
+  async startService(name: Exclude<ProcessName, 'gateway'>, extraEnv: Record<string, string> = {}): Promise<StackProcess> {
     const proc = this.spawn(name, extraEnv);
     await proc.waitForLine((l) => typeof l.msg === 'string' && l.msg.endsWith('service ready'));
     return proc;

@@ -7,6 +7,7 @@ import type { BlobStore } from '../attachments/blob-store.js';
 import type { UploadLimits } from '../attachments/receive-upload.js';
 import { attachmentRoutes } from '../attachments/routes.js';
 import type { Upstream } from '../upstream/services.js';
+import { deviceRoutes } from './device-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { notFoundRoute, problemHandler } from './problem.js';
 import { roomRoutes } from './room-routes.js';
@@ -45,6 +46,7 @@ export function createRestApp(options: RestOptions): express.Express {
   v1.use(express.json({ limit: options.maxBodyBytes, strict: true }));
   v1.use(roomRoutes(options.upstream));
   v1.use(messageRoutes(options.upstream));
+  v1.use(deviceRoutes(options.upstream));
   v1.use(attachmentRoutes(options.upstream, options.attachments.blobs, options.attachments.limits));
 
   app.use('/v1', v1);

@@ -5,12 +5,13 @@ import type {
   CreateRoomBody,
   HistoryQuery,
   MembershipSettingsBody,
+  RegisterDeviceBody,
   Role,
   SendMessageBody,
 } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
-import { type AttachmentUpload, messagesRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
+import { type AttachmentUpload, messagesRpc, notifierRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import type { LimitedAction } from '../limits/rate-limits.js';
 
 /** Spends from a user's rate-limit bucket, throwing `rate_limited` when it is empty. */
@@ -92,6 +93,14 @@ export class Upstream {
   /** Typing goes out on NATS directly; only its budget is spent here. */
   spendTyping(actor: Actor): Promise<void> {
     return this.spend('typing', actor);
+  }
+
+  registerDevice(actor: Actor, token: string, body: RegisterDeviceBody) {
+    return this.rpc.call(notifierRpc.registerDevice, { actor, token, body });
+  }
+
+  unregisterDevice(actor: Actor, token: string) {
+    return this.rpc.call(notifierRpc.unregisterDevice, { actor, token });
   }
 
   rememberUser(actor: Actor) {

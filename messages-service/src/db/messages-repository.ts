@@ -22,6 +22,17 @@ export async function findMessage(db: Kysely<MessagesDatabase>, roomId: string, 
   return db.selectFrom('messages.messages').selectAll().where('id', '=', messageId).where('room_id', '=', roomId).executeTakeFirst();
 }
 
+export async function findMessages(db: Kysely<MessagesDatabase>, roomId: string, messageIds: string[]): Promise<MessageRow[]> {
+  if (messageIds.length === 0) return [];
+  return db
+    .selectFrom('messages.messages')
+    .selectAll()
+    .where('room_id', '=', roomId)
+    .where('id', 'in', messageIds)
+    .orderBy('seq')
+    .execute();
+}
+
 export async function readLastSeq(db: Kysely<MessagesDatabase>, roomId: string): Promise<number> {
   const row = await db.selectFrom('messages.room_sequences').select('last_seq').where('room_id', '=', roomId).executeTakeFirst();
   return row?.last_seq ?? 0;

@@ -111,3 +111,13 @@ export function attachmentProblem(row: AttachmentRow | undefined, roomId: string
   if (row.message_id !== null) return 'already part of a message';
   return null;
 }
+
+/** A short text for notifications: the body's start, or what the message carries when it has none. */
+export function previewOf(row: Pick<MessageRow, 'body' | 'kind' | 'deleted_at'>, maxChars = 120): string {
+  if (row.deleted_at !== null) return '';
+  const body = row.body.replace(/\s+/g, ' ').trim();
+  if (body) return [...body].length > maxChars ? `${[...body].slice(0, maxChars - 1).join('')}…` : body;
+  if (row.kind === 'image') return '📷 Photo';
+  if (row.kind === 'file') return '📎 File';
+  return '';
+}

@@ -18,6 +18,7 @@ import {
   findAttachments,
   findByClientMsgId,
   findMessage,
+  findMessages,
   insertAttachment,
   insertMessageWithEvent,
   loadReactionCounts,
@@ -35,6 +36,7 @@ import {
   encodeRoomEvent,
   normaliseBody,
   planHistory,
+  previewOf,
   summariseReactions,
   toAttachment,
   toMessage,
@@ -239,6 +241,23 @@ export class MessagesDomain {
     return {
       items: page.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
       next_cursor: rows.length > query.limit && last ? encodeTimeIdCursor({ micros: last.created_micros, id: last.id }) : null,
+    };
+  }
+
+  /** For push re-checks by the notifier (a trusted internal caller): no actor, no membership check. */
+  async messageStates(roomId: string, messageIds: string[]) {
+    const rows = await findMessages(this.db, roomId, messageIds);
+    return {
+      messages: rows.map((r) => ({
+        id: r.id,
+        seq: r.seq,
+        sender_id: r.sender_id,
+        sender_name: r.sender_name,
+        kind: r.kind,
+        deleted: r.deleted_at !== null,
+        mentions: r.mentions,
+        preview: previewOf(r),
+      })),
     };
   }
 

@@ -207,3 +207,24 @@ export async function roomIdsOfUser(db: Db, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('rooms.members').select('room_id').where('user_id', '=', userId).execute();
   return rows.map((r) => r.room_id);
 }
+
+/** Membership settings of some (or all) members, with display names, for push decisions. */
+export async function pushSettings(db: Db, roomId: string, userIds: string[] | undefined) {
+  let query = db
+    .selectFrom('rooms.members as m')
+    .leftJoin('rooms.users as u', 'u.user_id', 'm.user_id')
+    .select(['m.user_id', 'u.name', 'm.muted_until', 'm.notify', 'm.last_read_seq'])
+    .where('m.room_id', '=', roomId);
+  if (userIds) {
+    if (userIds.length === 0) return [];
+    query = query.where('m.user_id', 'in', userIds);
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    user_id: r.user_id,
+    name: r.name ?? null,
+    muted_until: r.muted_until ? new Date(r.muted_until).toISOString() : null,
+    notify: r.notify,
+    last_read_seq: r.last_read_seq,
+  }));
+}

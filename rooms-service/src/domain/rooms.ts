@@ -2,10 +2,11 @@ import { ChatError, type CreateRoomBody, decodeTimeIdCursor, encodeTimeIdCursor,
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
-import { existingMemberIds, roomIdsOfUser } from '../db/members-repository.js';
+import { existingMemberIds, pushSettings, roomIdsOfUser } from '../db/members-repository.js';
 import {
   ensureDirectRoom,
   findAccessFacts,
+  findPublicRoom,
   findRoomView,
   insertGroupRoom,
   listRoomViews,
@@ -77,6 +78,13 @@ export class RoomsDomain {
       role: facts.role,
       kind: facts.kind,
     };
+  }
+
+  /** Room title and members' notification settings; a direct room is titled per recipient by the notifier. */
+  async pushFacts(roomId: string, userIds: string[] | undefined) {
+    const room = await findPublicRoom(this.db, roomId);
+    if (!room) return { room: null, members: [] };
+    return { room: { id: room.id, kind: room.kind, title: room.title }, members: await pushSettings(this.db, roomId, userIds) };
   }
 
   async nonMembers(roomId: string, userIds: string[]): Promise<string[]> {

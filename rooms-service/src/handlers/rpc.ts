@@ -34,6 +34,7 @@ export function roomsEndpoints({ rooms, membership, readState }: RoomsDomains) {
       await rooms.rememberActor(req.actor);
       return {};
     }),
+    handle(roomsRpc.pushFacts, (req) => rooms.pushFacts(req.room_id, req.user_ids)),
     handle(roomsRpc.nonMembers, async (req) => ({ user_ids: await rooms.nonMembers(req.room_id, req.user_ids) })),
     handle(roomsRpc.authorize, (req) => rooms.authorize(req)),
   ];

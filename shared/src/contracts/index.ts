@@ -1,5 +1,6 @@
 export * from './common.js';
 export * from './cursor.js';
+export * from './device.js';
 export * from './frames.js';
 export * from './message.js';
 export * from './room.js';

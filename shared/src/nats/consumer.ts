@@ -10,6 +10,8 @@ export interface DurableConsumerOptions {
   handle(message: JsMsg): Promise<void>;
   retryDelayMs?: number;
   maxAckPending?: number;
+  /** An unacknowledged message is redelivered after this long (a consumer died with it in hand). */
+  ackWaitMs?: number;
 }
 
 export interface RunningConsumer {
@@ -23,12 +25,13 @@ export interface RunningConsumer {
  */
 export async function runDurableConsumer(nc: NatsConnection, options: DurableConsumerOptions): Promise<RunningConsumer> {
   const jsm = await nc.jetstreamManager();
+  // add() also updates an existing durable whose settings changed (ack_wait after a redeploy).
   await jsm.consumers.add(options.stream, {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: options.filterSubject,
-    ack_wait: nanos(30_000),
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
     max_ack_pending: options.maxAckPending ?? 1000,
   });
   const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);

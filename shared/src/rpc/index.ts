@@ -1,2 +1,3 @@
 export * from './messages.js';
+export * from './notifier.js';
 export * from './rooms.js';

@@ -95,6 +95,26 @@ export const messagesRpc = {
     request: z.object({ room_id: RoomIdSchema }),
     response: z.object({ last_seq: SeqSchema }),
   }),
+  messageStates: defineEndpoint({
+    service,
+    name: 'message_states',
+    description: 'Current state of some messages of a room (for push re-checks): deleted or not, mentions, a preview',
+    request: z.object({ room_id: RoomIdSchema, message_ids: z.array(z.uuid()).max(1000) }),
+    response: z.object({
+      messages: z.array(
+        z.object({
+          id: z.uuid(),
+          seq: SeqSchema,
+          sender_id: z.string(),
+          sender_name: z.string().nullable(),
+          kind: z.string(),
+          deleted: z.boolean(),
+          mentions: z.array(z.string()),
+          preview: z.string(),
+        }),
+      ),
+    }),
+  }),
   getMessage: defineEndpoint({
     service,
     name: 'get_message',

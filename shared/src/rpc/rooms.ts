@@ -8,6 +8,7 @@ import {
   CreateRoomBodySchema,
   MemberSchema,
   MembershipSettingsBodySchema,
+  NotifyLevelSchema,
   ReadStateSchema,
   ReceiptSchema,
   RoleSchema,
@@ -137,6 +138,24 @@ export const roomsRpc = {
     description: 'Record the display name a user presented (titles of direct rooms, member lists)',
     request: z.object({ actor: ActorSchema }),
     response: z.object({}),
+  }),
+  pushFacts: defineEndpoint({
+    service,
+    name: 'push_facts',
+    description: 'What a push decision needs: the room title and, for the given users, their membership settings',
+    request: z.object({ room_id: RoomIdSchema, user_ids: z.array(UserIdSchema).max(10_000).optional() }),
+    response: z.object({
+      room: z.object({ id: RoomIdSchema, kind: RoomKindSchema, title: z.string().nullable() }).nullable(),
+      members: z.array(
+        z.object({
+          user_id: UserIdSchema,
+          name: z.string().nullable(),
+          muted_until: z.string().nullable(),
+          notify: NotifyLevelSchema,
+          last_read_seq: SeqSchema,
+        }),
+      ),
+    }),
   }),
   nonMembers: defineEndpoint({
     service,

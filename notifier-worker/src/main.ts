@@ -1,0 +1,122 @@
+import { migrateSchema, openDatabase } from '@chat/shared/db';
+import { createLogger } from '@chat/shared/logging';
+import { connectNats, RpcClient, serveEndpoints } from '@chat/shared/nats';
+import {
+  createMetricsRegistry,
+  createRpcMetrics,
+  exitOnStartupError,
+  onShutdownSignal,
+  serviceOpsState,
+  startOpsServer,
+} from '@chat/shared/ops';
+import { PresenceRegistry } from '@chat/shared/presence';
+import { messagesRpc, roomsRpc } from '@chat/shared/rpc';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadNotifierConfig } from './config.js';
+import { notifyMigrations } from './db/migrations/index.js';
+import type { NotifyDatabase } from './db/schema.js';
+import { DevicesDomain } from './domain/devices.js';
+import { runDecisionConsumer } from './handlers/message-events.js';
+import { subscribeReadSignals } from './handlers/read-signals.js';
+import { notifierEndpoints } from './handlers/rpc.js';
+import { PushBatches } from './jobs/batches.js';
+import { processCoalesceJob } from './jobs/coalesce-worker.js';
+import { processDeliverJob } from './jobs/deliver-worker.js';
+import type { PushSources } from './jobs/ports.js';
+import { backoffWithJitter, bullPrefix, createQueues, QUEUE_NAMES } from './jobs/queues.js';
+import { createPushMetrics } from './metrics.js';
+import { configuredProviders } from './providers/index.js';
+
+const SERVICE = 'notifier-worker';
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+async function main(): Promise<void> {
+  const config = loadNotifierConfig();
+  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.LOG_LEVEL });
+  const providers = configuredProviders(config);
+  logger.info({ platforms: Object.keys(providers) }, 'push providers configured');
+  const registry = createMetricsRegistry(SERVICE);
+  const rpcMetrics = createRpcMetrics(registry);
+
+  const database = openDatabase<NotifyDatabase>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: SERVICE });
+  await migrateSchema(database.db, 'notify', notifyMigrations, logger);
+  const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
+  // BullMQ needs a connection that never gives up on a command; ours for scripts and presence too.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+
+  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS });
+  const sources: PushSources = {
+    pushFacts: (roomId, userIds) => rpc.call(roomsRpc.pushFacts, { room_id: roomId, user_ids: userIds }),
+    messageStates: async (roomId, ids) => (await rpc.call(messagesRpc.messageStates, { room_id: roomId, message_ids: ids })).messages,
+    unreadTotal: async (userId) => (await rpc.call(roomsRpc.unreadSummary, { actor: { user_id: userId, name: null, roles: [] } })).total,
+    presence: new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),
+  };
+  const queues = createQueues(redis, config.CHAT_NAMESPACE);
+  const funnel = createPushMetrics(registry, queues);
+  const batches = new PushBatches(redis, config.CHAT_NAMESPACE, Math.max(config.NOTIFY_COALESCE_MS * 10, 10 * 60_000));
+  const workerOptions = {
+    connection: redis,
+    prefix: bullPrefix(config.CHAT_NAMESPACE),
+    concurrency: config.NOTIFY_CONCURRENCY,
+    lockDuration: config.NOTIFY_JOB_LOCK_MS,
+    stalledInterval: config.NOTIFY_JOB_LOCK_MS,
+    settings: { backoffStrategy: backoffWithJitter(config.NOTIFY_BACKOFF_MS) },
+  };
+  const coalesceWorker = new Worker(
+    QUEUE_NAMES.coalesce,
+    (job) =>
+      processCoalesceJob(job, { db: database.db, batches, queues, sources, funnel, logger, deliveryAttempts: config.NOTIFY_MAX_ATTEMPTS }),
+    workerOptions,
+  );
+  const deliverWorker = new Worker(
+    QUEUE_NAMES.deliver,
+    (job) => processDeliverJob(job, { db: database.db, redis, namespace: config.CHAT_NAMESPACE, providers, funnel, logger }),
+    workerOptions,
+  );
+  for (const worker of [coalesceWorker, deliverWorker]) {
+    worker.on('failed', (job, error) =>
+      logger.warn({ queue: worker.name, job_id: job?.id, attempts: job?.attemptsMade, err: error }, 'push job failed'),
+    );
+    worker.on('error', (error) => logger.error({ queue: worker.name, err: error }, 'push worker error'));
+  }
+
+  const endpoints = await serveEndpoints(
+    nats.nc,
+    { namespace: config.CHAT_NAMESPACE, service: 'notifier', version: VERSION, logger, onRequestDone: rpcMetrics.observe },
+    notifierEndpoints(new DevicesDomain(database.db, new Set(Object.keys(providers) as Array<keyof typeof providers>))),
+  );
+  const decisions = await runDecisionConsumer(nats.nc, config.CHAT_NAMESPACE, {
+    db: database.db,
+    batches,
+    queues,
+    sources,
+    funnel,
+    logger,
+    coalesceMs: config.NOTIFY_COALESCE_MS,
+    ackWaitMs: config.NOTIFY_EVENT_ACK_WAIT_MS,
+  });
+  const reads = subscribeReadSignals(nats.nc, config.CHAT_NAMESPACE, queues, logger);
+
+  const ops = serviceOpsState(registry, { natsConnected: nats.isConnected, databaseReachable: database.ping });
+  ops.checks.push({ name: 'redis', ok: () => redis.status === 'ready' });
+  const opsServer = await startOpsServer(config.NOTIFIER_HTTP_PORT, ops, logger);
+  logger.info({ namespace: config.CHAT_NAMESPACE }, 'notifier service ready');
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    ops.shuttingDown = true;
+    reads.unsubscribe();
+    await endpoints.stop();
+    await decisions.stop();
+    // close() lets the jobs in hand finish; what is waiting stays in Redis for the next worker.
+    await Promise.all([coalesceWorker.close(), deliverWorker.close()]);
+    await Promise.all([queues.coalesce.close(), queues.deliver.close()]);
+    await nats.nc.drain();
+    await database.close();
+    await redis.quit();
+    await opsServer.close();
+  });
+}
+
+main().catch((error: unknown) => exitOnStartupError(undefined, error));
