@@ -14,7 +14,8 @@ let stopping = false;
 let exitCode = 0;
 
 for (const name of processes) {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(root, name, 'dist', 'main.js')], {
+  const dist = join(root, name, 'dist');
+  const child = spawn(process.execPath, ['--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')], {
     cwd: join(root, name),
     env: process.env,
     stdio: ['ignore', 'inherit', 'inherit'],

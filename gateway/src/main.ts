@@ -16,6 +16,7 @@ import {
   onShutdownSignal,
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
+import { telemetry } from '@chat/shared/telemetry';
 import { Redis } from 'ioredis';
 import { LocalBlobStore } from './attachments/local-blob-store.js';
 import { S3BlobStore } from './attachments/s3-blob-store.js';
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
     presence.stop();
     await nats.nc.drain();
     await redis.quit();
+    await telemetry().shutdown();
   });
 }
 

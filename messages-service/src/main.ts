@@ -11,6 +11,7 @@ import {
   serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
+import { telemetry } from '@chat/shared/telemetry';
 import { loadMessagesConfig } from './config.js';
 import { messagesMigrations } from './db/migrations/index.js';
 import type { MessagesDatabase } from './db/schema.js';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     await nats.nc.drain();
     await database.close();
     await opsServer.close();
+    await telemetry().shutdown();
   });
 }
 

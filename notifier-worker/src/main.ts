@@ -11,6 +11,7 @@ import {
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { messagesRpc, roomsRpc } from '@chat/shared/rpc';
+import { telemetry } from '@chat/shared/telemetry';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadNotifierConfig } from './config.js';
@@ -24,7 +25,7 @@ import { PushBatches } from './jobs/batches.js';
 import { processCoalesceJob } from './jobs/coalesce-worker.js';
 import { processDeliverJob } from './jobs/deliver-worker.js';
 import type { PushSources } from './jobs/ports.js';
-import { backoffWithJitter, bullPrefix, createQueues, QUEUE_NAMES } from './jobs/queues.js';
+import { backoffWithJitter, bullPrefix, bullTelemetry, createQueues, QUEUE_NAMES } from './jobs/queues.js';
 import { createPushMetrics } from './metrics.js';
 import { configuredProviders } from './providers/index.js';
 
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     lockDuration: config.NOTIFY_JOB_LOCK_MS,
     stalledInterval: config.NOTIFY_JOB_LOCK_MS,
     settings: { backoffStrategy: backoffWithJitter(config.NOTIFY_BACKOFF_MS) },
+    telemetry: bullTelemetry(),
   };
   const coalesceWorker = new Worker(
     QUEUE_NAMES.coalesce,
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     await database.close();
     await redis.quit();
     await opsServer.close();
+    await telemetry().shutdown();
   });
 }
 

@@ -10,6 +10,7 @@ import {
   startOpsServer,
 } from '@chat/shared/ops';
 import { messagesRpc } from '@chat/shared/rpc';
+import { telemetry } from '@chat/shared/telemetry';
 import { loadRoomsConfig } from './config.js';
 import { roomsMigrations } from './db/migrations/index.js';
 import type { RoomsDatabase } from './db/schema.js';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     await nats.nc.drain();
     await database.close();
     await opsServer.close();
+    await telemetry().shutdown();
   });
 }
 

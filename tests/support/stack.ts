@@ -173,7 +173,8 @@ export class TestStack {
   }
 
   spawn(name: ProcessName, extraEnv: Record<string, string> = {}): StackProcess {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(root, name, 'dist', 'main.js')], {
+    const dist = join(root, name, 'dist');
+    const child = spawn(process.execPath, ['--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')], {
       cwd: join(root, name),
       env: this.env(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import type { Logger } from '@chat/shared/logging';
-import { subjects } from '@chat/shared/nats';
+import { fromNatsHeaders, subjects } from '@chat/shared/nats';
+import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { TemplatedApp } from '../uws.js';
 import type { ChatSocket } from './session.js';
@@ -178,8 +179,26 @@ export class RoomHub {
         this.metrics.duplicateDropped();
         return;
       }
+      const span = tracer.startSpan(
+        `process ${msg.subject}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.destination.name': msg.subject,
+            'messaging.operation.type': 'process',
+            'chat.room_id': channel.roomId,
+            'chat.seq': seq,
+          },
+        },
+        extractTraceContext(fromNatsHeaders(msg.headers)),
+      );
       channel.notePersisted(seq);
       for (const pending of channel.pending) pending.buffer.push({ seq, data: msg.data });
+      this.app.publish(channel.topic, msg.data, false);
+      this.metrics.eventFannedOut();
+      span.end();
+      return;
     }
     this.app.publish(channel.topic, msg.data, false);
     this.metrics.eventFannedOut();

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ChatError, ClientFrameSchema, CloseCodes, fieldIssuesFromZod, isChatError } from '@chat/shared';
 import { type Actor, bearerToken, type TokenVerifier } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
+import { roomAttribute } from '@chat/shared/nats';
+import { inSpan, SpanKind } from '@chat/shared/telemetry';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, us_listen_socket } from '../uws.js';
 import { type FrameContext, handleFrame, unsubscribe } from './frame-handlers.js';
 import { type ChatSocket, type Session, sendJson } from './session.js';
@@ -178,7 +180,16 @@ export class SocketServer {
       }
       const frame = result.data;
       this.options.metrics.framesIn(frame.type);
-      handleFrame(ws, actor, frame, this.frames).then(
+      // Each request frame starts its own trace: the root of everything the request causes.
+      inSpan(
+        `chat.ws ${frame.type}`,
+        {
+          kind: SpanKind.SERVER,
+          root: true,
+          attributes: { 'chat.frame_type': frame.type, 'enduser.id': actor.user_id, ...roomAttribute(frame) },
+        },
+        () => handleFrame(ws, actor, frame, this.frames),
+      ).then(
         (data) => {
           if (data !== undefined) ws.cork(() => sendJson(ws, { type: 'ack', id: frameId, data }));
         },

@@ -1,4 +1,5 @@
 import type { TimeIdCursor } from '@chat/shared';
+import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { HistoryPlan } from '../domain/message-rules.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
@@ -83,7 +84,7 @@ async function appendRoomEvent(
   type: string,
   event: string,
 ): Promise<void> {
-  await trx.insertInto('messages.room_events').values({ room_id: roomId, seq, type, event }).execute();
+  await trx.insertInto('messages.room_events').values({ room_id: roomId, seq, type, event, trace_context: currentTraceparent() }).execute();
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
 

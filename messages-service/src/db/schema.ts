@@ -39,6 +39,8 @@ export interface RoomEventsTable {
   event: string;
   created_at: Generated<Date>;
   published_at: Timestamp | null;
+  /** W3C traceparent of the request that wrote the event. */
+  trace_context: string | null;
 }
 
 export interface ReactionsTable {

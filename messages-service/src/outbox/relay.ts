@@ -1,5 +1,6 @@
 import type { Logger } from '@chat/shared/logging';
-import { subjects } from '@chat/shared/nats';
+import { subjects, toNatsHeaders } from '@chat/shared/nats';
+import { extractTraceContext, injectTraceContext, inSpan, SpanKind } from '@chat/shared/telemetry';
 import type { JetStreamClient } from 'nats';
 import pg from 'pg';
 import { OUTBOX_CHANNEL } from '../db/messages-repository.js';
@@ -19,6 +20,7 @@ interface PendingEvent {
   seq: number;
   event: string;
   age_ms: number;
+  trace_context: string | null;
 }
 
 /** Advisory lock key of the relay: one leader per database publishes, so each room stays in order. */
@@ -104,19 +106,13 @@ export class OutboxRelay {
 
   private async publishBatch(client: pg.Client): Promise<number> {
     const { rows } = await client.query<PendingEvent>(
-      `select id, room_id, seq, event, (extract(epoch from now() - created_at) * 1000)::int as age_ms
+      `select id, room_id, seq, event, trace_context, (extract(epoch from now() - created_at) * 1000)::int as age_ms
          from messages.room_events where published_at is null order by id limit $1`,
       [this.options.batchSize],
     );
     if (rows.length === 0) return 0;
     // Publishes are written to the connection in call order, so each room's events reach NATS in seq order.
-    const results = await Promise.allSettled(
-      rows.map((row) =>
-        this.js.publish(subjects.roomEvents(this.options.namespace, row.room_id), encoder.encode(row.event), {
-          msgID: `${row.room_id}:${row.seq}`,
-        }),
-      ),
-    );
+    const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
     // Mark only the unbroken prefix that JetStream acknowledged; the rest is retried in order.
     const firstFailure = results.findIndex((r) => r.status === 'rejected');
     const done = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
@@ -130,6 +126,31 @@ export class OutboxRelay {
       await sleep(500);
     }
     return done.length;
+  }
+
+  /** One event to JetStream, in a producer span that continues the trace of the request that wrote it. */
+  private publish(row: PendingEvent): Promise<unknown> {
+    const subject = subjects.roomEvents(this.options.namespace, row.room_id);
+    const parent = extractTraceContext(row.trace_context ? { traceparent: row.trace_context } : undefined);
+    return inSpan(
+      `publish ${subject}`,
+      {
+        kind: SpanKind.PRODUCER,
+        parent,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.destination.name': subject,
+          'messaging.operation.type': 'publish',
+          'chat.room_id': row.room_id,
+          'chat.seq': row.seq,
+        },
+      },
+      () =>
+        this.js.publish(subject, encoder.encode(row.event), {
+          msgID: `${row.room_id}:${row.seq}`,
+          headers: toNatsHeaders(injectTraceContext({})),
+        }),
+    );
   }
 
   private idle(ms: number): Promise<void> {

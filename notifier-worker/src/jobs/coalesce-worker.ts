@@ -35,6 +35,8 @@ export async function processCoalesceJob(job: Job<CoalesceJob | BadgeJob>, deps:
   if (entries.length === 0) return 'empty';
   const finish = async (outcome: string) => {
     await deps.batches.release(userId, roomId, jobId);
+    // One line per decision: what on-call reads to answer "why did (or didn't) this push arrive?"
+    deps.logger.info({ user_id: userId, room_id: roomId, messages: entries.length, outcome }, 'push decision');
     return outcome;
   };
   if (await deps.sources.presence.isOnline(userId)) {

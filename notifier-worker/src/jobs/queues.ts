@@ -1,4 +1,5 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import type { Notification, Target } from '../providers/provider.js';
 
 /** A user's pending messages in a room, coalesced into one push when the window closes. */
@@ -23,11 +24,15 @@ export const QUEUE_NAMES = { coalesce: 'push-coalesce', deliver: 'push-deliver' 
 /** Every BullMQ key of the stack sits under `<namespace>:bull`. */
 export const bullPrefix = (namespace: string) => `${namespace}:bull`;
 
+/** BullMQ's OpenTelemetry integration: jobs carry the trace context of whoever added them. */
+export const bullTelemetry = () => new BullMQOtel('chat-notifier');
+
 export function createQueues(connection: ConnectionOptions, namespace: string) {
   const prefix = bullPrefix(namespace);
+  const telemetry = bullTelemetry();
   return {
-    coalesce: new Queue<CoalesceJob | BadgeJob>(QUEUE_NAMES.coalesce, { connection, prefix }),
-    deliver: new Queue<DeliverJob>(QUEUE_NAMES.deliver, { connection, prefix }),
+    coalesce: new Queue<CoalesceJob | BadgeJob>(QUEUE_NAMES.coalesce, { connection, prefix, telemetry }),
+    deliver: new Queue<DeliverJob>(QUEUE_NAMES.deliver, { connection, prefix, telemetry }),
   };
 }
 export type PushQueues = ReturnType<typeof createQueues>;

@@ -1,5 +1,6 @@
 import { type MsgHdrs, type NatsConnection, type NatsError, headers as natsHeaders } from 'nats';
 import { ChatError } from '../errors/index.js';
+import { injectTraceContext, inSpan, SpanKind } from '../telemetry/context.js';
 import { type Endpoint, endpointSubject, type RequestOf, type ResponseOf } from './endpoint.js';
 import { RpcEnvelopeSchema } from './envelope.js';
 
@@ -8,8 +9,6 @@ export interface CallOptions {
   /** Passed through untouched (trace context, request ids). */
   headers?: Record<string, string>;
 }
-
-export type HeaderInjector = (headers: Record<string, string>) => void;
 
 const encoder = new TextEncoder();
 
@@ -38,13 +37,35 @@ export class RpcClient {
   constructor(
     private readonly nc: NatsConnection,
     private readonly namespace: string,
-    private readonly defaults: { timeoutMs: number; injectHeaders?: HeaderInjector } = { timeoutMs: 5000 },
+    private readonly defaults: { timeoutMs: number } = { timeoutMs: 5000 },
   ) {}
 
-  async call<E extends Endpoint>(endpoint: E, request: RequestOf<E>, options: CallOptions = {}): Promise<ResponseOf<E>> {
+  call<E extends Endpoint>(endpoint: E, request: RequestOf<E>, options: CallOptions = {}): Promise<ResponseOf<E>> {
     const subject = endpointSubject(this.namespace, endpoint);
-    const headerValues = { ...options.headers };
-    this.defaults.injectHeaders?.(headerValues);
+    return inSpan(
+      `send ${endpoint.service}.${endpoint.name}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.destination.name': subject,
+          'messaging.operation.type': 'send',
+          'rpc.system': 'nats',
+          'rpc.method': `${endpoint.service}.${endpoint.name}`,
+          ...roomAttribute(request),
+        },
+      },
+      () => this.request(endpoint, subject, request, options),
+    );
+  }
+
+  private async request<E extends Endpoint>(
+    endpoint: E,
+    subject: string,
+    request: RequestOf<E>,
+    options: CallOptions,
+  ): Promise<ResponseOf<E>> {
+    const headerValues = injectTraceContext({ ...options.headers });
     let reply: Uint8Array;
     try {
       const msg = await this.nc.request(subject, encoder.encode(JSON.stringify(request)), {
@@ -60,6 +81,12 @@ export class RpcClient {
     if (!envelope.data.ok) throw ChatError.fromBody(envelope.data.error);
     return envelope.data.data as ResponseOf<E>;
   }
+}
+
+/** `chat.room_id` on spans of requests about one room. */
+export function roomAttribute(request: unknown): Record<string, string> {
+  const roomId = typeof request === 'object' && request !== null ? (request as { room_id?: unknown }).room_id : undefined;
+  return typeof roomId === 'string' ? { 'chat.room_id': roomId } : {};
 }
 
 function mapTransportError(error: unknown, what: string): ChatError {

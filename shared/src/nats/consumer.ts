@@ -1,5 +1,7 @@
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg, type NatsConnection, nanos } from 'nats';
 import type { Logger } from 'pino';
+import { extractTraceContext, inSpan, SpanKind } from '../telemetry/context.js';
+import { fromNatsHeaders } from './client.js';
 
 export interface DurableConsumerOptions {
   stream: string;
@@ -39,7 +41,20 @@ export async function runDurableConsumer(nc: NatsConnection, options: DurableCon
   const done = (async () => {
     for await (const message of messages) {
       try {
-        await options.handle(message);
+        await inSpan(
+          `process ${message.subject}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: extractTraceContext(fromNatsHeaders(message.headers)),
+            attributes: {
+              'messaging.system': 'nats',
+              'messaging.destination.name': message.subject,
+              'messaging.operation.type': 'process',
+              'messaging.consumer.group.name': options.durable,
+            },
+          },
+          () => options.handle(message),
+        );
         message.ack();
       } catch (error) {
         options.logger.error({ err: error, subject: message.subject, consumer: options.durable }, 'event handling failed; will retry');

@@ -1,7 +1,8 @@
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import type { Logger } from 'pino';
 import { ChatError, HTTP_STATUS_BY_CODE, isChatError, parseOrThrow } from '../errors/index.js';
-import { fromNatsHeaders } from './client.js';
+import { extractTraceContext, inSpan, SpanKind } from '../telemetry/context.js';
+import { fromNatsHeaders, roomAttribute } from './client.js';
 import { type Endpoint, endpointSubject, type ParsedRequestOf, type ResponseOf } from './endpoint.js';
 import type { RpcEnvelope } from './envelope.js';
 
@@ -75,12 +76,38 @@ export async function serveEndpoints(nc: NatsConnection, options: ServeOptions, 
 }
 
 async function answer(handler: EndpointHandler, msg: ServiceMsg, options: ServeOptions): Promise<void> {
+  const headers = fromNatsHeaders(msg.headers);
+  const { endpoint } = handler;
+  await inSpan(
+    `process ${endpoint.service}.${endpoint.name}`,
+    {
+      kind: SpanKind.SERVER,
+      parent: extractTraceContext(headers),
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.destination.name': msg.subject,
+        'messaging.operation.type': 'process',
+        'rpc.system': 'nats',
+        'rpc.method': `${endpoint.service}.${endpoint.name}`,
+      },
+    },
+    (span) => respond(handler, msg, { subject: msg.subject, headers }, options, (request) => span.setAttributes(roomAttribute(request))),
+  );
+}
+
+async function respond(
+  handler: EndpointHandler,
+  msg: ServiceMsg,
+  context: RequestContext,
+  options: ServeOptions,
+  describe: (request: unknown) => void,
+): Promise<void> {
   const started = performance.now();
-  const context: RequestContext = { subject: msg.subject, headers: fromNatsHeaders(msg.headers) };
   let envelope: RpcEnvelope;
   try {
     const run = async () => {
       const request = parseOrThrow(handler.endpoint.request, decodeJson(msg.data));
+      describe(request);
       return handler.handle(request, context);
     };
     const data = options.intercept ? await options.intercept(handler.endpoint, context, run) : await run();

@@ -3,6 +3,7 @@ import * as initial from './0001_initial.js';
 import * as reactions from './0002_reactions.js';
 import * as search from './0003_search.js';
 import * as attachments from './0004_attachments.js';
+import * as eventTraceContext from './0005_event_trace_context.js';
 
 /** Ordered by name; a new migration gets the next number and is never edited once released. */
 export const messagesMigrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const messagesMigrations: Record<string, Migration> = {
   '0002_reactions': reactions,
   '0003_search': search,
   '0004_attachments': attachments,
+  '0005_event_trace_context': eventTraceContext,
 };
