@@ -8,12 +8,14 @@ import {
   Counter,
   closeServer,
   createMetricsRegistry,
+  createRpcClientMetrics,
   exitOnStartupError,
   Gauge,
   Histogram,
   listen,
   type OpsState,
   onShutdownSignal,
+  readinessGrace,
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { telemetry } from '@chat/shared/telemetry';
@@ -29,6 +31,7 @@ import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
 import { PresenceTracker } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
+import { observeFramesOut } from './ws/session.js';
 import { SocketServer } from './ws/socket-server.js';
 import { WindowThrottle } from './ws/throttle.js';
 
@@ -51,6 +54,29 @@ async function main(): Promise<void> {
   const roomChannels = new Gauge({
     name: 'chat_gateway_room_subscriptions',
     help: 'Rooms with a NATS subscription on this gateway',
+    registers: [registry],
+  });
+  const socketSubscriptions = new Gauge({
+    name: 'chat_gateway_socket_subscriptions',
+    help: 'Socket-to-room subscriptions on this gateway',
+    registers: [registry],
+  });
+  const framesOut = new Counter({
+    name: 'chat_gateway_frames_out_total',
+    help: 'Frames written to single sockets (acks, errors, replays; fan-out is counted once per gateway)',
+    registers: [registry],
+  });
+  observeFramesOut(() => framesOut.inc());
+  const replays = new Counter({
+    name: 'chat_gateway_subscribe_recoveries_total',
+    help: 'Subscribes by recovery outcome: none, replayed, resync',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const gapSizes = new Histogram({
+    name: 'chat_gateway_recovery_gap_events',
+    help: 'Events a resuming subscriber had missed (since_seq to last seq)',
+    buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
     registers: [registry],
   });
   const framesIn = new Counter({
@@ -98,7 +124,10 @@ async function main(): Promise<void> {
     logger,
     (action, outcome) => rateLimitOutcomes.inc({ action, outcome }),
   );
-  const upstream = new Upstream(new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS }), limits);
+  const upstream = new Upstream(
+    new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS, onCallDone: createRpcClientMetrics(registry) }),
+    limits,
+  );
   const presenceRegistry = new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
   const publishSignal = (roomId: string, signal: EphemeralEvent) =>
     nats.nc.publish(subjects.roomSignals(config.CHAT_NAMESPACE, roomId), encoder.encode(JSON.stringify(signal)));
@@ -116,6 +145,7 @@ async function main(): Promise<void> {
   const app = uws.App();
   const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, {
     roomChannels: (delta) => roomChannels.inc(delta),
+    socketSubscriptions: (delta) => socketSubscriptions.inc(delta),
     eventFannedOut: () => fannedOut.inc(),
     duplicateDropped: () => duplicates.inc(),
   });
@@ -146,6 +176,10 @@ async function main(): Promise<void> {
       replayMaxEvents: config.REPLAY_MAX_EVENTS,
       relayWaitMs: 5000,
       onSend: (seconds) => sendLatency.observe(seconds),
+      onReplay: (outcome, missed) => {
+        replays.inc({ outcome });
+        if (outcome !== 'none') gapSizes.observe(missed);
+      },
       onlineMembers: async (actor, roomId) => {
         const members = await upstream.listMembers(actor, roomId, { limit: 1000 });
         return presenceRegistry.onlineAmong(members.items.map((m) => m.user_id));
@@ -196,6 +230,7 @@ async function main(): Promise<void> {
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     ops.shuttingDown = true;
+    await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
     sockets.stopListening();
     await sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS);
     await closeServer(http);

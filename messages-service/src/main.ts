@@ -4,10 +4,13 @@ import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@
 import {
   Counter,
   createMetricsRegistry,
+  createRpcClientMetrics,
   createRpcMetrics,
   exitOnStartupError,
+  Gauge,
   Histogram,
   onShutdownSignal,
+  readinessGrace,
   serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
@@ -42,6 +45,17 @@ async function main(): Promise<void> {
 
   const database = openDatabase<MessagesDatabase>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: SERVICE });
   await migrateSchema(database.db, 'messages', messagesMigrations, logger);
+  new Gauge({
+    name: 'chat_outbox_oldest_unpublished_seconds',
+    help: 'Age of the oldest room event not yet handed to JetStream (0 when none): the relay lag',
+    registers: [registry],
+    async collect() {
+      const { rows } = await database.pool.query<{ age: number | null }>(
+        'select extract(epoch from now() - min(created_at))::float8 as age from messages.room_events where published_at is null',
+      );
+      this.set(rows[0]?.age ?? 0);
+    },
+  });
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
   await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
 
@@ -58,7 +72,10 @@ async function main(): Promise<void> {
   });
   relay.start();
 
-  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS });
+  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, {
+    timeoutMs: config.RPC_TIMEOUT_MS,
+    onCallDone: createRpcClientMetrics(registry),
+  });
   const domain = new MessagesDomain(database.db, roomAccessOverNats(rpc), {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
     replayMaxEvents: config.REPLAY_MAX_EVENTS,
@@ -85,6 +102,7 @@ async function main(): Promise<void> {
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     ops.shuttingDown = true;
+    await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
     await endpoints.stop();
     // Publish what was committed before going, so a rolling restart adds no latency.
     await relay.stop();

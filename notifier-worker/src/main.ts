@@ -3,9 +3,11 @@ import { createLogger } from '@chat/shared/logging';
 import { connectNats, RpcClient, serveEndpoints } from '@chat/shared/nats';
 import {
   createMetricsRegistry,
+  createRpcClientMetrics,
   createRpcMetrics,
   exitOnStartupError,
   onShutdownSignal,
+  readinessGrace,
   serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
@@ -47,7 +49,10 @@ async function main(): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
 
-  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS });
+  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, {
+    timeoutMs: config.RPC_TIMEOUT_MS,
+    onCallDone: createRpcClientMetrics(registry),
+  });
   const sources: PushSources = {
     pushFacts: (roomId, userIds) => rpc.call(roomsRpc.pushFacts, { room_id: roomId, user_ids: userIds }),
     messageStates: async (roomId, ids) => (await rpc.call(messagesRpc.messageStates, { room_id: roomId, message_ids: ids })).messages,
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     ops.shuttingDown = true;
+    await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
     reads.unsubscribe();
     await endpoints.stop();
     await decisions.stop();

@@ -3,9 +3,11 @@ import { createLogger } from '@chat/shared/logging';
 import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@chat/shared/nats';
 import {
   createMetricsRegistry,
+  createRpcClientMetrics,
   createRpcMetrics,
   exitOnStartupError,
   onShutdownSignal,
+  readinessGrace,
   serviceOpsState,
   startOpsServer,
 } from '@chat/shared/ops';
@@ -35,7 +37,10 @@ async function main(): Promise<void> {
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
   await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
 
-  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS });
+  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, {
+    timeoutMs: config.RPC_TIMEOUT_MS,
+    onCallDone: createRpcClientMetrics(registry),
+  });
   const signals = roomSignalsOverNats(nats.nc, config.CHAT_NAMESPACE);
   const rooms = new RoomsDomain(database.db, { groupMaxMembers: config.GROUP_MAX_MEMBERS });
   const domains = {
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     ops.shuttingDown = true;
+    await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
     await endpoints.stop();
     await projection.stop();
     await nats.nc.drain();

@@ -13,6 +13,8 @@ export interface FrameContext {
   /** How long a subscribe waits for the relay to hand over events it replayed from the log. */
   relayWaitMs: number;
   onSend?: (seconds: number) => void;
+  /** A subscribe's recovery: `none` (no since_seq), `replayed` with the gap size, or `resync`. */
+  onReplay?: (outcome: 'none' | 'replayed' | 'resync', missed: number) => void;
   /** Members of the room with an open socket on any gateway, for the subscribe ack. */
   onlineMembers(actor: Actor, roomId: string): Promise<string[]>;
   publishSignal(roomId: string, signal: EphemeralEvent): void;
@@ -86,6 +88,8 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
     }
     const online = await onlineMembers;
     if (session.closed || !session.joining.has(roomId)) return;
+    if (frame.since_seq === undefined) ctx.onReplay?.('none', 0);
+    else ctx.onReplay?.(sync.events === null ? 'resync' : 'replayed', sync.last_seq - frame.since_seq);
     ws.cork(() => {
       sendJson(ws, { type: 'ack', id: frame.id ?? null, data: { room_id: roomId, last_seq: sync.last_seq, online } });
       if (sync.events === null) sendJson(ws, { type: 'resync', room_id: roomId });

@@ -82,6 +82,7 @@ export function readEventSeq(data: Uint8Array): number | undefined {
 
 export interface RoomHubMetrics {
   roomChannels(delta: number): void;
+  socketSubscriptions(delta: number): void;
   eventFannedOut(): void;
   duplicateDropped(): void;
 }
@@ -137,6 +138,7 @@ export class RoomHub {
     const mine = channel.sockets.get(session.actor.user_id) ?? new Set<ChatSocket>();
     mine.add(ws);
     channel.sockets.set(session.actor.user_id, mine);
+    this.metrics.socketSubscriptions(1);
   }
 
   /** Unsubscribes a socket and gives back its channel reference. */
@@ -144,6 +146,7 @@ export class RoomHub {
     const session = ws.getUserData();
     session.joining.delete(roomId);
     if (!session.rooms.delete(roomId)) return;
+    this.metrics.socketSubscriptions(-1);
     const channel = this.channels.get(roomId);
     if (!session.closed) ws.unsubscribe(RoomHub.topic(roomId));
     const userId = session.actor?.user_id;

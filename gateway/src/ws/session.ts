@@ -20,10 +20,18 @@ export interface Session {
 
 export type ChatSocket = WebSocket<Session>;
 
+let countFrameOut: () => void = () => undefined;
+
+/** Lets the process count frames written to single sockets (fan-out is counted once per gateway). */
+export function observeFramesOut(count: () => void): void {
+  countFrameOut = count;
+}
+
 /** Sends a text frame unless the socket closed while we awaited something. */
 export function sendText(ws: ChatSocket, text: string | Uint8Array): void {
   if (ws.getUserData().closed) return;
   ws.send(text, false);
+  countFrameOut();
 }
 
 export function sendJson(ws: ChatSocket, frame: unknown): void {

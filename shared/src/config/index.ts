@@ -57,6 +57,8 @@ export const commonEnvShape = {
     .transform((v) => v.split(',').map((s) => s.trim()))
     .pipe(z.array(urlWithScheme(['nats', 'tls', 'ws', 'wss'])).min(1)),
   SHUTDOWN_TIMEOUT_MS: positiveIntVar(25_000),
+  /** On SIGTERM, readiness fails first; this long later the process stops taking work (load balancers catch up). */
+  SHUTDOWN_READINESS_DELAY_MS: z.coerce.number().int().nonnegative().default(0),
 };
 
 export const databaseEnvShape = {

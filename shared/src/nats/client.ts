@@ -37,7 +37,9 @@ export class RpcClient {
   constructor(
     private readonly nc: NatsConnection,
     private readonly namespace: string,
-    private readonly defaults: { timeoutMs: number } = { timeoutMs: 5000 },
+    private readonly defaults: { timeoutMs: number; onCallDone?: (endpoint: Endpoint, outcome: string, seconds: number) => void } = {
+      timeoutMs: 5000,
+    },
   ) {}
 
   call<E extends Endpoint>(endpoint: E, request: RequestOf<E>, options: CallOptions = {}): Promise<ResponseOf<E>> {
@@ -55,8 +57,22 @@ export class RpcClient {
           ...roomAttribute(request),
         },
       },
-      () => this.request(endpoint, subject, request, options),
+      () => this.timed(endpoint, () => this.request(endpoint, subject, request, options)),
     );
+  }
+
+  private async timed<T>(endpoint: Endpoint, run: () => Promise<T>): Promise<T> {
+    if (!this.defaults.onCallDone) return run();
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await run();
+    } catch (error) {
+      outcome = error instanceof ChatError ? error.code : 'internal';
+      throw error;
+    } finally {
+      this.defaults.onCallDone(endpoint, outcome, (performance.now() - started) / 1000);
+    }
   }
 
   private async request<E extends Endpoint>(

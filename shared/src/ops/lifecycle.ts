@@ -41,3 +41,8 @@ export function exitOnStartupError(logger: Pick<Logger, 'fatal'> | undefined, er
   else process.stderr.write(`failed to start: ${message}\n`);
   process.exit(1);
 }
+
+/** Waits after readiness went false, so load balancers stop routing before anything closes. */
+export function readinessGrace(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -39,3 +39,17 @@ export function createRpcMetrics(registry: Registry): RpcMetrics {
     },
   };
 }
+
+/** Latency and outcome of the NATS requests a process makes, by endpoint (`outcome`: ok or an error code). */
+export function createRpcClientMetrics(
+  registry: Registry,
+): (endpoint: { service: string; name: string }, outcome: string, seconds: number) => void {
+  const histogram = new Histogram({
+    name: 'chat_rpc_client_duration_seconds',
+    help: 'Time from NATS request to reply, by endpoint and outcome (unavailable = timeout or no responder)',
+    labelNames: ['endpoint', 'outcome'],
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return (endpoint, outcome, seconds) => histogram.observe({ endpoint: `${endpoint.service}.${endpoint.name}`, outcome }, seconds);
+}

@@ -46,7 +46,8 @@ export function startTelemetry(service: string, version: string): Telemetry {
       new ExpressInstrumentation(),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
       new UndiciInstrumentation(),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // Command names only: arguments hold job data (push previews) and keys with user ids.
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
     ],
   });
   sdk.start();
