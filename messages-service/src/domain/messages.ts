@@ -10,6 +10,7 @@ import {
 } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { AttachmentUpload, RoomAction } from '@chat/shared/rpc';
+import { trace } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import {
   AttachmentTaken,
@@ -99,7 +100,10 @@ export class MessagesDomain {
       if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
       throw error;
     });
-    if (row) return { message: toMessage(row), created: true };
+    if (row) {
+      trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
+      return { message: toMessage(row), created: true };
+    }
     // A concurrent send with the same key won the race; answer with its message.
     const winner = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
     if (!winner) throw new ChatError('internal', 'idempotent send lost its first message');

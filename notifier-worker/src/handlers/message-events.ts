@@ -1,6 +1,7 @@
 import { RoomEventSchema } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import { type RunningConsumer, runDurableConsumer, streams, subjects } from '@chat/shared/nats';
+import { trace } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type { NatsConnection } from 'nats';
 import { usersWithDevices } from '../db/devices-repository.js';
@@ -34,6 +35,7 @@ export async function decidePushes(
 ) {
   if (event.type !== 'message.created') return;
   const { message } = event;
+  trace.getActiveSpan()?.setAttributes({ 'chat.room_id': event.room_id, 'chat.message_id': message.id });
   const facts = await deps.sources.pushFacts(event.room_id);
   if (!facts.room) return;
   const now = new Date();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ClientHttp2Session, connect, constants } from 'node:http2';
+import { inSpan, SpanKind } from '@chat/shared/telemetry';
 import jwt from 'jsonwebtoken';
 import { type DeliveryOutcome, type Notification, networkFailure, outcomeOfStatus, type PushProvider, type Target } from './provider.js';
 
@@ -57,6 +58,26 @@ export class ApnsProvider implements PushProvider {
   }
 
   send(target: Target, notification: Notification, deliveryId: string): Promise<DeliveryOutcome> {
+    // HTTP/2 has no automatic instrumentation: the provider request gets its own client span.
+    return inSpan(
+      'POST apns /3/device',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'POST',
+          'server.address': new URL(this.settings.url).hostname,
+          'chat.delivery_id': deliveryId,
+        },
+      },
+      async (span) => {
+        const outcome = await this.request(target, notification, deliveryId);
+        span.setAttribute('chat.push.outcome', outcome.status);
+        return outcome;
+      },
+    );
+  }
+
+  private request(target: Target, notification: Notification, deliveryId: string): Promise<DeliveryOutcome> {
     const alert = notification.kind === 'alert';
     const body = alert
       ? {
