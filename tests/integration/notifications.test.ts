@@ -105,6 +105,10 @@ describe('offline push notifications', () => {
       body: { muted_until: new Date(Date.now() + 3_600_000).toISOString() },
     });
     await say(muted.roomId, 'you will not hear this');
+    // Decisions follow stream order: once a later message's push is out, the muted one was decided.
+    const control = await recipient('Control for mute');
+    await say(control.roomId, 'control');
+    await webhook.waitFor(toDevice(control.device));
     await api(rest(), 'PATCH', `/v1/rooms/${muted.roomId}/membership`, { token: muted.token, body: { muted_until: null } });
     const audible = await say(muted.roomId, 'now you do');
     await webhook.waitFor(toDevice(muted.device));
