@@ -14,7 +14,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['{shared,gateway,rooms-service,messages-service,notifier-worker}/src/**/*.test.ts', 'tests/deploy/**/*.test.ts'],
+          include: ['{shared,gateway,rooms-service,messages-service,notifier-worker}/src/**/*.test.ts', 'tests/{deploy,docs}/**/*.test.ts'],
         },
       },
       {

@@ -1,39 +1,25 @@
 import {
   EditMessageBodySchema,
   EmojiSchema,
+  HistoryHttpQuerySchema,
   MessageIdSchema,
   parseOrThrow,
-  QueryIntSchema,
-  RoomIdSchema,
+  SearchQuerySchema,
   SendMessageBodySchema,
 } from '@chat/shared';
 import express from 'express';
-import { z } from 'zod';
 import type { Upstream } from '../upstream/services.js';
 import { actorOf, roomIdOf } from './request.js';
-
-const HistoryQuery = z.object({
-  before_seq: QueryIntSchema.optional(),
-  after_seq: QueryIntSchema.optional(),
-  limit: QueryIntSchema.pipe(z.number().min(1).max(100)).optional(),
-});
-
-const SearchQuery = z.object({
-  q: z.string().trim().min(1, 'must not be blank').max(200),
-  room_id: RoomIdSchema.optional(),
-  limit: QueryIntSchema.pipe(z.number().min(1).max(100)).optional(),
-  cursor: z.string().max(200).optional(),
-});
 
 /** History, sending, edits, reactions, receipts and search: the messages service behind REST. */
 export function messageRoutes(upstream: Upstream): express.Router {
   const router = express.Router();
   router.get('/search/messages', async (req, res) => {
-    res.json(await upstream.search(actorOf(res), parseOrThrow(SearchQuery, req.query, 'query')));
+    res.json(await upstream.search(actorOf(res), parseOrThrow(SearchQuerySchema, req.query, 'query')));
   });
   router.get('/rooms/:room_id/messages', async (req, res) => {
     const roomId = roomIdOf(req);
-    res.json(await upstream.history(actorOf(res), roomId, parseOrThrow(HistoryQuery, req.query, 'query')));
+    res.json(await upstream.history(actorOf(res), roomId, parseOrThrow(HistoryHttpQuerySchema, req.query, 'query')));
   });
   router.post('/rooms/:room_id/messages', async (req, res) => {
     const roomId = roomIdOf(req);

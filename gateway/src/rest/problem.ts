@@ -1,4 +1,4 @@
-import { ChatError, type ErrorCode, HTTP_STATUS_BY_CODE, isChatError } from '@chat/shared';
+import { ChatError, type ErrorCode, HTTP_STATUS_BY_CODE, isChatError, type Problem } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 
@@ -18,21 +18,17 @@ const TITLES: Record<ErrorCode, string> = {
 export function sendProblem(res: Response, error: ChatError, instance?: string): void {
   const status = HTTP_STATUS_BY_CODE[error.code];
   if (error.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
-  res
-    .status(status)
-    .type('application/problem+json')
-    .send(
-      JSON.stringify({
-        type: `https://chat.invalid/problems/${error.code}`,
-        title: TITLES[error.code],
-        status,
-        detail: error.message,
-        code: error.code,
-        ...(instance ? { instance } : {}),
-        ...(error.details?.length ? { details: error.details } : {}),
-        ...(error.retryAfterMs !== undefined ? { retry_after_ms: error.retryAfterMs } : {}),
-      }),
-    );
+  const problem: Problem = {
+    type: `https://chat.invalid/problems/${error.code}`,
+    title: TITLES[error.code],
+    status,
+    detail: error.message,
+    code: error.code,
+    ...(instance ? { instance } : {}),
+    ...(error.details?.length ? { details: error.details } : {}),
+    ...(error.retryAfterMs !== undefined ? { retry_after_ms: error.retryAfterMs } : {}),
+  };
+  res.status(status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
 export const notFoundRoute: RequestHandler = (req, res) => {

@@ -4,28 +4,17 @@ import {
   ContextRefSchema,
   ContextRoomBodySchema,
   CreateRoomBodySchema,
+  ListMembersQuerySchema,
+  ListRoomsQuerySchema,
   MembershipSettingsBodySchema,
   parseOrThrow,
-  QueryIntSchema,
   ReadBodySchema,
   RenameRoomBodySchema,
   UserIdSchema,
 } from '@chat/shared';
 import express from 'express';
-import { z } from 'zod';
 import type { Upstream } from '../upstream/services.js';
 import { actorOf, roomIdOf } from './request.js';
-
-const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
-const ListRoomsQuery = z.object({
-  archived: BooleanQuery.optional(),
-  limit: QueryIntSchema.pipe(z.number().min(1).max(100)).optional(),
-  cursor: z.string().max(200).optional(),
-});
-const ListMembersQuery = z.object({
-  limit: QueryIntSchema.pipe(z.number().min(1).max(1000)).optional(),
-  cursor: z.string().max(200).optional(),
-});
 
 /** Rooms, membership, read state: the rooms service behind REST. */
 export function roomRoutes(upstream: Upstream): express.Router {
@@ -37,7 +26,7 @@ export function roomRoutes(upstream: Upstream): express.Router {
     res.status(created ? 201 : 200).json(room);
   });
   router.get('/rooms', async (req, res) => {
-    res.json(await upstream.listRooms(actorOf(res), parseOrThrow(ListRoomsQuery, req.query, 'query')));
+    res.json(await upstream.listRooms(actorOf(res), parseOrThrow(ListRoomsQuerySchema, req.query, 'query')));
   });
   router.get('/rooms/:room_id', async (req, res) => {
     res.json(await upstream.getRoom(actorOf(res), roomIdOf(req)));
@@ -53,7 +42,7 @@ export function roomRoutes(upstream: Upstream): express.Router {
   });
   router.get('/rooms/:room_id/members', async (req, res) => {
     const roomId = roomIdOf(req);
-    res.json(await upstream.listMembers(actorOf(res), roomId, parseOrThrow(ListMembersQuery, req.query, 'query')));
+    res.json(await upstream.listMembers(actorOf(res), roomId, parseOrThrow(ListMembersQuerySchema, req.query, 'query')));
   });
   router.post('/rooms/:room_id/members', async (req, res) => {
     const roomId = roomIdOf(req);

@@ -38,6 +38,19 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
+/** The REST error body: RFC 9457 problem details plus the contract's `code`. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: ErrorCodeSchema,
+  instance: z.string().optional(),
+  details: z.array(FieldIssueSchema).optional(),
+  retry_after_ms: z.number().int().nonnegative().optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+
 /** The one error type every layer throws; transports map it to problem+json, error frames or RPC envelopes. */
 export class ChatError extends Error {
   override readonly name = 'ChatError';

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { QueryIntSchema, RoomIdSchema } from './common.js';
+
+/** Query strings of the REST API (values arrive as text; these accept and convert them). */
+const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+const LimitQuery = (max: number) => QueryIntSchema.pipe(z.number().min(1).max(max));
+
+export const ListRoomsQuerySchema = z.object({
+  archived: BooleanQuery.optional().describe('true lists archived rooms instead'),
+  limit: LimitQuery(100).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+export const ListMembersQuerySchema = z.object({
+  limit: LimitQuery(1000).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+export const HistoryHttpQuerySchema = z.object({
+  before_seq: QueryIntSchema.optional().describe('Messages with a smaller seq (exclusive)'),
+  after_seq: QueryIntSchema.optional().describe('Messages with a greater seq (exclusive)'),
+  limit: LimitQuery(100).optional().describe('Default 50'),
+});
+
+export const SearchQuerySchema = z.object({
+  q: z.string().trim().min(1, 'must not be blank').max(200),
+  room_id: RoomIdSchema.optional(),
+  limit: LimitQuery(100).optional(),
+  cursor: z.string().max(200).optional(),
+});
