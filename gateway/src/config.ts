@@ -52,6 +52,8 @@ export const GatewayConfigSchema = z.object({
   /** On SIGTERM, sockets are closed with 1012 spread over this window so clients don't reconnect at once. */
   SHUTDOWN_DRAIN_WINDOW_MS: z.coerce.number().int().nonnegative().default(5000),
   REST_MAX_BODY_BYTES: positiveIntVar(DEFAULT_LIMITS.frameMaxBytes),
+  /** The socket URL browsers use, when it is not the page's host on GATEWAY_WS_PORT (e.g. behind a proxy). */
+  PUBLIC_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
   ATTACHMENT_MAX_BYTES: positiveIntVar(10 * 1024 * 1024),
   /** Types as detected from the bytes; text/plain is valid UTF-8 without a known signature. */
   ATTACHMENT_ALLOWED_TYPES: z

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EphemeralEvent } from '@chat/shared';
 import { createTokenVerifier, resolveAuthSettings } from '@chat/shared/auth';
 import { createLogger } from '@chat/shared/logging';
@@ -217,6 +218,13 @@ async function main(): Promise<void> {
   };
   const rest = createRestApp({
     attachments: { blobs, limits: uploadLimits },
+    web: {
+      publicDir: fileURLToPath(new URL('./public', import.meta.url)),
+      publicWsUrl: config.PUBLIC_WS_URL,
+      wsPort,
+      attachmentMaxBytes: config.ATTACHMENT_MAX_BYTES,
+      devSigner: auth.usingDevSecret ? { secret: auth.key, issuer: auth.issuer, audience: auth.audience } : undefined,
+    },
     upstream,
     verifier,
     ops,

@@ -52,7 +52,7 @@ async function upload(
   const response = await fetch(`${baseUrl}/v1/rooms/${roomId}/attachments`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': form.contentType },
-    body: form.body,
+    body: new Uint8Array(form.body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -11,6 +11,7 @@ import { deviceRoutes } from './device-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { notFoundRoute, problemHandler } from './problem.js';
 import { roomRoutes } from './room-routes.js';
+import { type WebOptions, webRoutes } from './web-routes.js';
 
 export interface RestOptions {
   upstream: Upstream;
@@ -19,6 +20,7 @@ export interface RestOptions {
   logger: Logger;
   maxBodyBytes: number;
   attachments: { blobs: BlobStore; limits: UploadLimits };
+  web: WebOptions;
   /** Called with each authenticated caller, so display names are remembered. */
   onActor?: (actor: Actor) => void;
 }
@@ -40,6 +42,7 @@ export function createRestApp(options: RestOptions): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(opsRouter(options.ops));
+  app.use(webRoutes(options.web));
 
   const v1 = express.Router();
   v1.use(authenticate(options.verifier, options.onActor));

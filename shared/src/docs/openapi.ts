@@ -291,7 +291,8 @@ function responses(operation: Operation) {
 export function buildOpenApi(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of operations) {
-    const entry = (paths[operation.path] ??= {});
+    const entry = paths[operation.path] ?? {};
+    paths[operation.path] = entry;
     entry[operation.method] = {
       operationId: `${operation.method}${operation.path
         .replace(/[{}]/g, '')

@@ -3,7 +3,8 @@ export class Emitter<Events extends Record<string, unknown[]>> {
   private readonly listeners: { [K in keyof Events]?: Set<(...args: Events[K]) => void> } = {};
 
   on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): () => void {
-    const set = (this.listeners[event] ??= new Set());
+    const set = this.listeners[event] ?? new Set();
+    this.listeners[event] = set;
     set.add(listener);
     return () => set.delete(listener);
   }
