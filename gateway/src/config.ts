@@ -26,6 +26,8 @@ export const GatewayConfigSchema = z.object({
   RATE_LIMIT_TYPING_BURST: positiveIntVar(5),
   /** A socket that keeps going after this many rate-limited frames in 10 s is closed with 4008. */
   RATE_LIMIT_CLOSE_AFTER: positiveIntVar(30),
+  /** Presence events go to rooms up to this size; larger rooms show who is online in subscribe acks only. */
+  PRESENCE_MAX_ROOM_MEMBERS: positiveIntVar(200),
   TYPING_THROTTLE_MS: positiveIntVar(2000),
   TYPING_TTL_MS: positiveIntVar(6000),
   GATEWAY_HTTP_PORT: portVar(8080),

@@ -30,7 +30,7 @@ import { createRestApp } from './rest/app.js';
 import { NameBook } from './upstream/name-book.js';
 import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
-import { PresenceTracker } from './ws/presence-tracker.js';
+import { OnlineMembersCache, PresenceTracker } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
 import { observeFramesOut } from './ws/session.js';
 import { SocketServer } from './ws/socket-server.js';
@@ -137,10 +137,17 @@ async function main(): Promise<void> {
     gatewayId: config.GATEWAY_ID,
     renewEveryMs: Math.floor(config.PRESENCE_TTL_MS / 3),
     logger,
-    roomIdsOf: async (userId) => (await upstream.userRoomIds(userId)).room_ids,
+    roomIdsOf: async (userId) => (await upstream.userRoomIds(userId, config.PRESENCE_MAX_ROOM_MEMBERS)).room_ids,
     publishSignal,
   });
   presence.start();
+  // Who is online in a room, computed once per room and shared by every socket subscribing within 2 s.
+  // Presence is tracked for rooms up to PRESENCE_MAX_ROOM_MEMBERS; larger rooms answer an empty list.
+  const onlineCache = new OnlineMembersCache(2000, async (actor, roomId) => {
+    const members = await upstream.listMembers(actor, roomId, { limit: config.PRESENCE_MAX_ROOM_MEMBERS + 1 });
+    if (members.items.length > config.PRESENCE_MAX_ROOM_MEMBERS) return [];
+    return presenceRegistry.onlineAmong(members.items.map((m) => m.user_id));
+  });
   const names = new NameBook((actor) => upstream.rememberUser(actor), logger);
 
   const app = uws.App();
@@ -181,10 +188,7 @@ async function main(): Promise<void> {
         replays.inc({ outcome });
         if (outcome !== 'none') gapSizes.observe(missed);
       },
-      onlineMembers: async (actor, roomId) => {
-        const members = await upstream.listMembers(actor, roomId, { limit: 1000 });
-        return presenceRegistry.onlineAmong(members.items.map((m) => m.user_id));
-      },
+      onlineMembers: onlineCache.get,
       publishSignal,
       typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),
       typingTtlMs: config.TYPING_TTL_MS,

@@ -12,6 +12,8 @@ export const MessagesConfigSchema = z.object({
   REPLAY_MAX_EVENTS: positiveIntVar(1000),
   /** The relay wakes on every commit; this poll only covers a lost wake-up. */
   MAX_DISTINCT_REACTIONS: positiveIntVar(50),
+  /** How long an "allowed" membership answer is reused (removals invalidate it at once). */
+  MEMBERSHIP_CACHE_MS: positiveIntVar(30_000),
   OUTBOX_POLL_MS: positiveIntVar(1000),
   OUTBOX_BATCH_SIZE: positiveIntVar(500),
 });

@@ -19,7 +19,7 @@ import { loadMessagesConfig } from './config.js';
 import { messagesMigrations } from './db/migrations/index.js';
 import type { MessagesDatabase } from './db/schema.js';
 import { MessagesDomain } from './domain/messages.js';
-import { roomAccessOverNats } from './handlers/rooms-access.js';
+import { CachedRoomAccess, roomAccessOverNats } from './handlers/rooms-access.js';
 import { messagesEndpoints } from './handlers/rpc.js';
 import { OutboxRelay } from './outbox/relay.js';
 
@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     timeoutMs: config.RPC_TIMEOUT_MS,
     onCallDone: createRpcClientMetrics(registry),
   });
-  const domain = new MessagesDomain(database.db, roomAccessOverNats(rpc), {
+  const access = new CachedRoomAccess(roomAccessOverNats(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
+  const domain = new MessagesDomain(database.db, access, {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
     replayMaxEvents: config.REPLAY_MAX_EVENTS,
     maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     ops.shuttingDown = true;
     await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
     await endpoints.stop();
+    access.stop();
     // Publish what was committed before going, so a rolling restart adds no latency.
     await relay.stop();
     await nats.nc.drain();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { pngImage } from '../support/files.js';
 import { api } from '../support/http.js';
-import { type Gateway, mintToken, TestStack } from '../support/stack.js';
+import { type Gateway, mintToken, TestStack } from '../support/test-stack.js';
 
 const screenshots = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 const stack = new TestStack({ gateways: 0 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeS3 } from '../support/fake-s3.js';
 import { fakePng, multipart, pdfDocument, pngImage } from '../support/files.js';
 import { api } from '../support/http.js';
-import { type Gateway, mintToken, TestStack } from '../support/stack.js';
+import { type Gateway, mintToken, TestStack } from '../support/test-stack.js';
 
 const MAX = 200_000;
 const blobDir = mkdtempSync(join(tmpdir(), 'chat-blobs-'));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
 import { api } from '../support/http.js';
 import { TestSocket } from '../support/socket-client.js';
-import { mintToken, TestStack } from '../support/stack.js';
+import { mintToken, TestStack } from '../support/test-stack.js';
 
 const stack = new TestStack({ gateways: 1 });
 const rest = () => stack.gateway().httpUrl;

@@ -4,7 +4,7 @@ import { eventually } from '../support/eventually.js';
 import { FakeApns, FakeFcm, FakeWebhook, type RecordedPush } from '../support/fake-push.js';
 import { api } from '../support/http.js';
 import { TestSocket } from '../support/socket-client.js';
-import { mintToken, TestStack } from '../support/stack.js';
+import { mintToken, TestStack } from '../support/test-stack.js';
 
 const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789';
 const webhook = new FakeWebhook();

@@ -4,7 +4,7 @@ import { FakeWebhook } from '../support/fake-push.js';
 import { api } from '../support/http.js';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { TestSocket } from '../support/socket-client.js';
-import { mintToken, TestStack } from '../support/stack.js';
+import { mintToken, TestStack } from '../support/test-stack.js';
 
 const otlp = new OtlpReceiver();
 const webhook = new FakeWebhook();

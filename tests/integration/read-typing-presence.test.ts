@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
 import { api } from '../support/http.js';
 import { TestSocket } from '../support/socket-client.js';
-import { mintToken, TestStack } from '../support/stack.js';
+import { mintToken, TestStack } from '../support/test-stack.js';
 
 const stack = new TestStack({ gateways: 2, env: { PRESENCE_TTL_MS: '1500', TYPING_THROTTLE_MS: '60000' } });
 const rest = (i = 0) => stack.gateway(i).httpUrl;

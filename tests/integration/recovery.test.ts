@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.js';
 import { type Frame, TestSocket } from '../support/socket-client.js';
-import { mintToken, TestStack } from '../support/stack.js';
+import { mintToken, TestStack } from '../support/test-stack.js';
 
 const REPLAY_MAX = 150;
 const stack = new TestStack({ gateways: 2, env: { REPLAY_MAX_EVENTS: String(REPLAY_MAX) } });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { api } from '../support/http.js';
 import { TestSocket } from '../support/socket-client.js';
-import { type Gateway, mintToken, TestStack } from '../support/stack.js';
+import { type Gateway, mintToken, TestStack } from '../support/test-stack.js';
 
 const stack = new TestStack({ gateways: 1 });
 const alice = mintToken('k-alice', { name: 'Alice' });

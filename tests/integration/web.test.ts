@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.js';
 import { TestSocket } from '../support/socket-client.js';
-import { TestStack } from '../support/stack.js';
+import { TestStack } from '../support/test-stack.js';
 
 const stack = new TestStack({ gateways: 1 });
 

@@ -1,14 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { connect } from 'nats';
 import pg from 'pg';
-import { inject } from 'vitest';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The workspace root: the nearest folder up with pnpm-workspace.yaml (works from sources and bundles). */
+function workspaceRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('workspace root not found');
+    dir = parent;
+  }
+  return dir;
+}
+const root = workspaceRoot();
 export const TEST_JWT_SECRET = 'integration-test-secret-0123456789abcdef';
 
 type ProcessName = 'rooms-service' | 'messages-service' | 'notifier-worker' | 'gateway';
@@ -108,15 +118,26 @@ export interface StackOptions {
  * A whole stack for one test file: its own namespace (NATS subjects, stream, consumers), its own
  * database, real processes. `stop()` ends the processes and removes everything it created.
  */
-export class TestStack {
-  readonly namespace = `t${randomBytes(5).toString('hex')}`;
-  readonly databaseName = `chat_${this.namespace}`;
+export interface Infra {
+  adminDatabaseUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+}
+
+export class Stack {
+  readonly namespace: string;
+  readonly databaseName: string;
   readonly processes: StackProcess[] = [];
   readonly gateways: Gateway[] = [];
-  private readonly infra = inject('infra');
   readonly databaseUrl: string;
 
-  constructor(private readonly options: StackOptions = {}) {
+  constructor(
+    private readonly infra: Infra,
+    private readonly options: StackOptions = {},
+    prefix = 't',
+  ) {
+    this.namespace = `${prefix}${randomBytes(5).toString('hex')}`;
+    this.databaseName = `chat_${this.namespace}`;
     const url = new URL(this.infra.adminDatabaseUrl);
     url.pathname = `/${this.databaseName}`;
     this.databaseUrl = url.toString();

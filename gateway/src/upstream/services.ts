@@ -86,8 +86,8 @@ export class Upstream {
     return this.rpc.call(roomsRpc.unreadSummary, { actor });
   }
 
-  userRoomIds(userId: string) {
-    return this.rpc.call(roomsRpc.userRoomIds, { user_id: userId });
+  userRoomIds(userId: string, maxMembers?: number) {
+    return this.rpc.call(roomsRpc.userRoomIds, { user_id: userId, max_members: maxMembers });
   }
 
   /** Typing goes out on NATS directly; only its budget is spent here. */

@@ -65,3 +65,28 @@ export class PresenceTracker {
     for (const roomId of roomIds) this.options.publishSignal(roomId, { type: 'presence', room_id: roomId, user_id: userId, status });
   }
 }
+
+/**
+ * The subscribe ack's `online` list for a room, computed at most once per `ttlMs` and shared by
+ * concurrent subscribers (a reconnect storm subscribes thousands of sockets to the same rooms).
+ * The first subscriber's identity is used to read the member list: all of them are members.
+ */
+export class OnlineMembersCache {
+  private readonly entries = new Map<string, { at: number; value: Promise<string[]> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly compute: (actor: Actor, roomId: string) => Promise<string[]>,
+  ) {}
+
+  get = (actor: Actor, roomId: string): Promise<string[]> => {
+    const now = Date.now();
+    const cached = this.entries.get(roomId);
+    if (cached && now - cached.at < this.ttlMs) return cached.value;
+    const value = this.compute(actor, roomId);
+    this.entries.set(roomId, { at: now, value });
+    value.catch(() => this.entries.delete(roomId));
+    if (this.entries.size > 10_000) for (const [key, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(key);
+    return value;
+  };
+}

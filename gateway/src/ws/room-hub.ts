@@ -35,6 +35,8 @@ export class RoomChannel {
   readonly sockets = new Map<string, Set<ChatSocket>>();
   private waiters: SeqWaiter[] = [];
   subscription: Subscription | undefined;
+  /** Resolves once the NATS server has the subscription (one round trip per channel, not per socket). */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(
     readonly roomId: string,
@@ -119,11 +121,12 @@ export class RoomHub {
           else this.deliver(created, msg);
         },
       });
+      // The subscription must be live at the server before anyone reads what they missed.
+      created.ready = this.nc.flush();
       this.metrics.roomChannels(1);
     }
     channel.refs++;
-    // The subscription must be live at the server before the caller reads what it missed.
-    await this.nc.flush();
+    await channel.ready;
     return channel;
   }
 

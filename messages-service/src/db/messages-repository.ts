@@ -265,6 +265,14 @@ export async function readSyncWindow(
   sinceSeq: number | undefined,
   maxEvents: number,
 ): Promise<{ lastSeq: number; events: string[] | null; allPublished: boolean }> {
+  if (sinceSeq === undefined) {
+    // Nothing to replay: the last seq and whether anything is still on its way, in one round trip.
+    const result = await sql<{ last_seq: number; pending: boolean }>`
+      select coalesce((select last_seq from messages.room_sequences where room_id = ${roomId}), 0)::bigint as last_seq,
+             exists(select 1 from messages.room_events where room_id = ${roomId} and published_at is null) as pending`.execute(db);
+    const row = result.rows[0];
+    return { lastSeq: Number(row?.last_seq ?? 0), events: [], allPublished: !row?.pending };
+  }
   return db
     .transaction()
     .setIsolationLevel('repeatable read')

@@ -203,9 +203,16 @@ export async function readersAtOrAfter(db: Db, roomId: string, seq: number, send
     .execute();
 }
 
-export async function roomIdsOfUser(db: Db, userId: string): Promise<string[]> {
-  const rows = await db.selectFrom('rooms.members').select('room_id').where('user_id', '=', userId).execute();
-  return rows.map((r) => r.room_id);
+export async function roomIdsOfUser(db: Db, userId: string, maxMembers?: number): Promise<string[]> {
+  if (maxMembers === undefined) {
+    const rows = await db.selectFrom('rooms.members').select('room_id').where('user_id', '=', userId).execute();
+    return rows.map((r) => r.room_id);
+  }
+  const result = await sql<{ room_id: string }>`
+    select m.room_id from rooms.members m
+     where m.user_id = ${userId}
+       and (select count(*) from rooms.members o where o.room_id = m.room_id) <= ${maxMembers}`.execute(db);
+  return result.rows.map((r) => r.room_id);
 }
 
 /** Membership settings of some (or all) members, with display names, for push decisions. */

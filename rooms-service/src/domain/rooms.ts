@@ -92,8 +92,8 @@ export class RoomsDomain {
     return userIds.filter((id) => !members.has(id));
   }
 
-  roomIdsOf(userId: string): Promise<string[]> {
-    return roomIdsOfUser(this.db, userId);
+  roomIdsOf(userId: string, maxMembers?: number): Promise<string[]> {
+    return roomIdsOfUser(this.db, userId, maxMembers);
   }
 
   async rememberActor(actor: Actor): Promise<void> {

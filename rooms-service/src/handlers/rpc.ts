@@ -29,7 +29,7 @@ export function roomsEndpoints({ rooms, membership, readState }: RoomsDomains) {
     handle(roomsRpc.markRead, (req) => readState.markRead(req.actor, req.room_id, req.seq)),
     handle(roomsRpc.receipts, (req) => readState.receipts(req.actor, req.room_id, req.seq, req.sender_id)),
     handle(roomsRpc.unreadSummary, (req) => readState.unreadSummary(req.actor)),
-    handle(roomsRpc.userRoomIds, async (req) => ({ room_ids: await rooms.roomIdsOf(req.user_id) })),
+    handle(roomsRpc.userRoomIds, async (req) => ({ room_ids: await rooms.roomIdsOf(req.user_id, req.max_members) })),
     handle(roomsRpc.rememberUser, async (req) => {
       await rooms.rememberActor(req.actor);
       return {};

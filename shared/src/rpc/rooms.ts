@@ -128,8 +128,8 @@ export const roomsRpc = {
   userRoomIds: defineEndpoint({
     service,
     name: 'user_room_ids',
-    description: 'The rooms a user is a member of (presence fan-out)',
-    request: z.object({ user_id: UserIdSchema }),
+    description: 'The rooms a user is a member of, up to max_members members (presence fan-out skips large rooms)',
+    request: z.object({ user_id: UserIdSchema, max_members: z.number().int().positive().optional() }),
     response: z.object({ room_ids: z.array(RoomIdSchema) }),
   }),
   rememberUser: defineEndpoint({

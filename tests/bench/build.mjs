@@ -1,0 +1,19 @@
+// Bundles the benchmark (TypeScript) into dist/ so plain node runs it; dependencies stay external.
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+await build({
+  entryPoints: ['main.ts', 'loadgen.ts', 'baselines/uws-server.ts', 'baselines/socketio-server.ts'].map((f) => join(here, 'src', f)),
+  outdir: join(here, 'dist'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+  entryNames: '[name]',
+});

@@ -1,0 +1,50 @@
+import { progress, rssOf, sleep, startLoadGens } from '../harness.js';
+import type { Target } from '../targets.js';
+import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
+
+/** N authenticated sockets, each subscribed to 3 rooms: memory per socket at the edge, and the connect rate. */
+export async function connections(target: Target, options: Options): Promise<Result[]> {
+  const n = options.sizes.connections as number;
+  // Rooms of 10 in three layers: every socket is in three different rooms, each room has 10 members.
+  const users = Array.from({ length: n }, (_, i) => `conn-${i}`);
+  const perLayer = Math.ceil(n / 10);
+  const layers = [1, 7919, 104_729].map((stride) => users.map((_, i) => Math.floor(((i * stride) % n) / 10)));
+  const roomMembers = layers.flatMap((layer) => Array.from({ length: perLayer }, (_, r) => users.filter((__, i) => layer[i] === r)));
+  progress(`${target.name}: creating ${roomMembers.length} rooms of 10`);
+  const rooms = await target.createRooms(roomMembers.map((members) => ({ members })));
+  const clients: ClientSpec[] = users.map((user, i) => ({
+    user,
+    token: target.token(user),
+    rooms: layers.map((layer, l) => rooms[l * perLayer + (layer[i] as number)] as string),
+  }));
+  const generators = await startLoadGens(options.generatorCount);
+  await sleep(500);
+  const before = target.edgePids().reduce((sum, pid) => sum + rssOf(pid), 0);
+  progress(`${target.name}: connecting ${n} sockets (3 rooms each)`);
+  const connected = await connectClients(target, generators, clients);
+  await sleep(1500);
+  const after = target.edgePids().reduce((sum, pid) => sum + rssOf(pid), 0);
+  const open = (await collect(generators)).open;
+  await stopGenerators(generators);
+  progress(
+    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open`,
+  );
+  const base = { scenario: 'connections', target: target.name };
+  return [
+    {
+      ...base,
+      metric: `edge memory per socket (${n} sockets × 3 rooms of 10)`,
+      value: (after - before) / Math.max(1, connected.connected) / 1024,
+      unit: 'KB',
+      better: 'lower',
+    },
+    {
+      ...base,
+      metric: 'connect + subscribe rate',
+      value: connected.connected / (connected.ms / 1000),
+      unit: 'sockets/s',
+      better: 'higher',
+    },
+    { ...base, metric: 'failed connections', value: connected.failures, unit: '', better: 'lower' },
+  ];
+}

@@ -1,0 +1,52 @@
+import { progress, sleep, startLoadGens } from '../harness.js';
+import { percentiles } from '../stats.js';
+import type { Target } from '../targets.js';
+import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
+
+/** One room with many subscribers: deliveries per second and delivery latency. */
+export async function fanout(target: Target, options: Options): Promise<Result[]> {
+  const n = options.sizes.fanoutSubscribers as number;
+  const users = Array.from({ length: n + 1 }, (_, i) => `fan-${i}`);
+  const [room] = await target.createRooms([{ members: users }]);
+  const clients: ClientSpec[] = users.map((user) => ({ user, token: target.token(user), rooms: [room as string] }));
+  const generators = await startLoadGens(options.generatorCount);
+  await connectClients(target, generators, clients);
+  await collect(generators);
+  const messages = options.sizes.fanoutMessages as number;
+  const seconds = 5;
+  progress(`${target.name}: ${messages} messages into a room of ${n} subscribers`);
+  const started = Date.now();
+  await generators[0]?.request({
+    cmd: 'send',
+    senders: [{ client: 0, room }],
+    perSenderRate: messages / seconds,
+    durationMs: seconds * 1000,
+    tag: `fan-${target.name}`,
+  });
+  // Wait for the deliveries to drain (bounded).
+  let stats = await collect(generators);
+  let received = stats.received;
+  const e2e = [...stats.e2e];
+  for (let i = 0; i < 40 && received < messages * n; i++) {
+    await sleep(250);
+    stats = await collect(generators);
+    received += stats.received;
+    e2e.push(...stats.e2e);
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  await stopGenerators(generators);
+  const latency = percentiles(e2e);
+  progress(`${target.name}: ${received} deliveries in ${elapsed.toFixed(1)} s, p99 ${latency.p99.toFixed(1)} ms`);
+  const base = { scenario: 'fan-out', target: target.name };
+  return [
+    {
+      ...base,
+      metric: `deliveries/s into ${n} subscribers`,
+      value: received / Math.min(elapsed, seconds + 0.5),
+      unit: 'events/s',
+      better: 'higher',
+    },
+    { ...base, metric: 'delivery p99', value: latency.p99, unit: 'ms', better: 'lower' },
+    { ...base, metric: 'delivered / expected', value: received / (messages * (n + 1)), unit: '', better: 'higher' },
+  ];
+}

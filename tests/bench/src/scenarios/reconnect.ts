@@ -1,0 +1,83 @@
+import { progress, sleep, startLoadGens } from '../harness.js';
+import type { startChat } from '../targets.js';
+import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
+
+/**
+ * Restart a gateway holding N sockets while messages keep flowing: the time until every socket
+ * has resumed with since_seq, and the missed and duplicated events (both must be 0).
+ */
+export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat>>, options: Options): Promise<Result[]> {
+  const n = options.sizes.reconnectSockets as number;
+  const roomCount = Math.max(1, Math.floor(n / 10));
+  const members = Array.from({ length: roomCount }, (_, r) => Array.from({ length: 10 }, (__, m) => `rc-${r}-${m}`));
+  const rooms = await target.createRooms([...members.map((m) => ({ members: [...m, 'rc-sender'] }))]);
+  const victim = target.stack.gateways[0];
+  const survivor = target.stack.gateways[1];
+  if (!victim || !survivor) throw new Error('the reconnect storm needs two gateways');
+  const clients: ClientSpec[] = members.flatMap((m, r) =>
+    m.map((user) => ({ user, token: target.token(user), rooms: [rooms[r] as string] })),
+  );
+  const generators = await startLoadGens(options.generatorCount);
+  const victimTarget = { ...target, wsUrls: [victim.wsUrl] };
+  await connectClients(victimTarget, generators, clients);
+  await Promise.all(generators.map((g) => g.request({ cmd: 'resume-on-close', jitterMs: 3000 })));
+  // The sender sits on the other gateway and keeps writing to every room through the storm.
+  const [senderGen] = await startLoadGens(1);
+  if (!senderGen) throw new Error('no sender');
+  await connectClients(
+    { ...target, wsUrls: [survivor.wsUrl] },
+    [senderGen],
+    [{ user: 'rc-sender', token: target.token('rc-sender'), rooms: [] }],
+  );
+  const sending = senderGen.request<{ sent: number; acked: number }>({
+    cmd: 'send',
+    senders: rooms.map((room) => ({ client: 0, room })),
+    perSenderRate: Math.max(0.5, 200 / roomCount),
+    durationMs: 12_000,
+    tag: 'storm',
+  });
+  await sleep(2000);
+  progress(`chat: restarting a gateway with ${n} sockets while messages flow`);
+  const killedAt = Date.now();
+  await victim.process.stop('SIGTERM');
+  const ports = { GATEWAY_HTTP_PORT: new URL(victim.httpUrl).port, GATEWAY_WS_PORT: new URL(victim.wsUrl).port };
+  target.stack.gateways.splice(target.stack.gateways.indexOf(victim), 1);
+  await target.stack.startGateway(ports);
+  let stats = await collect(generators);
+  for (let i = 0; i < 240 && stats.resumed < n - stats.resumeFailed; i++) {
+    await sleep(250);
+    stats = await collect(generators);
+  }
+  const resumedIn = (stats.lastResumeAt - killedAt) / 1000;
+  const sent = await sending;
+  await sleep(2000);
+  stats = await collect(generators);
+  // Every room received only message.created events: a client must hold seqs 1..count, once each.
+  let missed = 0;
+  const counts = new Map<string, number>();
+  for (const seqs of Object.values(stats.seqs)) {
+    for (const [room, list] of Object.entries(seqs)) counts.set(room, Math.max(counts.get(room) ?? 0, ...list));
+  }
+  for (const client of clients) {
+    const room = client.rooms[0] as string;
+    const seen = new Set(stats.seqs[client.user]?.[room] ?? []);
+    for (let seq = 1; seq <= (counts.get(room) ?? 0); seq++) if (!seen.has(seq)) missed++;
+  }
+  await stopGenerators([...generators, senderGen]);
+  progress(
+    `chat: ${stats.resumed}/${n} resumed in ${resumedIn.toFixed(1)} s; sent ${sent.acked}; missed ${missed}, duplicated ${stats.duplicates}`,
+  );
+  const base = { scenario: 'reconnect storm', target: 'chat' };
+  return [
+    { ...base, metric: `time until ${n} sockets resumed with since_seq`, value: resumedIn, unit: 's', better: 'lower' },
+    {
+      ...base,
+      metric: 'sockets that failed to resume',
+      value: stats.resumeFailed + (n - stats.resumed - stats.resumeFailed),
+      unit: '',
+      better: 'lower',
+    },
+    { ...base, metric: 'missed events', value: missed, unit: '', better: 'lower' },
+    { ...base, metric: 'duplicated events', value: stats.duplicates, unit: '', better: 'lower' },
+  ];
+}

@@ -1,0 +1,95 @@
+import { progress, sleep, startLoadGens } from '../harness.js';
+import { percentiles } from '../stats.js';
+import type { Target } from '../targets.js';
+import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
+
+interface Step {
+  offered: number;
+  acked: number;
+  deliveredPerS: number;
+  ackedPerS: number;
+  e2e: ReturnType<typeof percentiles>;
+  ack: ReturnType<typeof percentiles>;
+}
+
+/**
+ * Many senders in rooms of 10: messages persisted (where the target persists), acked and fanned
+ * out per second, with ack and send-to-receive latency at fixed offered loads, then the highest
+ * load whose p99 stays within 100 ms (saturation).
+ */
+export async function throughput(target: Target, options: Options): Promise<Result[]> {
+  const roomCount = options.sizes.throughputRooms as number;
+  const roomMembers = Array.from({ length: roomCount }, (_, r) => Array.from({ length: 10 }, (__, m) => `tp-${r}-${m}`));
+  const rooms = await target.createRooms(roomMembers.map((members) => ({ members })));
+  const clients: ClientSpec[] = roomMembers.flatMap((members, r) =>
+    members.map((user) => ({ user, token: target.token(user), rooms: [rooms[r] as string] })),
+  );
+  const generators = await startLoadGens(options.generatorCount);
+  await connectClients(target, generators, clients);
+  // The first member of each room sends; the generator that holds it sends for it.
+  const perGenerator = generators.map(() => [] as Array<{ client: number; room: string }>);
+  clients.forEach((client, index) => {
+    if (!client.user.endsWith('-0')) return;
+    const g = index % generators.length;
+    perGenerator[g]?.push({ client: Math.floor(index / generators.length), room: client.rooms[0] as string });
+  });
+  const duration = options.sizes.throughputSeconds as number;
+  const run = async (offered: number): Promise<Step> => {
+    await collect(generators);
+    const perSenderRate = offered / roomCount;
+    const replies = await Promise.all(
+      generators.map((generator, g) =>
+        generator.request<{ sent: number; acked: number }>({
+          cmd: 'send',
+          senders: perGenerator[g],
+          perSenderRate,
+          durationMs: duration * 1000,
+          tag: `${target.name}-${offered}`,
+        }),
+      ),
+    );
+    await sleep(500);
+    const stats = await collect(generators);
+    const acked = replies.reduce((n, r) => n + r.acked, 0);
+    return {
+      offered,
+      acked,
+      ackedPerS: acked / duration,
+      deliveredPerS: stats.received / duration,
+      e2e: percentiles(stats.e2e),
+      ack: percentiles(stats.acks),
+    };
+  };
+  const results: Result[] = [];
+  const base = { scenario: 'throughput', target: target.name };
+  for (const offered of options.sizes.throughputLoads as unknown as number[]) {
+    const step = await run(offered);
+    progress(
+      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms`,
+    );
+    results.push(
+      { ...base, metric: `at ${offered} msgs/s: send-to-receive p50`, value: step.e2e.p50, unit: 'ms', better: 'lower' },
+      { ...base, metric: `at ${offered} msgs/s: send-to-receive p99`, value: step.e2e.p99, unit: 'ms', better: 'lower' },
+      { ...base, metric: `at ${offered} msgs/s: ack p99`, value: step.ack.p99, unit: 'ms', better: 'lower' },
+    );
+  }
+  // Saturation: double the load until p99 passes 100 ms or acks fall behind what was offered.
+  let best = 0;
+  let bestDeliveries = 0;
+  for (let offered = options.sizes.saturationStart as number; offered <= (options.sizes.saturationMax as number); offered *= 2) {
+    const step = await run(offered);
+    const ok = step.e2e.p99 <= 100 && step.ackedPerS >= 0.9 * offered;
+    progress(
+      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}`,
+    );
+    if (!ok) break;
+    best = step.ackedPerS;
+    bestDeliveries = step.deliveredPerS;
+  }
+  await stopGenerators(generators);
+  results.push(
+    { ...base, metric: 'max msgs/s with p99 ≤ 100 ms (rooms of 10)', value: best, unit: 'msgs/s', better: 'higher' },
+    { ...base, metric: 'deliveries/s at that load', value: bestDeliveries, unit: 'events/s', better: 'higher' },
+  );
+  return results;
+}

@@ -1,0 +1,145 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { mintToken, Stack } from '../../support/stack.js';
+import { distDir } from './harness.js';
+import type { Protocol } from './protocol.js';
+
+export interface Infra {
+  adminDatabaseUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+}
+
+/** A server under test: where sockets go, which processes to weigh, how to set up rooms. */
+export interface Target {
+  name: 'chat' | 'bare-uws' | 'socketio';
+  protocol: Protocol;
+  wsUrls: string[];
+  /** Processes whose memory per socket is reported (the gateways, or the baseline server). */
+  edgePids(): number[];
+  /** Rooms with these members; returns room ids (the baselines need no setup: a room is a name). */
+  createRooms(rooms: Array<{ members: string[] }>): Promise<string[]>;
+  token(user: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+const tokens = new Map<string, string>();
+function tokenFor(user: string): string {
+  let token = tokens.get(user);
+  if (!token) {
+    token = mintToken(user, { name: user, expiresIn: 24 * 3600 });
+    tokens.set(user, token);
+  }
+  return token;
+}
+
+export async function startChat(
+  infra: Infra,
+  options: { gateways: number; env?: Record<string, string> },
+): Promise<Target & { stack: Stack }> {
+  const stack = new Stack(
+    infra,
+    {
+      gateways: options.gateways,
+      env: {
+        LOG_LEVEL: 'info',
+        OTEL_SDK_DISABLED: 'true',
+        DATABASE_POOL_MAX: '20',
+        RATE_LIMIT_SENDS_PER_S: '1000000',
+        RATE_LIMIT_SENDS_BURST: '1000000',
+        WS_MAX_BUFFERED_BYTES: String(16 * 1024 * 1024),
+        REPLAY_MAX_EVENTS: '10000',
+        GROUP_MAX_MEMBERS: '100000',
+        ...options.env,
+      },
+    },
+    'bench',
+  );
+  await stack.start();
+  const http = () => stack.gateway(0).httpUrl;
+  return {
+    stack,
+    name: 'chat',
+    protocol: 'chat',
+    get wsUrls() {
+      return stack.gateways.map((g) => g.wsUrl);
+    },
+    edgePids: () => stack.gateways.map((g) => g.process.child.pid as number),
+    token: tokenFor,
+    async createRooms(rooms) {
+      const owner = tokenFor('bench-owner');
+      const call = async (method: string, path: string, body: unknown) => {
+        const response = await fetch(`${http()}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+        return (await response.json()) as { id: string };
+      };
+      const ids: string[] = [];
+      for (const room of rooms) {
+        // A request names at most 500 members: create with the first 500, add the rest in chunks.
+        const created = await call('POST', '/v1/rooms', { kind: 'group', title: 'bench', member_ids: room.members.slice(0, 500) });
+        for (let i = 500; i < room.members.length; i += 500) {
+          await call('POST', `/v1/rooms/${created.id}/members`, { member_ids: room.members.slice(i, i + 500) });
+        }
+        ids.push(created.id);
+      }
+      return ids;
+    },
+    stop: () => stack.stop(),
+  };
+}
+
+async function forkServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(join(distDir, script), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { ready: number }).ready));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+export async function startBareUws(): Promise<Target> {
+  const { child, port } = await forkServer('uws-server.js', { PORT: '0' });
+  return {
+    name: 'bare-uws',
+    protocol: 'uws',
+    wsUrls: [`ws://127.0.0.1:${port}`],
+    edgePids: () => [child.pid as number],
+    token: () => undefined,
+    createRooms: async (rooms) => rooms.map(() => randomUUID()),
+    stop: async () => {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+export async function startSocketIo(infra: Infra): Promise<Target> {
+  const database = `bench_socketio_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: infra.adminDatabaseUrl });
+  await admin.connect();
+  await admin.query(`create database "${database}"`);
+  await admin.end();
+  const url = new URL(infra.adminDatabaseUrl);
+  url.pathname = `/${database}`;
+  const { child, port } = await forkServer('socketio-server.js', { PORT: '0', DATABASE_URL: url.toString() });
+  return {
+    name: 'socketio',
+    protocol: 'socketio',
+    wsUrls: [`http://127.0.0.1:${port}`],
+    edgePids: () => [child.pid as number],
+    token: () => undefined,
+    createRooms: async (rooms) => rooms.map(() => randomUUID()),
+    stop: async () => {
+      child.kill('SIGKILL');
+      const cleanup = new pg.Client({ connectionString: infra.adminDatabaseUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists "${database}" with (force)`);
+      await cleanup.end();
+    },
+  };
+}
