@@ -30,7 +30,7 @@ import { createRestApp } from './rest/app.js';
 import { NameBook } from './upstream/name-book.js';
 import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
-import { OnlineMembersCache, PresenceTracker } from './ws/presence-tracker.js';
+import { PresenceTracker, RoomMembersCache } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
 import { observeFramesOut } from './ws/session.js';
 import { SocketServer } from './ws/socket-server.js';
@@ -142,11 +142,11 @@ async function main(): Promise<void> {
   });
   presence.start();
   // Who is online in a room, computed once per room and shared by every socket subscribing within 2 s.
-  // Presence is tracked for rooms up to PRESENCE_MAX_ROOM_MEMBERS; larger rooms answer an empty list.
-  const onlineCache = new OnlineMembersCache(2000, async (actor, roomId) => {
+  // Presence is tracked for rooms up to PRESENCE_MAX_ROOM_MEMBERS (larger rooms answer an empty list).
+  // Member lists are shared by subscribers for 2 s; who is online is read fresh each time.
+  const roomMembers = new RoomMembersCache(2000, async (actor, roomId) => {
     const members = await upstream.listMembers(actor, roomId, { limit: config.PRESENCE_MAX_ROOM_MEMBERS + 1 });
-    if (members.items.length > config.PRESENCE_MAX_ROOM_MEMBERS) return [];
-    return presenceRegistry.onlineAmong(members.items.map((m) => m.user_id));
+    return members.items.length > config.PRESENCE_MAX_ROOM_MEMBERS ? [] : members.items.map((m) => m.user_id);
   });
   const names = new NameBook((actor) => upstream.rememberUser(actor), logger);
 
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
         replays.inc({ outcome });
         if (outcome !== 'none') gapSizes.observe(missed);
       },
-      onlineMembers: onlineCache.get,
+      onlineMembers: async (actor, roomId) => presenceRegistry.onlineAmong(await roomMembers.get(actor, roomId)),
       publishSignal,
       typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),
       typingTtlMs: config.TYPING_TTL_MS,

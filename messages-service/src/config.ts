@@ -14,6 +14,9 @@ export const MessagesConfigSchema = z.object({
   MAX_DISTINCT_REACTIONS: positiveIntVar(50),
   /** How long an "allowed" membership answer is reused (removals invalidate it at once). */
   MEMBERSHIP_CACHE_MS: positiveIntVar(30_000),
+  /** Sends stored in one transaction at most; sends arriving during a commit join the next batch. */
+  SEND_BATCH_MAX: positiveIntVar(200),
+  SEND_BATCH_PARALLEL: positiveIntVar(2),
   OUTBOX_POLL_MS: positiveIntVar(1000),
   OUTBOX_BATCH_SIZE: positiveIntVar(500),
 });

@@ -81,6 +81,8 @@ async function main(): Promise<void> {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
     replayMaxEvents: config.REPLAY_MAX_EVENTS,
     maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
+    sendBatchMax: config.SEND_BATCH_MAX,
+    sendBatchParallel: config.SEND_BATCH_PARALLEL,
   });
   const endpoints = await serveEndpoints(
     nats.nc,

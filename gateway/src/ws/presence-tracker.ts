@@ -67,11 +67,11 @@ export class PresenceTracker {
 }
 
 /**
- * The subscribe ack's `online` list for a room, computed at most once per `ttlMs` and shared by
- * concurrent subscribers (a reconnect storm subscribes thousands of sockets to the same rooms).
- * The first subscriber's identity is used to read the member list: all of them are members.
+ * A room's member ids for the subscribe ack's `online` list, read at most once per `ttlMs` and
+ * shared by concurrent subscribers (a reconnect storm subscribes thousands of sockets to the same
+ * rooms). The first subscriber's identity reads the list: every subscriber is a member.
  */
-export class OnlineMembersCache {
+export class RoomMembersCache {
   private readonly entries = new Map<string, { at: number; value: Promise<string[]> }>();
 
   constructor(

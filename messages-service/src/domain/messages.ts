@@ -31,6 +31,7 @@ import {
   searchMessages,
 } from '../db/messages-repository.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from '../db/schema.js';
+import { SendBatcher } from '../db/send-batch.js';
 import {
   attachmentProblem,
   deriveKind,
@@ -55,14 +56,21 @@ export interface MessagesDomainOptions {
   maxBodyChars: number;
   replayMaxEvents: number;
   maxDistinctReactions: number;
+  /** Sends stored per transaction at most, and transactions in flight (SendBatcher). */
+  sendBatchMax: number;
+  sendBatchParallel: number;
 }
 
 export class MessagesDomain {
+  private readonly batcher: SendBatcher;
+
   constructor(
     private readonly db: Kysely<MessagesDatabase>,
     private readonly rooms: RoomAccess,
     private readonly options: MessagesDomainOptions,
-  ) {}
+  ) {
+    this.batcher = new SendBatcher(db, { maxBatch: options.sendBatchMax, parallel: options.sendBatchParallel });
+  }
 
   async send(actor: Actor, roomId: string, input: SendMessageBody): Promise<{ message: Message; created: boolean }> {
     const body = normaliseBody(input.body, this.options.maxBodyChars, (input.attachment_ids?.length ?? 0) > 0);
@@ -81,25 +89,28 @@ export class MessagesDomain {
       throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
     }
     const attachments = await this.resolveAttachments(actor, roomId, input.attachment_ids ?? []);
-    const row = await insertMessageWithEvent(
-      this.db,
-      {
-        id: randomUUID(),
-        room_id: roomId,
-        sender_id: actor.user_id,
-        sender_name: actor.name,
-        client_msg_id: input.client_msg_id,
-        kind: deriveKind(attachments),
-        body,
-        mentions,
-        reply_to: input.reply_to ?? null,
-        attachments,
-      },
-      (stored) => encodeRoomEvent('message.created', stored.seq, toMessage(stored)),
-    ).catch((error: unknown) => {
-      if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
-      throw error;
-    });
+    const draft = {
+      id: randomUUID(),
+      room_id: roomId,
+      sender_id: actor.user_id,
+      sender_name: actor.name,
+      client_msg_id: input.client_msg_id,
+      kind: deriveKind(attachments),
+      body,
+      mentions,
+      reply_to: input.reply_to ?? null,
+      attachments,
+    };
+    const encode = (stored: MessageRow) => encodeRoomEvent('message.created', stored.seq, toMessage(stored));
+    // Plain sends are batched; a send with attachments claims them alone, so a clash fails only itself.
+    const row =
+      attachments.length === 0
+        ? await this.batcher.store(draft, encode)
+        : await insertMessageWithEvent(this.db, draft, encode).catch((error: unknown) => {
+            if (error instanceof AttachmentTaken)
+              throw new ChatError('conflict', 'an attachment was used by another message at the same time');
+            throw error;
+          });
     if (row) {
       trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
       return { message: toMessage(row), created: true };

@@ -38,6 +38,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class OutboxRelay {
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** A commit happened since the last read of the outbox: look again before idling. */
+  private dirty = false;
   private loop: Promise<void> | undefined;
   private client: pg.Client | undefined;
   private leader = false;
@@ -57,6 +59,7 @@ export class OutboxRelay {
 
   /** Called after a local commit: saves the leader a round trip through LISTEN/NOTIFY. */
   nudge(): void {
+    this.dirty = true;
     this.wake?.();
   }
 
@@ -97,8 +100,10 @@ export class OutboxRelay {
     client.on('notification', () => this.nudge());
     await client.query(`listen ${OUTBOX_CHANNEL}`);
     while (!this.stopping) {
+      // A nudge during a batch must not wait for the poll: commits made meanwhile go out next.
+      this.dirty = false;
       const published = await this.publishBatch(client);
-      if (published < this.options.batchSize) await this.idle(this.options.pollMs);
+      if (published < this.options.batchSize && !this.dirty) await this.idle(this.options.pollMs);
     }
     // Hand over what was committed before stopping, so a rolling restart adds no delivery delay.
     await this.publishBatch(client);

@@ -52,7 +52,9 @@ export async function startLoadGens(count: number): Promise<LoadGen[]> {
 /** Splits a list into `parts` nearly equal slices, keeping order. */
 export function split<T>(items: T[], parts: number): T[][] {
   const out: T[][] = Array.from({ length: parts }, () => []);
-  items.forEach((item, i) => out[i % parts]?.push(item));
+  items.forEach((item, i) => {
+    out[i % parts]?.push(item);
+  });
   return out;
 }
 

@@ -187,3 +187,5 @@ process.on('message', (raw) => {
   }
 });
 process.send?.({ ready: true });
+// A generator never outlives the bench that forked it.
+process.on('disconnect', () => process.exit(0));

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n[${scenario}]\n`);
     const { run, baselines } = runners[scenario];
     // Enough gateways that none passes the 20,000 open-files limit of a process.
-    const gateways = scenario === 'reconnect' ? 2 : Math.max(1, Math.ceil((sizes.connections as number) / 15_000));
+    const gateways = Math.max(1, Math.ceil((sizes.connections as number) / 15_000));
     results.push(
       ...(await withTarget(
         () => startChat(infra, { gateways }),

@@ -13,7 +13,7 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
   await connectClients(target, generators, clients);
   await collect(generators);
   const messages = options.sizes.fanoutMessages as number;
-  const seconds = 5;
+  const seconds = 2;
   progress(`${target.name}: ${messages} messages into a room of ${n} subscribers`);
   const started = Date.now();
   await generators[0]?.request({
