@@ -27,8 +27,8 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
   let stats = await collect(generators);
   let received = stats.received;
   const e2e = [...stats.e2e];
-  for (let i = 0; i < 40 && received < messages * n; i++) {
-    await sleep(250);
+  for (let i = 0; i < 400 && received < messages * (n + 1); i++) {
+    await sleep(50);
     stats = await collect(generators);
     received += stats.received;
     e2e.push(...stats.e2e);
