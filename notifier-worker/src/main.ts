@@ -1,6 +1,6 @@
 import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
-import { connectNats, RpcClient, serveEndpoints } from '@chat/shared/nats';
+import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@chat/shared/nats';
 import {
   createMetricsRegistry,
   createRpcClientMetrics,
@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   const database = openDatabase<NotifyDatabase>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: SERVICE });
   await migrateSchema(database.db, 'notify', notifyMigrations, logger);
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
+  // Whichever process starts first creates the stream; the worker must not depend on start order.
+  await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
   // BullMQ needs a connection that never gives up on a command; ours for scripts and presence too.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
