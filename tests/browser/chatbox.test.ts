@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { pngImage } from '../support/files.js';
@@ -46,6 +46,13 @@ const openRoom = async (page: Page, roomId: string) => {
   await page.click(`button.room[data-room-id="${roomId}"]`);
   await page.waitForSelector('#composer');
 };
+/** The natural width of an image once it has loaded (0 before). */
+const loadedWidth = (image: Locator) =>
+  image.evaluate((img) => {
+    const element = img as unknown as { complete: boolean; naturalWidth: number };
+    return element.complete ? element.naturalWidth : 0;
+  });
+
 /** A message by its own text (not a reply quoting it). */
 const message = (page: Page, text: string) => page.locator('li.message', { has: page.locator('p.body', { hasText: text }) }).last();
 async function say(page: Page, text: string): Promise<void> {
