@@ -130,15 +130,7 @@ describe('web chatbox, two users', () => {
     await a.click('button.send');
     const image = b.locator('li.message', { hasText: 'Room 12 is ready' }).locator('img[alt="room-12.png"]');
     await image.waitFor();
-    await expect
-      .poll(() =>
-        image.evaluate(
-          (img) =>
-            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
-            (img as unknown as { naturalWidth: number }).naturalWidth,
-        ),
-      )
-      .toBe(120);
+    await expect.poll(() => loadedWidth(image)).toBe(120);
     await a.setInputFiles('#attach', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(400_000) });
     await a.waitForSelector('.composer .form-error:has-text("at most")');
     expect(await a.locator('.file-preview').count()).toBe(0);
@@ -182,15 +174,7 @@ describe('web chatbox, two users', () => {
     await openRoom(phone, directRoom);
     await message(phone, 'Sent while the server restarts').waitFor();
     const image = phone.locator('img[alt="room-12.png"]');
-    await expect
-      .poll(() =>
-        image.evaluate(
-          (img) =>
-            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
-            (img as unknown as { naturalWidth: number }).naturalWidth,
-        ),
-      )
-      .toBe(120);
+    await expect.poll(() => loadedWidth(image)).toBe(120);
     await phone.screenshot({ path: join(screenshots, 'phone-conversation.png') });
     expect(await phone.locator('.sidebar').isVisible()).toBe(false);
     await phone.click('button[aria-label="Back to conversations"]');
