@@ -6,7 +6,10 @@ import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 await build({
-  entryPoints: ['main.ts', 'loadgen.ts', 'baselines/uws-server.ts', 'baselines/socketio-server.ts'].map((f) => join(here, 'src', f)),
+  entryPoints: [
+    ...['main.ts', 'loadgen.ts'].map((f) => join(here, 'src', f)),
+    ...['uws-server.ts', 'socketio-server.ts'].map((f) => join(here, 'baselines', f)),
+  ],
   outdir: join(here, 'dist'),
   bundle: true,
   platform: 'node',
