@@ -253,4 +253,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => exitOnStartupError(undefined, error));
+main().catch((error: unknown) => exitOnStartupError(error));

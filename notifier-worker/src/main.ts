@@ -1,19 +1,7 @@
-import { migrateSchema, openDatabase } from '@chat/shared/db';
-import { createLogger } from '@chat/shared/logging';
-import { connectNats, ensureRoomEventStream, RpcClient, serveEndpoints } from '@chat/shared/nats';
-import {
-  createMetricsRegistry,
-  createRpcClientMetrics,
-  createRpcMetrics,
-  exitOnStartupError,
-  onShutdownSignal,
-  readinessGrace,
-  serviceOpsState,
-  startOpsServer,
-} from '@chat/shared/ops';
+import { exitOnStartupError } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { messagesRpc, roomsRpc } from '@chat/shared/rpc';
-import { telemetry } from '@chat/shared/telemetry';
+import { bootService, runService } from '@chat/shared/service';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadNotifierConfig } from './config.js';
@@ -31,30 +19,21 @@ import { backoffWithJitter, bullPrefix, bullTelemetry, createQueues, QUEUE_NAMES
 import { createPushMetrics } from './metrics.js';
 import { configuredProviders } from './providers/index.js';
 
-const SERVICE = 'notifier-worker';
-const VERSION = process.env.npm_package_version ?? '0.1.0';
-
 async function main(): Promise<void> {
   const config = loadNotifierConfig();
-  const logger = createLogger({ service: SERVICE, version: VERSION, level: config.LOG_LEVEL });
   const providers = configuredProviders(config);
-  logger.info({ platforms: Object.keys(providers) }, 'push providers configured');
-  const registry = createMetricsRegistry(SERVICE);
-  const rpcMetrics = createRpcMetrics(registry);
-
-  const database = openDatabase<NotifyDatabase>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: SERVICE });
-  await migrateSchema(database.db, 'notify', notifyMigrations, logger);
-  const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
-  // Whichever process starts first creates the stream; the worker must not depend on start order.
-  await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
+  const runtime = await bootService<NotifyDatabase>({
+    service: 'notifier-worker',
+    config,
+    schema: 'notify',
+    migrations: notifyMigrations,
+    announce: (logger) => logger.info({ platforms: Object.keys(providers) }, 'push providers configured'),
+  });
+  const { database, nats, rpc, logger, registry } = runtime;
   // BullMQ needs a connection that never gives up on a command; ours for scripts and presence too.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
 
-  const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, {
-    timeoutMs: config.RPC_TIMEOUT_MS,
-    onCallDone: createRpcClientMetrics(registry),
-  });
   const sources: PushSources = {
     pushFacts: (roomId, userIds) => rpc.call(roomsRpc.pushFacts, { room_id: roomId, user_ids: userIds }),
     messageStates: async (roomId, ids) => (await rpc.call(messagesRpc.messageStates, { room_id: roomId, message_ids: ids })).messages,
@@ -91,11 +70,6 @@ async function main(): Promise<void> {
     worker.on('error', (error) => logger.error({ queue: worker.name, err: error }, 'push worker error'));
   }
 
-  const endpoints = await serveEndpoints(
-    nats.nc,
-    { namespace: config.CHAT_NAMESPACE, service: 'notifier', version: VERSION, logger, onRequestDone: rpcMetrics.observe },
-    notifierEndpoints(new DevicesDomain(database.db, new Set(Object.keys(providers) as Array<keyof typeof providers>))),
-  );
   const decisions = await runDecisionConsumer(nats.nc, config.CHAT_NAMESPACE, {
     db: database.db,
     batches,
@@ -108,26 +82,22 @@ async function main(): Promise<void> {
   });
   const reads = subscribeReadSignals(nats.nc, config.CHAT_NAMESPACE, queues, logger);
 
-  const ops = serviceOpsState(registry, { natsConnected: nats.isConnected, databaseReachable: database.ping });
-  ops.checks.push({ name: 'redis', ok: () => redis.status === 'ready' });
-  const opsServer = await startOpsServer(config.NOTIFIER_HTTP_PORT, ops, logger);
-  logger.info({ namespace: config.CHAT_NAMESPACE }, 'notifier service ready');
-
-  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
-    ops.shuttingDown = true;
-    await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
-    reads.unsubscribe();
-    await endpoints.stop();
-    await decisions.stop();
-    // close() lets the jobs in hand finish; what is waiting stays in Redis for the next worker.
-    await Promise.all([coalesceWorker.close(), deliverWorker.close()]);
-    await Promise.all([queues.coalesce.close(), queues.deliver.close()]);
-    await nats.nc.drain();
-    await database.close();
-    await redis.quit();
-    await opsServer.close();
-    await telemetry().shutdown();
+  await runService(runtime, {
+    name: 'notifier',
+    endpoints: notifierEndpoints(new DevicesDomain(database.db, new Set(Object.keys(providers) as Array<keyof typeof providers>))),
+    port: config.NOTIFIER_HTTP_PORT,
+    checks: [{ name: 'redis', ok: () => redis.status === 'ready' }],
+    stopWork: async () => {
+      reads.unsubscribe();
+      await decisions.stop();
+      // close() lets the jobs in hand finish; what is waiting stays in Redis for the next worker.
+      await Promise.all([coalesceWorker.close(), deliverWorker.close()]);
+      await Promise.all([queues.coalesce.close(), queues.deliver.close()]);
+    },
+    release: async () => {
+      await redis.quit();
+    },
   });
 }
 
-main().catch((error: unknown) => exitOnStartupError(undefined, error));
+main().catch((error: unknown) => exitOnStartupError(error));

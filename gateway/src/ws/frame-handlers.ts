@@ -34,7 +34,7 @@ export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFra
       await subscribe(ws, actor, frame, ctx);
       return undefined; // subscribe acks itself, so the ack precedes the replay
     case 'unsubscribe':
-      unsubscribe(ws, frame.room_id, ctx.hub);
+      ctx.hub.detach(ws, frame.room_id);
       return {};
     case 'message.edit':
       return { message: await ctx.upstream.editMessage(actor, frame.room_id, frame.message_id, frame.body) };
@@ -73,7 +73,7 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
   const session = ws.getUserData();
   const roomId = frame.room_id;
   if (session.joining.has(roomId)) throw new ChatError('conflict', 'a subscribe to this room is already in progress');
-  if (session.rooms.has(roomId)) unsubscribe(ws, roomId, ctx.hub);
+  if (session.rooms.has(roomId)) ctx.hub.detach(ws, roomId);
   session.joining.add(roomId);
   const channel = await ctx.hub.join(roomId);
   const pending = new PendingSubscriber();
@@ -103,11 +103,6 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
     session.joining.delete(roomId);
     if (!joined) ctx.hub.leave(roomId);
   }
-}
-
-export function unsubscribe(ws: ChatSocket, roomId: string, hub: RoomHub): void {
-  ws.getUserData().joining.delete(roomId);
-  hub.detach(ws, roomId);
 }
 
 /** Typing goes to the room's other members, at most once per throttle window per user and room. */

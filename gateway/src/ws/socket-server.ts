@@ -5,7 +5,7 @@ import type { Logger } from '@chat/shared/logging';
 import { roomAttribute } from '@chat/shared/nats';
 import { inSpan, SpanKind } from '@chat/shared/telemetry';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, us_listen_socket } from '../uws.js';
-import { type FrameContext, handleFrame, unsubscribe } from './frame-handlers.js';
+import { type FrameContext, handleFrame } from './frame-handlers.js';
 import { type ChatSocket, type Session, sendJson } from './session.js';
 
 export interface SocketServerOptions {
@@ -227,7 +227,7 @@ export class SocketServer {
     if (!this.sockets.delete(ws)) return;
     this.options.metrics.connections(-1);
     if (session.actor) this.options.onDisconnected(session.actor.user_id);
-    for (const roomId of [...session.rooms]) unsubscribe(ws, roomId, this.frames.hub);
+    for (const roomId of [...session.rooms]) this.frames.hub.detach(ws, roomId);
     session.joining.clear();
   }
 

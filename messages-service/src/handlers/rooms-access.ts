@@ -1,5 +1,6 @@
+import type { EphemeralEvent } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import type { RpcClient } from '@chat/shared/nats';
+import { type RpcClient, subjects } from '@chat/shared/nats';
 import { type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import type { NatsConnection, Subscription } from 'nats';
 import type { RoomAccess } from '../domain/messages.js';
@@ -21,7 +22,9 @@ export function roomAccessOverNats(rpc: RpcClient): RoomAccess {
  * signals their removal (or a role change through room.updated), so a removed member is refused at once.
  */
 export class CachedRoomAccess implements RoomAccess {
-  private readonly allowed = new Map<string, { until: number; answer: { allowed: boolean; member: boolean } }>();
+  /** room id → `<user> <action> <roles>` → answer; by room, so a signal forgets without a scan. */
+  private readonly allowed = new Map<string, Map<string, { until: number; answer: { allowed: boolean; member: boolean } }>>();
+  private size = 0;
   private readonly subscription: Subscription;
 
   constructor(
@@ -30,34 +33,54 @@ export class CachedRoomAccess implements RoomAccess {
     namespace: string,
     private readonly ttlMs: number,
   ) {
-    this.subscription = nc.subscribe(`${namespace}.room.*.signal`, {
+    this.subscription = nc.subscribe(subjects.roomSignals(namespace, '*'), {
       callback: (error, msg) => {
         if (error) return;
-        const signal = msg.json<{ type?: string; room_id?: string; user_id?: string }>();
-        if (signal.type === 'member.removed' || signal.type === 'room.updated') this.forget(String(signal.room_id), signal.user_id);
+        let signal: EphemeralEvent;
+        try {
+          signal = msg.json<EphemeralEvent>();
+        } catch {
+          return;
+        }
+        if (signal.type === 'member.removed') this.forget(signal.room_id, signal.user_id);
+        if (signal.type === 'room.updated') this.forget(signal.room_id);
       },
     });
   }
 
-  private key(roomId: string, userId: string, action: RoomAction): string {
-    return `${roomId} ${userId} ${action}`;
-  }
-
-  private forget(roomId: string, userId: string | undefined): void {
-    for (const key of this.allowed.keys()) if (key.startsWith(`${roomId} ${userId ?? ''}`)) this.allowed.delete(key);
+  private forget(roomId: string, userId?: string): void {
+    const room = this.allowed.get(roomId);
+    if (!room) return;
+    for (const key of room.keys()) {
+      if (userId !== undefined && !key.startsWith(`${userId} `)) continue;
+      room.delete(key);
+      this.size -= 1;
+    }
+    if (room.size === 0) this.allowed.delete(roomId);
   }
 
   async authorize(roomId: string, actor: Actor, action: RoomAction) {
     // Token roles change what is allowed (moderator), so they are part of the key.
-    const key = `${this.key(roomId, actor.user_id, action)} ${actor.roles.join(',')}`;
-    const cached = this.allowed.get(key);
+    const key = `${actor.user_id} ${action} ${actor.roles.join(',')}`;
+    const cached = this.allowed.get(roomId)?.get(key);
     if (cached && cached.until > Date.now()) return cached.answer;
     const answer = await this.inner.authorize(roomId, actor, action);
-    if (answer.allowed) {
-      if (this.allowed.size > 200_000) this.allowed.clear();
-      this.allowed.set(key, { until: Date.now() + this.ttlMs, answer: { allowed: answer.allowed, member: answer.member } });
-    }
+    if (answer.allowed) this.remember(roomId, key, { allowed: answer.allowed, member: answer.member });
     return answer;
+  }
+
+  private remember(roomId: string, key: string, answer: { allowed: boolean; member: boolean }): void {
+    if (this.size > 200_000) {
+      this.allowed.clear();
+      this.size = 0;
+    }
+    let room = this.allowed.get(roomId);
+    if (!room) {
+      room = new Map();
+      this.allowed.set(roomId, room);
+    }
+    if (!room.has(key)) this.size += 1;
+    room.set(key, { until: Date.now() + this.ttlMs, answer });
   }
 
   roomIdsOf(userId: string) {

@@ -1,24 +1,12 @@
 import { RoomEventSchema } from '@chat/shared';
-import type { Logger } from '@chat/shared/logging';
 import { type RunningConsumer, runDurableConsumer, streams, subjects } from '@chat/shared/nats';
 import { trace } from '@opentelemetry/api';
-import type { Kysely } from 'kysely';
 import type { NatsConnection } from 'nats';
 import { usersWithDevices } from '../db/devices-repository.js';
-import type { NotifyDatabase } from '../db/schema.js';
 import { settingsVerdict } from '../domain/recipients.js';
-import type { PushBatches } from '../jobs/batches.js';
-import type { PushFunnel } from '../jobs/funnel.js';
-import type { PushSources } from '../jobs/ports.js';
-import type { PushQueues } from '../jobs/queues.js';
+import type { PushPipeline } from '../jobs/ports.js';
 
-export interface DecisionDeps {
-  db: Kysely<NotifyDatabase>;
-  batches: PushBatches;
-  queues: PushQueues;
-  sources: PushSources;
-  funnel: PushFunnel;
-  logger: Logger;
+export interface DecisionDeps extends PushPipeline {
   coalesceMs: number;
   ackWaitMs: number;
 }

@@ -1,4 +1,6 @@
+import type { EphemeralEvent } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
+import { subjects } from '@chat/shared/nats';
 import type { NatsConnection, Subscription } from 'nats';
 import { hashOf } from '../jobs/batches.js';
 import type { PushQueues } from '../jobs/queues.js';
@@ -9,17 +11,17 @@ import type { PushQueues } from '../jobs/queues.js';
  * a badge stale until the next push or read.
  */
 export function subscribeReadSignals(nc: NatsConnection, namespace: string, queues: PushQueues, logger: Logger): Subscription {
-  return nc.subscribe(`${namespace}.room.*.signal`, {
+  return nc.subscribe(subjects.roomSignals(namespace, '*'), {
     queue: `${namespace}-notifier`,
     callback: (error, msg) => {
       if (error) return;
-      let signal: { type?: string; user_id?: string };
+      let signal: EphemeralEvent;
       try {
-        signal = msg.json();
+        signal = msg.json<EphemeralEvent>();
       } catch {
         return;
       }
-      if (signal.type !== 'read' || typeof signal.user_id !== 'string') return;
+      if (signal.type !== 'read') return;
       queues.coalesce
         .add(
           'badge',

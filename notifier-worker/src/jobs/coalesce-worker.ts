@@ -1,23 +1,13 @@
-import type { Logger } from '@chat/shared/logging';
 import type { Job } from 'bullmq';
-import type { Kysely } from 'kysely';
 import { devicesOf } from '../db/devices-repository.js';
-import type { NotifyDatabase } from '../db/schema.js';
 import { composePush } from '../domain/push-content.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { Notification } from '../providers/provider.js';
-import { hashOf, type PushBatches } from './batches.js';
-import type { PushFunnel } from './funnel.js';
-import type { PushSources } from './ports.js';
-import type { BadgeJob, CoalesceJob, PushQueues } from './queues.js';
+import { hashOf } from './batches.js';
+import type { PushPipeline } from './ports.js';
+import type { BadgeJob, CoalesceJob } from './queues.js';
 
-export interface CoalesceDeps {
-  db: Kysely<NotifyDatabase>;
-  batches: PushBatches;
-  queues: PushQueues;
-  sources: PushSources;
-  funnel: PushFunnel;
-  logger: Logger;
+export interface CoalesceDeps extends PushPipeline {
   deliveryAttempts: number;
 }
 

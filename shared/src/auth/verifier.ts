@@ -4,8 +4,6 @@ import { DisplayNameSchema, UserIdSchema } from '../contracts/common.js';
 import { ChatError } from '../errors/index.js';
 import type { AuthSettings } from './settings.js';
 
-export const KNOWN_ROLES = ['service', 'moderator'] as const;
-
 export const ClaimsSchema = z.object({
   sub: UserIdSchema,
   exp: z.number({ error: 'exp is required' }),
@@ -52,7 +50,6 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
 }
 
 export const isService = (actor: Actor) => actor.roles.includes('service');
-export const isModerator = (actor: Actor) => actor.roles.includes('moderator');
 
 /** Reads the token from `Authorization: Bearer …`; anything else is treated as absent. */
 export function bearerToken(header: string | undefined): string | undefined {

@@ -83,7 +83,6 @@ export const RoomEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type RoomEvent = z.infer<typeof RoomEventSchema>;
-export type RoomEventType = RoomEvent['type'];
 
 export const EphemeralEventSchema = z.discriminatedUnion('type', [
   ephemeral('typing').extend({

@@ -24,16 +24,12 @@ export function handle<E extends Endpoint>(
   return { endpoint, handle: implementation };
 }
 
-/** Runs around every request, e.g. to open a span from the propagated trace context. */
-export type RequestInterceptor = <T>(endpoint: Endpoint, context: RequestContext, run: () => Promise<T>) => Promise<T>;
-
 export interface ServeOptions {
   namespace: string;
   /** The service name as NATS micro reports it; also the queue group, so replicas share the load. */
   service: string;
   version: string;
   logger: Logger;
-  intercept?: RequestInterceptor;
   onRequestDone?: (endpoint: Endpoint, outcome: string, seconds: number) => void;
 }
 
@@ -105,13 +101,9 @@ async function respond(
   const started = performance.now();
   let envelope: RpcEnvelope;
   try {
-    const run = async () => {
-      const request = parseOrThrow(handler.endpoint.request, decodeJson(msg.data));
-      describe(request);
-      return handler.handle(request, context);
-    };
-    const data = options.intercept ? await options.intercept(handler.endpoint, context, run) : await run();
-    envelope = { ok: true, data };
+    const request = parseOrThrow(handler.endpoint.request, decodeJson(msg.data));
+    describe(request);
+    envelope = { ok: true, data: await handler.handle(request, context) };
   } catch (error) {
     const chatError = isChatError(error) ? error : new ChatError('internal', 'internal error');
     if (!isChatError(error)) options.logger.error({ err: error, endpoint: handler.endpoint.name }, 'handler failed');

@@ -18,7 +18,3 @@ export const subjects = {
 export const streams = {
   roomEvents: (ns: string) => `${ns}_room_events`,
 } as const;
-
-export function roomIdFromSubject(subject: string): string | undefined {
-  return subject.split('.')[2];
-}

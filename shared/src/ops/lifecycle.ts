@@ -34,11 +34,9 @@ export function onShutdownSignal(logger: Logger, timeoutMs: number, stop: (signa
   process.on('SIGINT', handler);
 }
 
-/** Logs a fatal start-up error plainly (a config error names the bad variables) and exits. */
-export function exitOnStartupError(logger: Pick<Logger, 'fatal'> | undefined, error: unknown): never {
-  const message = error instanceof Error ? error.message : String(error);
-  if (logger) logger.fatal({ err: error }, `failed to start: ${message}`);
-  else process.stderr.write(`failed to start: ${message}\n`);
+/** Reports a fatal start-up error plainly (a config error names the bad variables) and exits. */
+export function exitOnStartupError(error: unknown): never {
+  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
 

@@ -25,33 +25,15 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** Our socket protocol (DESIGN.md section 6), minimal: no outbox, just frames. */
-class ChatBenchClient implements BenchClient {
+/** A WebSocket client whose requests carry an id that the server's ack or error echoes. */
+abstract class CorrelatedWsClient implements BenchClient {
   private readonly pending = new Map<string, Pending>();
   private next = 0;
   onMessage: (message: Received) => void = () => undefined;
   onClose: (code: number) => void = () => undefined;
 
   constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as {
-        type: string;
-        id?: string;
-        code?: string;
-        room_id?: string;
-        seq?: number;
-        message?: { body: string; id: string };
-      };
-      if (frame.type === 'ack' || frame.type === 'error') {
-        const pending = frame.id ? this.pending.get(frame.id) : undefined;
-        if (!pending || !frame.id) return;
-        this.pending.delete(frame.id);
-        if (frame.type === 'ack') pending.resolve();
-        else pending.reject(new Error(frame.code));
-      } else if (frame.type === 'message.created' && frame.message) {
-        this.onMessage({ room: String(frame.room_id), body: frame.message.body, seq: frame.seq, messageId: frame.message.id });
-      }
-    });
+    ws.on('message', (data) => this.receive(JSON.parse(data.toString())));
     ws.on('close', (code) => {
       for (const pending of this.pending.values()) pending.reject(new Error(`closed ${code}`));
       this.pending.clear();
@@ -59,12 +41,48 @@ class ChatBenchClient implements BenchClient {
     });
   }
 
-  private request(frame: Record<string, unknown>): Promise<void> {
+  protected abstract receive(frame: unknown): void;
+  abstract subscribe(rooms: string[], sinceSeq?: Map<string, number>): Promise<void>;
+  abstract send(room: string, body: string, key: string): Promise<void>;
+
+  protected request(frame: Record<string, unknown>): Promise<void> {
     const id = String(this.next++);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.ws.send(JSON.stringify({ ...frame, id }));
     });
+  }
+
+  /** Settles the request `id` names: resolved without an error code, rejected with one. */
+  protected settle(id: string | undefined, errorCode?: string): void {
+    const pending = id === undefined ? undefined : this.pending.get(id);
+    if (!pending || id === undefined) return;
+    this.pending.delete(id);
+    if (errorCode === undefined) pending.resolve();
+    else pending.reject(new Error(errorCode));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Our socket protocol (DESIGN.md section 6), minimal: no outbox, just frames. */
+class ChatBenchClient extends CorrelatedWsClient {
+  protected receive(data: unknown): void {
+    const frame = data as {
+      type: string;
+      id?: string;
+      code?: string;
+      room_id?: string;
+      seq?: number;
+      message?: { body: string; id: string };
+    };
+    if (frame.type === 'ack') this.settle(frame.id);
+    else if (frame.type === 'error') this.settle(frame.id, String(frame.code));
+    else if (frame.type === 'message.created' && frame.message) {
+      this.onMessage({ room: String(frame.room_id), body: frame.message.body, seq: frame.seq, messageId: frame.message.id });
+    }
   }
 
   async subscribe(rooms: string[], sinceSeq?: Map<string, number>): Promise<void> {
@@ -78,36 +96,14 @@ class ChatBenchClient implements BenchClient {
   send(room: string, body: string, key: string): Promise<void> {
     return this.request({ type: 'message.send', room_id: room, client_msg_id: key, body });
   }
-
-  close(): void {
-    this.ws.close();
-  }
 }
 
 /** The bare uWS baseline's tiny protocol. */
-class UwsBenchClient implements BenchClient {
-  private readonly pending = new Map<string, Pending>();
-  private next = 0;
-  onMessage: (message: Received) => void = () => undefined;
-  onClose: (code: number) => void = () => undefined;
-
-  constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { t: string; id?: string; room?: string; body?: string };
-      if (frame.t === 'ack' && frame.id) {
-        this.pending.get(frame.id)?.resolve();
-        this.pending.delete(frame.id);
-      } else if (frame.t === 'msg') this.onMessage({ room: String(frame.room), body: String(frame.body) });
-    });
-    ws.on('close', (code) => this.onClose(code));
-  }
-
-  private request(frame: Record<string, unknown>): Promise<void> {
-    const id = String(this.next++);
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.ws.send(JSON.stringify({ ...frame, id }));
-    });
+class UwsBenchClient extends CorrelatedWsClient {
+  protected receive(data: unknown): void {
+    const frame = data as { t: string; id?: string; room?: string; body?: string };
+    if (frame.t === 'ack') this.settle(frame.id);
+    else if (frame.t === 'msg') this.onMessage({ room: String(frame.room), body: String(frame.body) });
   }
 
   subscribe(rooms: string[]): Promise<void> {
@@ -116,10 +112,6 @@ class UwsBenchClient implements BenchClient {
 
   send(room: string, body: string): Promise<void> {
     return this.request({ t: 'send', room, body });
-  }
-
-  close(): void {
-    this.ws.close();
   }
 }
 
