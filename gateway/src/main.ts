@@ -4,15 +4,12 @@ import { fileURLToPath } from 'node:url';
 import type { EphemeralEvent } from '@chat/shared';
 import { createTokenVerifier, resolveAuthSettings } from '@chat/shared/auth';
 import { createLogger } from '@chat/shared/logging';
-import { connectNats, RpcClient, subjects } from '@chat/shared/nats';
+import { connectNats, publishRoomSignal, RpcClient } from '@chat/shared/nats';
 import {
-  Counter,
   closeServer,
   createMetricsRegistry,
   createRpcClientMetrics,
   exitOnStartupError,
-  Gauge,
-  Histogram,
   listen,
   type OpsState,
   onShutdownSignal,
@@ -26,19 +23,18 @@ import { S3BlobStore } from './attachments/s3-blob-store.js';
 import { loadGatewayConfig } from './config.js';
 import { RateLimits } from './limits/rate-limits.js';
 import { RedisTokenBuckets } from './limits/token-bucket.js';
+import { createGatewayMetrics } from './metrics.js';
 import { createRestApp } from './rest/app.js';
 import { NameBook } from './upstream/name-book.js';
 import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
 import { PresenceTracker, RoomMembersCache } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
-import { observeFramesOut } from './ws/session.js';
 import { SocketServer } from './ws/socket-server.js';
 import { WindowThrottle } from './ws/throttle.js';
 
 const SERVICE = 'gateway';
 const VERSION = process.env.npm_package_version ?? '0.1.0';
-const encoder = new TextEncoder();
 
 async function main(): Promise<void> {
   const uws = loadNativeUws();
@@ -51,69 +47,13 @@ async function main(): Promise<void> {
   const verifier = createTokenVerifier(auth);
 
   const registry = createMetricsRegistry(SERVICE);
-  const connections = new Gauge({ name: 'chat_gateway_connections', help: 'Open authenticated sockets', registers: [registry] });
-  const roomChannels = new Gauge({
-    name: 'chat_gateway_room_subscriptions',
-    help: 'Rooms with a NATS subscription on this gateway',
-    registers: [registry],
-  });
-  const socketSubscriptions = new Gauge({
-    name: 'chat_gateway_socket_subscriptions',
-    help: 'Socket-to-room subscriptions on this gateway',
-    registers: [registry],
-  });
-  const framesOut = new Counter({
-    name: 'chat_gateway_frames_out_total',
-    help: 'Frames written to single sockets (acks, errors, replays; fan-out is counted once per gateway)',
-    registers: [registry],
-  });
-  observeFramesOut(() => framesOut.inc());
-  const replays = new Counter({
-    name: 'chat_gateway_subscribe_recoveries_total',
-    help: 'Subscribes by recovery outcome: none, replayed, resync',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const gapSizes = new Histogram({
-    name: 'chat_gateway_recovery_gap_events',
-    help: 'Events a resuming subscriber had missed (since_seq to last seq)',
-    buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
-    registers: [registry],
-  });
-  const framesIn = new Counter({
-    name: 'chat_gateway_frames_in_total',
-    help: 'Client frames by type',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const fannedOut = new Counter({
-    name: 'chat_gateway_events_fanned_out_total',
-    help: 'Room events published to local sockets (once per gateway)',
-    registers: [registry],
-  });
-  const duplicates = new Counter({
-    name: 'chat_gateway_duplicate_events_dropped_total',
-    help: 'Re-published room events dropped by seq',
-    registers: [registry],
-  });
-  const sendLatency = new Histogram({
-    name: 'chat_gateway_send_duration_seconds',
-    help: 'message.send from frame to ack',
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [registry],
-  });
+  const metrics = createGatewayMetrics(registry);
 
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
 
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
-  const rateLimitOutcomes = new Counter({
-    name: 'chat_gateway_rate_limit_total',
-    help: 'Rate-limit decisions by action and outcome (allowed, limited, limiter_unavailable)',
-    labelNames: ['action', 'outcome'],
-    registers: [registry],
-  });
   const limits = new RateLimits(
     new RedisTokenBuckets(redis, config.CHAT_NAMESPACE),
     {
@@ -123,15 +63,14 @@ async function main(): Promise<void> {
       typing: { perSecond: config.RATE_LIMIT_TYPING_PER_S, burst: config.RATE_LIMIT_TYPING_BURST },
     },
     logger,
-    (action, outcome) => rateLimitOutcomes.inc({ action, outcome }),
+    metrics.rateLimitDecision,
   );
   const upstream = new Upstream(
     new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS, onCallDone: createRpcClientMetrics(registry) }),
     limits,
   );
   const presenceRegistry = new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
-  const publishSignal = (roomId: string, signal: EphemeralEvent) =>
-    nats.nc.publish(subjects.roomSignals(config.CHAT_NAMESPACE, roomId), encoder.encode(JSON.stringify(signal)));
+  const publishSignal = (roomId: string, signal: EphemeralEvent) => publishRoomSignal(nats.nc, config.CHAT_NAMESPACE, roomId, signal);
   const presence = new PresenceTracker({
     registry: presenceRegistry,
     gatewayId: config.GATEWAY_ID,
@@ -151,12 +90,7 @@ async function main(): Promise<void> {
   const names = new NameBook((actor) => upstream.rememberUser(actor), logger);
 
   const app = uws.App();
-  const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, {
-    roomChannels: (delta) => roomChannels.inc(delta),
-    socketSubscriptions: (delta) => socketSubscriptions.inc(delta),
-    eventFannedOut: () => fannedOut.inc(),
-    duplicateDropped: () => duplicates.inc(),
-  });
+  const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, metrics.hub);
   const sockets = new SocketServer(
     uws,
     app,
@@ -170,7 +104,7 @@ async function main(): Promise<void> {
       rateLimitCloseAfter: config.RATE_LIMIT_CLOSE_AFTER,
       verifier,
       logger,
-      metrics: { connections: (delta) => connections.inc(delta), framesIn: (type) => framesIn.inc({ type }) },
+      metrics: metrics.sockets,
       onConnected: (actor) => {
         presence.connected(actor);
         names.remember(actor);
@@ -183,11 +117,8 @@ async function main(): Promise<void> {
       logger,
       replayMaxEvents: config.REPLAY_MAX_EVENTS,
       relayWaitMs: 5000,
-      onSend: (seconds) => sendLatency.observe(seconds),
-      onReplay: (outcome, missed) => {
-        replays.inc({ outcome });
-        if (outcome !== 'none') gapSizes.observe(missed);
-      },
+      onSend: metrics.sendDone,
+      onReplay: metrics.subscribeRecovered,
       onlineMembers: async (actor, roomId) => presenceRegistry.onlineAmong(await roomMembers.get(actor, roomId)),
       publishSignal,
       typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),

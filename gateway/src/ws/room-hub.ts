@@ -1,5 +1,5 @@
 import type { Logger } from '@chat/shared/logging';
-import { fromNatsHeaders, subjects } from '@chat/shared/nats';
+import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { TemplatedApp } from '../uws.js';
@@ -211,10 +211,8 @@ export class RoomHub {
   }
 
   private deliverSignal(channel: RoomChannel, data: Uint8Array): void {
-    let signal: { type?: unknown; user_id?: unknown };
-    try {
-      signal = JSON.parse(Buffer.from(data).toString()) as typeof signal;
-    } catch {
+    const signal = decodeRoomSignal(data);
+    if (!signal) {
       this.logger.warn({ room_id: channel.roomId }, 'malformed room signal dropped');
       return;
     }
@@ -227,7 +225,7 @@ export class RoomHub {
       this.metrics.eventFannedOut();
       return;
     }
-    if (signal.type === 'member.removed' && typeof signal.user_id === 'string') {
+    if (signal.type === 'member.removed') {
       // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
       // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
       for (const ws of [...(channel.sockets.get(signal.user_id) ?? [])]) {

@@ -1,6 +1,5 @@
-import type { EphemeralEvent } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import { type RpcClient, subjects } from '@chat/shared/nats';
+import { type RpcClient, subscribeRoomSignals } from '@chat/shared/nats';
 import { type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import type { NatsConnection, Subscription } from 'nats';
 import type { RoomAccess } from '../domain/messages.js';
@@ -33,18 +32,9 @@ export class CachedRoomAccess implements RoomAccess {
     namespace: string,
     private readonly ttlMs: number,
   ) {
-    this.subscription = nc.subscribe(subjects.roomSignals(namespace, '*'), {
-      callback: (error, msg) => {
-        if (error) return;
-        let signal: EphemeralEvent;
-        try {
-          signal = msg.json<EphemeralEvent>();
-        } catch {
-          return;
-        }
-        if (signal.type === 'member.removed') this.forget(signal.room_id, signal.user_id);
-        if (signal.type === 'room.updated') this.forget(signal.room_id);
-      },
+    this.subscription = subscribeRoomSignals(nc, namespace, (signal) => {
+      if (signal.type === 'member.removed') this.forget(signal.room_id, signal.user_id);
+      if (signal.type === 'room.updated') this.forget(signal.room_id);
     });
   }
 

@@ -1,6 +1,5 @@
-import type { EphemeralEvent } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
-import { subjects } from '@chat/shared/nats';
+import { subscribeRoomSignals } from '@chat/shared/nats';
 import type { NatsConnection, Subscription } from 'nats';
 import { hashOf } from '../jobs/batches.js';
 import type { PushQueues } from '../jobs/queues.js';
@@ -11,16 +10,10 @@ import type { PushQueues } from '../jobs/queues.js';
  * a badge stale until the next push or read.
  */
 export function subscribeReadSignals(nc: NatsConnection, namespace: string, queues: PushQueues, logger: Logger): Subscription {
-  return nc.subscribe(subjects.roomSignals(namespace, '*'), {
-    queue: `${namespace}-notifier`,
-    callback: (error, msg) => {
-      if (error) return;
-      let signal: EphemeralEvent;
-      try {
-        signal = msg.json<EphemeralEvent>();
-      } catch {
-        return;
-      }
+  return subscribeRoomSignals(
+    nc,
+    namespace,
+    (signal) => {
       if (signal.type !== 'read') return;
       queues.coalesce
         .add(
@@ -30,5 +23,6 @@ export function subscribeReadSignals(nc: NatsConnection, namespace: string, queu
         )
         .catch((failure: unknown) => logger.warn({ err: failure }, 'could not schedule a badge refresh'));
     },
-  });
+    { queue: `${namespace}-notifier` },
+  );
 }

@@ -141,7 +141,11 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     channel: { $ref: '#/channels/roomEvents' },
   };
   operations.publishRoomSignals = { action: 'send', summary: 'rooms-service and gateways', channel: { $ref: '#/channels/roomSignals' } };
-  operations.consumeRoomSignals = { action: 'receive', summary: 'gateways and notifier', channel: { $ref: '#/channels/roomSignals' } };
+  operations.consumeRoomSignals = {
+    action: 'receive',
+    summary: 'gateways, the messages service (access cache) and the notifier (badges)',
+    channel: { $ref: '#/channels/roomSignals' },
+  };
   return {
     asyncapi: '3.0.0',
     info: {

@@ -4,5 +4,6 @@ export * from './consumer.js';
 export * from './endpoint.js';
 export * from './envelope.js';
 export * from './server.js';
+export * from './signals.js';
 export * from './streams.js';
 export * from './subjects.js';

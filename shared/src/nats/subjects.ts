@@ -8,10 +8,9 @@ export const subjects = {
   allRoomEvents: (ns: string) => `${ns}.room.*.event`,
   /** Ephemeral room signals (typing, read, presence, membership), core NATS only. */
   roomSignals: (ns: string, roomId: string) => `${ns}.room.${roomId}.signal`,
+  allRoomSignals: (ns: string) => `${ns}.room.*.signal`,
   /** Everything a gateway needs for one room: one subscription per room per gateway. */
   roomAll: (ns: string, roomId: string) => `${ns}.room.${roomId}.>`,
-  /** Membership changes for caches and gateways (a removed member loses the room at once). */
-  membershipChanged: (ns: string) => `${ns}.membership.changed`,
 } as const;
 
 /** JetStream names allow no dots; the namespace is already restricted to [A-Za-z0-9_-]. */
