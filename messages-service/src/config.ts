@@ -16,7 +16,7 @@ export const MessagesConfigSchema = z.object({
   MEMBERSHIP_CACHE_MS: positiveIntVar(30_000),
   /** Sends stored in one transaction at most; sends arriving during a commit join the next batch. */
   SEND_BATCH_MAX: positiveIntVar(200),
-  SEND_BATCH_PARALLEL: positiveIntVar(2),
+  SEND_BATCH_PARALLEL: positiveIntVar(1),
   OUTBOX_POLL_MS: positiveIntVar(1000),
   OUTBOX_BATCH_SIZE: positiveIntVar(500),
 });

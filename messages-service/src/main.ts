@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     registers: [registry],
     async collect() {
       const { rows } = await database.pool.query<{ age: number | null }>(
-        'select extract(epoch from now() - min(created_at))::float8 as age from messages.room_events where published_at is null',
+        'select extract(epoch from now() - min(created_at))::float8 as age from messages.outbox',
       );
       this.set(rows[0]?.age ?? 0);
     },

@@ -108,12 +108,12 @@ describe('outbox relay', () => {
       relay.start();
       await done;
       await relay.stop();
-      const { rows } = await database.pool.query('select count(*)::int as n from messages.room_events where published_at is null');
+      const { rows } = await database.pool.query('select count(*)::int as n from messages.outbox');
       expect(rows[0].n).toBe(0);
     };
     await runRelayUntilPublished(3);
     // Simulate a relay that published but died before marking: everything goes out again.
-    await database.pool.query('update messages.room_events set published_at = null');
+    await database.pool.query('insert into messages.outbox (event_id, room_id) select id, room_id from messages.room_events');
     await runRelayUntilPublished(3);
 
     const jsm = await nc.jetstreamManager();

@@ -112,6 +112,8 @@ export interface StackOptions {
   /** Start the notifier worker too (with these extra variables). */
   notifier?: Record<string, string>;
   env?: Record<string, string>;
+  /** Extra Node.js flags for every process (profiling: --cpu-prof, --heapsnapshot-signal). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -195,7 +197,7 @@ export class Stack {
 
   spawn(name: ProcessName, extraEnv: Record<string, string> = {}): StackProcess {
     const dist = join(root, name, 'dist');
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), '--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')], {
       cwd: join(root, name),
       env: this.env(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],

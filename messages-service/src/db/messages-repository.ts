@@ -84,7 +84,13 @@ async function appendRoomEvent(
   type: string,
   event: string,
 ): Promise<void> {
-  await trx.insertInto('messages.room_events').values({ room_id: roomId, seq, type, event, trace_context: currentTraceparent() }).execute();
+  await sql`
+    with appended as (
+      insert into messages.room_events (room_id, seq, type, event, trace_context)
+      values (${roomId}, ${seq}, ${type}, ${event}, ${currentTraceparent()})
+      returning id, room_id
+    )
+    insert into messages.outbox (event_id, room_id) select id, room_id from appended`.execute(trx);
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
 
@@ -269,7 +275,7 @@ export async function readSyncWindow(
     // Nothing to replay: the last seq and whether anything is still on its way, in one round trip.
     const result = await sql<{ last_seq: number; pending: boolean }>`
       select coalesce((select last_seq from messages.room_sequences where room_id = ${roomId}), 0)::bigint as last_seq,
-             exists(select 1 from messages.room_events where room_id = ${roomId} and published_at is null) as pending`.execute(db);
+             exists(select 1 from messages.outbox where room_id = ${roomId}) as pending`.execute(db);
     const row = result.rows[0];
     return { lastSeq: Number(row?.last_seq ?? 0), events: [], allPublished: !row?.pending };
   }
@@ -280,10 +286,9 @@ export async function readSyncWindow(
       const sequence = await trx.selectFrom('messages.room_sequences').select('last_seq').where('room_id', '=', roomId).executeTakeFirst();
       const lastSeq = sequence?.last_seq ?? 0;
       const pending = await trx
-        .selectFrom('messages.room_events')
-        .select('seq')
+        .selectFrom('messages.outbox')
+        .select('event_id')
         .where('room_id', '=', roomId)
-        .where('published_at', 'is', null)
         .limit(1)
         .executeTakeFirst();
       if (sinceSeq === undefined || sinceSeq >= lastSeq) return { lastSeq, events: [], allPublished: pending === undefined };

@@ -26,10 +26,7 @@ export interface MessagesTable {
   deleted_at: Timestamp | null;
 }
 
-/**
- * The per-room event log: the record replay reads, and the transactional outbox the relay
- * publishes from (`published_at` is null until JetStream acknowledged it).
- */
+/** The per-room event log, append-only: the record replay reads and the relay publishes. */
 export interface RoomEventsTable {
   id: Generated<number>;
   room_id: string;
@@ -38,9 +35,15 @@ export interface RoomEventsTable {
   /** The event frame exactly as clients receive it. */
   event: string;
   created_at: Generated<Date>;
-  published_at: Timestamp | null;
   /** W3C traceparent of the request that wrote the event. */
   trace_context: string | null;
+}
+
+/** Events not yet acknowledged by JetStream: written with the event, deleted by the relay. */
+export interface OutboxTable {
+  event_id: number;
+  room_id: string;
+  created_at: Generated<Date>;
 }
 
 export interface ReactionsTable {
@@ -73,6 +76,7 @@ export interface MessagesDatabase {
   'messages.room_sequences': RoomSequencesTable;
   'messages.messages': MessagesTable;
   'messages.room_events': RoomEventsTable;
+  'messages.outbox': OutboxTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

@@ -12,87 +12,112 @@ export interface QueuedSend {
   reject(error: unknown): void;
 }
 
-/** Thrown inside a batch when a concurrent transaction took one of its idempotency keys. */
-class ConcurrentDuplicate extends Error {}
+/**
+ * The seq an event is encoded with before the database hands out the real one. As a JSON key and
+ * value (`"seq":` with unescaped quotes) it can only be our own field, never text inside a string.
+ */
+export const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
+const PLACEHOLDER_TEXT = `"seq":${SEQ_PLACEHOLDER}`;
+
+const UNIQUE_VIOLATION = '23505';
+const MAX_ATTEMPTS = 5;
 
 /**
- * Stores a batch of sends (without attachments) in one transaction: one WAL flush for all of them. Seq ranges are
- * taken per room in room-id order (concurrent batches never deadlock), keys that already exist
- * are left out before any seq is taken, and if another transaction inserts one of the keys
- * meanwhile the whole batch rolls back and is tried again, so no seq is ever skipped.
+ * Stores a batch of plain sends (no attachments) in one statement, so one round trip and one WAL
+ * flush: keys that already exist are left out before any seq is taken, seq ranges are taken per
+ * room in room-id order (concurrent batches never deadlock), and each event is written with its
+ * seq filled into the frame encoded beforehand. If another transaction commits one of the keys
+ * meanwhile, the unique violation undoes the whole statement and the batch is tried again, so no
+ * seq is ever skipped.
  */
 export async function storeSendBatch(db: Kysely<MessagesDatabase>, batch: QueuedSend[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
-      const stored = await db.transaction().execute((trx) => insertBatch(trx, batch));
+      const stored = await insertBatch(db, batch);
       for (const send of batch) send.resolve(stored.get(send));
       return;
     } catch (error) {
-      if (error instanceof ConcurrentDuplicate && attempt < 5) continue;
+      if (isUniqueViolation(error) && attempt < MAX_ATTEMPTS) continue;
       for (const send of batch) send.reject(error);
       return;
     }
   }
 }
 
-async function insertBatch(trx: Kysely<MessagesDatabase>, batch: QueuedSend[]): Promise<Map<QueuedSend, MessageRow | undefined>> {
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
+}
+
+async function insertBatch(db: Kysely<MessagesDatabase>, batch: QueuedSend[]): Promise<Map<QueuedSend, MessageRow | undefined>> {
   const result = new Map<QueuedSend, MessageRow | undefined>();
   // The same key twice in one batch: the first one stands for both.
   const byKey = new Map<string, QueuedSend>();
-  const fresh: QueuedSend[] = [];
+  const createdAt = new Date();
+  const rows: Array<Record<string, unknown>> = [];
+  const pending = new Map<string, { send: QueuedSend; row: MessageRow }>();
   for (const send of batch) {
     const key = `${send.draft.sender_id}\u0000${send.draft.client_msg_id}`;
     if (byKey.has(key)) continue;
     byKey.set(key, send);
-    fresh.push(send);
+    const row: MessageRow = { ...send.draft, seq: SEQ_PLACEHOLDER, created_at: createdAt, edited_at: null, deleted_at: null };
+    pending.set(send.draft.id, { send, row });
+    rows.push({
+      ord: rows.length,
+      id: send.draft.id,
+      room_id: send.draft.room_id,
+      sender_id: send.draft.sender_id,
+      sender_name: send.draft.sender_name,
+      client_msg_id: send.draft.client_msg_id,
+      kind: send.draft.kind,
+      body: send.draft.body,
+      mentions: send.draft.mentions,
+      reply_to: send.draft.reply_to,
+      created_at: createdAt.toISOString(),
+      event: send.encodeEvent(row),
+      trace_context: send.traceparent,
+    });
   }
-  const existing = await trx
-    .selectFrom('messages.messages')
-    .select(['sender_id', 'client_msg_id'])
-    .where((eb) =>
-      eb.or(fresh.map((s) => eb.and([eb('sender_id', '=', s.draft.sender_id), eb('client_msg_id', '=', s.draft.client_msg_id)]))),
+  const stored = await sql<{ id: string; seq: string }>`
+    with input as (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json) as t(
+        ord int, id uuid, room_id uuid, sender_id text, sender_name text, client_msg_id text, kind text,
+        body text, mentions text[], reply_to uuid, created_at timestamptz, event text, trace_context text)
+    ),
+    fresh as (
+      select i.* from input i
+      where not exists (
+        select 1 from messages.messages m where m.sender_id = i.sender_id and m.client_msg_id = i.client_msg_id)
+    ),
+    ranges as (
+      insert into messages.room_sequences as s (room_id, last_seq)
+      select room_id, count(*) from fresh group by room_id order by room_id
+      on conflict (room_id) do update set last_seq = s.last_seq + excluded.last_seq
+      returning room_id, last_seq
+    ),
+    numbered as (
+      select f.*, r.last_seq - count(*) over (partition by f.room_id) + row_number() over (partition by f.room_id order by f.ord) as seq
+      from fresh f join ranges r using (room_id)
+    ),
+    inserted as (
+      insert into messages.messages
+        (id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, attachments, created_at)
+      select id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, '[]', created_at
+      from numbered
+      returning id, seq
+    ),
+    events as (
+      insert into messages.room_events (room_id, seq, type, event, trace_context)
+      select room_id, seq, 'message.created', replace(event, ${PLACEHOLDER_TEXT}, '"seq":' || seq), trace_context
+      from numbered order by room_id, seq
+      returning id, room_id
+    ),
+    outboxed as (
+      insert into messages.outbox (event_id, room_id) select id, room_id from events
     )
-    .execute();
-  const taken = new Set(existing.map((e) => `${e.sender_id}\u0000${e.client_msg_id}`));
-  const toInsert = fresh.filter((s) => !taken.has(`${s.draft.sender_id}\u0000${s.draft.client_msg_id}`));
-  if (toInsert.length > 0) {
-    const perRoom = new Map<string, QueuedSend[]>();
-    for (const send of toInsert) perRoom.set(send.draft.room_id, [...(perRoom.get(send.draft.room_id) ?? []), send]);
-    const rooms = [...perRoom.keys()].sort();
-    const ranges = await sql<{ room_id: string; last_seq: number }>`
-      insert into messages.room_sequences (room_id, last_seq)
-      select room_id, n from unnest(${rooms}::uuid[], ${rooms.map((r) => perRoom.get(r)?.length ?? 0)}::bigint[]) as t(room_id, n)
-      on conflict (room_id) do update set last_seq = messages.room_sequences.last_seq + excluded.last_seq
-      returning room_id, last_seq`.execute(trx);
-    const seqOf = new Map<QueuedSend, number>();
-    for (const { room_id: roomId, last_seq: last } of ranges.rows) {
-      const sends = perRoom.get(roomId) ?? [];
-      sends.forEach((send, i) => {
-        seqOf.set(send, Number(last) - sends.length + 1 + i);
-      });
-    }
-    const rows = await trx
-      .insertInto('messages.messages')
-      .values(toInsert.map((s) => ({ ...s.draft, seq: seqOf.get(s) as number, attachments: JSON.stringify(s.draft.attachments) })))
-      .onConflict((oc) => oc.columns(['sender_id', 'client_msg_id']).doNothing())
-      .returningAll()
-      .execute();
-    if (rows.length !== toInsert.length) throw new ConcurrentDuplicate();
-    const rowById = new Map(rows.map((r) => [r.id, r]));
-    for (const send of toInsert) {
-      const row = rowById.get(send.draft.id) as MessageRow;
-      result.set(send, row);
-    }
-    await trx
-      .insertInto('messages.room_events')
-      .values(
-        toInsert.map((s) => {
-          const row = result.get(s) as MessageRow;
-          return { room_id: row.room_id, seq: row.seq, type: 'message.created', event: s.encodeEvent(row), trace_context: s.traceparent };
-        }),
-      )
-      .execute();
-    await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+    select id, seq, (select pg_notify(${OUTBOX_CHANNEL}, '')) is null as notified from inserted`.execute(db);
+  for (const { id, seq } of stored.rows) {
+    const entry = pending.get(id);
+    if (entry) result.set(entry.send, { ...entry.row, seq: Number(seq) });
   }
   // Keys that existed (or repeated within the batch) are answered from the stored message.
   for (const send of batch) if (!result.has(send)) result.set(send, undefined);

@@ -27,13 +27,16 @@ interface PendingEvent {
 const RELAY_LOCK_KEY = 0x6d7367_6f7574; // "msg" "out"
 
 const encoder = new TextEncoder();
+/** How often a busy relay clears what it published from the outbox (fewer commits under load). */
+const MARK_EVERY_MS = 200;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Publishes committed room events from the event log to JetStream, in id order, with
- * `<room>:<seq>` as the de-duplication id. Every replica runs one; the one holding the advisory
- * lock works, the others wait to take over. A crash between publish and mark only causes a
- * re-publish, which JetStream drops as a duplicate and gateways ignore by seq.
+ * Publishes committed room events listed in the outbox to JetStream, in id order, with
+ * `<room>:<seq>` as the de-duplication id, and clears them from the outbox. Every replica runs
+ * one; the one holding the advisory lock works, the others wait to take over. A crash between
+ * publish and clear only causes a re-publish, which JetStream drops as a duplicate and gateways
+ * ignore by seq.
  */
 export class OutboxRelay {
   private stopping = false;
@@ -99,38 +102,65 @@ export class OutboxRelay {
     this.options.logger.info('outbox relay is the leader');
     client.on('notification', () => this.nudge());
     await client.query(`listen ${OUTBOX_CHANNEL}`);
+    // A lost mark only causes a re-publish, which JetStream and the gateways drop: no need to wait for its flush.
+    await client.query('set synchronous_commit = off');
+    let toMark: string[] = [];
+    let markedAt = performance.now();
     while (!this.stopping) {
       // A nudge during a batch must not wait for the poll: commits made meanwhile go out next.
       this.dirty = false;
-      const published = await this.publishBatch(client);
-      if (published < this.options.batchSize && !this.dirty) await this.idle(this.options.pollMs);
+      // Marks ride along with a read at most every MARK_EVERY_MS, so a busy relay writes little.
+      const marking = performance.now() - markedAt >= MARK_EVERY_MS;
+      const published = await this.publishBatch(client, toMark, marking);
+      if (marking) {
+        toMark = [];
+        markedAt = performance.now();
+      }
+      toMark.push(...published);
+      if (published.length < this.options.batchSize && !this.dirty) {
+        if (toMark.length > 0 && performance.now() - markedAt >= MARK_EVERY_MS) {
+          toMark = await this.markPublished(client, toMark);
+          markedAt = performance.now();
+        }
+        // Unmarked ids are marked by the next read, which comes at the latest after MARK_EVERY_MS.
+        await this.idle(toMark.length > 0 ? MARK_EVERY_MS : this.options.pollMs);
+      }
     }
     // Hand over what was committed before stopping, so a rolling restart adds no delivery delay.
-    await this.publishBatch(client);
+    await this.markPublished(client, [...toMark, ...(await this.publishBatch(client, toMark, false))]);
   }
 
-  private async publishBatch(client: pg.Client): Promise<number> {
+  /**
+   * Reads the next batch of unpublished events (leaving out `published`, which JetStream has
+   * acknowledged but may not be marked yet), marking `published` in the same statement when
+   * `mark` is set, and publishes them. Returns the ids JetStream acknowledged.
+   */
+  private async publishBatch(client: pg.Client, published: string[], mark: boolean): Promise<string[]> {
     const { rows } = await client.query<PendingEvent>(
-      `select id, room_id, seq, event, trace_context, (extract(epoch from now() - created_at) * 1000)::int as age_ms
-         from messages.room_events where published_at is null order by id limit $1`,
-      [this.options.batchSize],
+      `with marked as (delete from messages.outbox where $3 and event_id = any($1::bigint[]))
+       select e.id, e.room_id, e.seq, e.event, e.trace_context, (extract(epoch from now() - o.created_at) * 1000)::int as age_ms
+         from messages.outbox o join messages.room_events e on e.id = o.event_id
+        where o.event_id <> all($1::bigint[]) order by o.event_id limit $2`,
+      [published, this.options.batchSize, mark && published.length > 0],
     );
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return [];
     // Publishes are written to the connection in call order, so each room's events reach NATS in seq order.
     const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
     // Mark only the unbroken prefix that JetStream acknowledged; the rest is retried in order.
     const firstFailure = results.findIndex((r) => r.status === 'rejected');
     const done = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
-    if (done.length > 0) {
-      await client.query('update messages.room_events set published_at = now() where id = any($1::bigint[])', [done.map((r) => r.id)]);
-      this.options.onPublished?.(done.length, rows[0]?.age_ms ?? 0);
-    }
+    if (done.length > 0) this.options.onPublished?.(done.length, rows[0]?.age_ms ?? 0);
     if (firstFailure !== -1) {
       const failure = results[firstFailure] as PromiseRejectedResult;
       this.options.logger.warn({ err: failure.reason, pending: rows.length - done.length }, 'JetStream publish failed; will retry');
       await sleep(500);
     }
-    return done.length;
+    return done.map((r) => r.id);
+  }
+
+  private async markPublished(client: pg.Client, ids: string[]): Promise<string[]> {
+    if (ids.length > 0) await client.query('delete from messages.outbox where event_id = any($1::bigint[])', [ids]);
+    return [];
   }
 
   /** One event to JetStream, in a producer span that continues the trace of the request that wrote it. */

@@ -1,4 +1,4 @@
-import { type Attributes, type Context, context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Link, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 export { SpanKind } from '@opentelemetry/api';
 
@@ -29,13 +29,13 @@ export function currentTraceparent(): string | null {
  */
 export async function inSpan<T>(
   name: string,
-  options: { kind?: SpanKind; attributes?: Attributes; parent?: Context; root?: boolean },
+  options: { kind?: SpanKind; attributes?: Attributes; parent?: Context; root?: boolean; links?: Link[] },
   fn: (span: Span) => Promise<T> | T,
 ): Promise<T> {
   const parent = options.parent ?? context.active();
   const span = tracer.startSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, root: options.root },
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, root: options.root, links: options.links },
     parent,
   );
   try {

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench [--quick] [--scenario a,b] [--out file]`: starts what it needs, runs the scenarios
  * against our stack and the two baselines (bare uWebSockets.js, Socket.IO + pg) in the same run,
- * prints progress, then a table with ratios, and writes the results as JSON.
+ * prints progress, then a table with ratios, and writes the results as JSON. `--no-baselines`
+ * runs our stack alone (for profiling; the ratios need the baselines).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -26,7 +27,9 @@ const { values } = parseArgs({
     out: { type: 'string' },
     connections: { type: 'string' },
     generators: { type: 'string' },
+    baselines: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const quick = values.quick ?? false;
 const scenarios = (values.scenario ? values.scenario.split(',') : [...ALL]) as Scenario[];
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
         (t) => run(t, options),
       )),
     );
-    if (baselines) {
+    if (baselines && values.baselines) {
       results.push(...(await withTarget(startBareUws, (t) => run(t, options))));
       results.push(
         ...(await withTarget(

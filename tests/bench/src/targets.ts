@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { mintToken, Stack } from '../../support/stack.js';
+import type { CpuGroups } from './cpu.js';
 import { distDir } from './harness.js';
 import type { Protocol } from './protocol.js';
 
@@ -19,6 +20,8 @@ export interface Target {
   wsUrls: string[];
   /** Processes whose memory per socket is reported (the gateways, or the baseline server). */
   edgePids(): number[];
+  /** Its processes by role, for the CPU shares printed with each step. */
+  cpuGroups(): CpuGroups;
   /** Rooms with these members; returns room ids (the baselines need no setup: a room is a name). */
   createRooms(rooms: Array<{ members: string[] }>): Promise<string[]>;
   token(user: string): string | undefined;
@@ -43,6 +46,8 @@ export async function startChat(
     infra,
     {
       gateways: options.gateways,
+      // For profiling our processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
       env: {
         LOG_LEVEL: 'info',
         OTEL_SDK_DISABLED: 'true',
@@ -53,6 +58,8 @@ export async function startChat(
         REPLAY_MAX_EVENTS: '10000',
         GROUP_MAX_MEMBERS: '100000',
         ...options.env,
+        // Any CHAT_* or service variable can be tried without a rebuild: BENCH_ENV="SEND_BATCH_PARALLEL=1 …".
+        ...Object.fromEntries((process.env.BENCH_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string])),
       },
     },
     'bench',
@@ -67,6 +74,11 @@ export async function startChat(
       return stack.gateways.map((g) => g.wsUrl);
     },
     edgePids: () => stack.gateways.map((g) => g.process.child.pid as number),
+    cpuGroups: () => {
+      const groups: CpuGroups = {};
+      for (const p of stack.processes) (groups[p.name] ??= []).push(p.child.pid as number);
+      return groups;
+    },
     token: tokenFor,
     async createRooms(rooms) {
       const owner = tokenFor('bench-owner');
@@ -110,6 +122,7 @@ export async function startBareUws(): Promise<Target> {
     protocol: 'uws',
     wsUrls: [`ws://127.0.0.1:${port}`],
     edgePids: () => [child.pid as number],
+    cpuGroups: () => ({ server: [child.pid as number] }),
     token: () => undefined,
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {
@@ -132,6 +145,7 @@ export async function startSocketIo(infra: Infra): Promise<Target> {
     protocol: 'socketio',
     wsUrls: [`http://127.0.0.1:${port}`],
     edgePids: () => [child.pid as number],
+    cpuGroups: () => ({ server: [child.pid as number] }),
     token: () => undefined,
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {

@@ -1,3 +1,4 @@
+import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, rssOf, sleep, startLoadGens } from '../harness.js';
 import type { Target } from '../targets.js';
 import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
@@ -21,13 +22,15 @@ export async function connections(target: Target, options: Options): Promise<Res
   await sleep(500);
   const before = target.edgePids().reduce((sum, pid) => sum + rssOf(pid), 0);
   progress(`${target.name}: connecting ${n} sockets (3 rooms each)`);
+  const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
   const connected = await connectClients(target, generators, clients);
+  const cpuShares = cpu();
   await sleep(1500);
   const after = target.edgePids().reduce((sum, pid) => sum + rssOf(pid), 0);
   const open = (await collect(generators)).open;
   await stopGenerators(generators);
   progress(
-    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open`,
+    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open; cpu ${formatCpu(cpuShares)}`,
   );
   const base = { scenario: 'connections', target: target.name };
   return [

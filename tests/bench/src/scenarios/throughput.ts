@@ -1,3 +1,4 @@
+import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
 import { percentiles } from '../stats.js';
 import type { Target } from '../targets.js';
@@ -10,6 +11,8 @@ interface Step {
   ackedPerS: number;
   e2e: ReturnType<typeof percentiles>;
   ack: ReturnType<typeof percentiles>;
+  /** Share of one core per process group while the load ran. */
+  cpu: Record<string, number>;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
   const run = async (offered: number): Promise<Step> => {
     await collect(generators);
     const perSenderRate = offered / roomCount;
+    const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
     const replies = await Promise.all(
       generators.map((generator, g) =>
         generator.request<{ sent: number; acked: number }>({
@@ -48,6 +52,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
         }),
       ),
     );
+    const cpuShares = cpu();
     await sleep(500);
     const stats = await collect(generators);
     const acked = replies.reduce((n, r) => n + r.acked, 0);
@@ -58,6 +63,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
       deliveredPerS: stats.received / duration,
       e2e: percentiles(stats.e2e),
       ack: percentiles(stats.acks),
+      cpu: cpuShares,
     };
   };
   const results: Result[] = [];
@@ -65,7 +71,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
   for (const offered of options.sizes.throughputLoads as unknown as number[]) {
     const step = await run(offered);
     progress(
-      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms`,
+      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms; cpu ${formatCpu(step.cpu)}`,
     );
     results.push(
       { ...base, metric: `at ${offered} msgs/s: send-to-receive p50`, value: step.e2e.p50, unit: 'ms', better: 'lower' },
@@ -80,7 +86,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     const step = await run(offered);
     const ok = step.e2e.p99 <= 100 && step.ackedPerS >= 0.9 * offered;
     progress(
-      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}`,
+      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}; cpu ${formatCpu(step.cpu)}`,
     );
     if (!ok) break;
     best = step.ackedPerS;
