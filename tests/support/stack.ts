@@ -197,11 +197,15 @@ export class Stack {
 
   spawn(name: ProcessName, extraEnv: Record<string, string> = {}): StackProcess {
     const dist = join(root, name, 'dist');
-    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), '--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')], {
-      cwd: join(root, name),
-      env: this.env(extraEnv),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...(this.options.nodeArgs ?? []), '--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')],
+      {
+        cwd: join(root, name),
+        env: this.env(extraEnv),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const proc = new StackProcess(name, child);
     this.processes.push(proc);
     return proc;

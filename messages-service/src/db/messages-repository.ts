@@ -271,37 +271,19 @@ export async function readSyncWindow(
   sinceSeq: number | undefined,
   maxEvents: number,
 ): Promise<{ lastSeq: number; events: string[] | null; allPublished: boolean }> {
-  if (sinceSeq === undefined) {
-    // Nothing to replay: the last seq and whether anything is still on its way, in one round trip.
-    const result = await sql<{ last_seq: number; pending: boolean }>`
-      select coalesce((select last_seq from messages.room_sequences where room_id = ${roomId}), 0)::bigint as last_seq,
-             exists(select 1 from messages.outbox where room_id = ${roomId}) as pending`.execute(db);
-    const row = result.rows[0];
-    return { lastSeq: Number(row?.last_seq ?? 0), events: [], allPublished: !row?.pending };
-  }
-  return db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute(async (trx) => {
-      const sequence = await trx.selectFrom('messages.room_sequences').select('last_seq').where('room_id', '=', roomId).executeTakeFirst();
-      const lastSeq = sequence?.last_seq ?? 0;
-      const pending = await trx
-        .selectFrom('messages.outbox')
-        .select('event_id')
-        .where('room_id', '=', roomId)
-        .limit(1)
-        .executeTakeFirst();
-      if (sinceSeq === undefined || sinceSeq >= lastSeq) return { lastSeq, events: [], allPublished: pending === undefined };
-      if (lastSeq - sinceSeq > maxEvents) return { lastSeq, events: null, allPublished: pending === undefined };
-      const rows = await trx
-        .selectFrom('messages.room_events')
-        .select('event')
-        .where('room_id', '=', roomId)
-        .where('seq', '>', sinceSeq)
-        .orderBy('seq', 'asc')
-        .execute();
-      return { lastSeq, events: rows.map((r) => r.event), allPublished: pending === undefined };
-    });
+  // One statement sees one snapshot: the last seq and the events up to it agree without a
+  // transaction, in one round trip. One event more than allowed tells that the gap is too large.
+  const result = await sql<{ last_seq: string; pending: boolean; events: string[] | null }>`
+    select coalesce((select last_seq from messages.room_sequences where room_id = ${roomId}), 0)::bigint as last_seq,
+           exists(select 1 from messages.outbox where room_id = ${roomId}) as pending,
+           case when ${sinceSeq ?? null}::bigint is null then null else array(
+             select event from messages.room_events
+              where room_id = ${roomId} and seq > ${sinceSeq ?? 0}::bigint order by seq limit ${maxEvents + 1}
+           ) end as events`.execute(db);
+  const row = result.rows[0];
+  const lastSeq = Number(row?.last_seq ?? 0);
+  const events = row?.events ?? [];
+  return { lastSeq, events: events.length > maxEvents ? null : events, allPublished: !row?.pending };
 }
 
 /** A page of matching messages, newest first; `after` is where the previous page ended. */

@@ -9,7 +9,15 @@ export interface NatsLink {
 
 /** Connects with unlimited reconnects and logs every status change, so outages show in the logs. */
 export async function connectNats(servers: string[], name: string, logger: Logger): Promise<NatsLink> {
-  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: true });
+  const nc = await connect({
+    servers,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    waitOnFirstConnect: true,
+    // An Error (with its stack) per request only to improve the trace of a timeout: costly at scale.
+    noAsyncTraces: true,
+  });
   logger.info({ server: nc.getServer() }, 'connected to NATS');
   let connected = true;
   void (async () => {

@@ -1,4 +1,14 @@
-import { type Attributes, type Context, context, type Link, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 
 export { SpanKind } from '@opentelemetry/api';
 

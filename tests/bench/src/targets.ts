@@ -59,7 +59,12 @@ export async function startChat(
         GROUP_MAX_MEMBERS: '100000',
         ...options.env,
         // Any CHAT_* or service variable can be tried without a rebuild: BENCH_ENV="SEND_BATCH_PARALLEL=1 …".
-        ...Object.fromEntries((process.env.BENCH_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string])),
+        ...Object.fromEntries(
+          (process.env.BENCH_ENV ?? '')
+            .split(' ')
+            .filter(Boolean)
+            .map((kv) => kv.split('=') as [string, string]),
+        ),
       },
     },
     'bench',
@@ -76,7 +81,7 @@ export async function startChat(
     edgePids: () => stack.gateways.map((g) => g.process.child.pid as number),
     cpuGroups: () => {
       const groups: CpuGroups = {};
-      for (const p of stack.processes) (groups[p.name] ??= []).push(p.child.pid as number);
+      for (const p of stack.processes) groups[p.name] = [...(groups[p.name] ?? []), p.child.pid as number];
       return groups;
     },
     token: tokenFor,
