@@ -26,8 +26,15 @@ export const GatewayConfigSchema = z.object({
   RATE_LIMIT_TYPING_BURST: positiveIntVar(5),
   /** A socket that keeps going after this many rate-limited frames in 10 s is closed with 4008. */
   RATE_LIMIT_CLOSE_AFTER: positiveIntVar(30),
-  /** Presence events go to rooms up to this size; larger rooms show who is online in subscribe acks only. */
+  /** Presence events, and the online list in subscribe acks, cover rooms up to this size. */
   PRESENCE_MAX_ROOM_MEMBERS: positiveIntVar(200),
+  /**
+   * Each room with local subscribers keeps its member ids (rooms up to this size), updated by
+   * member signals and re-read after ROOM_MEMBER_LIST_TTL_MS: subscribes check membership and
+   * answer who is online without a call per socket.
+   */
+  ROOM_MEMBER_LIST_MAX: positiveIntVar(1000),
+  ROOM_MEMBER_LIST_TTL_MS: positiveIntVar(30_000),
   TYPING_THROTTLE_MS: positiveIntVar(2000),
   TYPING_TTL_MS: positiveIntVar(6000),
   GATEWAY_HTTP_PORT: portVar(8080),

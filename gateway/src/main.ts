@@ -25,10 +25,11 @@ import { RateLimits } from './limits/rate-limits.js';
 import { RedisTokenBuckets } from './limits/token-bucket.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createRestApp } from './rest/app.js';
+import { CallCoalescer } from './upstream/coalesce.js';
 import { NameBook } from './upstream/name-book.js';
 import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
-import { PresenceTracker, RoomMembersCache } from './ws/presence-tracker.js';
+import { PresenceTracker } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
 import { SocketServer } from './ws/socket-server.js';
 import { WindowThrottle } from './ws/throttle.js';
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
 
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
 
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Auto-pipelining: commands issued in one turn of the loop (rate-limit spends, presence) share one write.
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
   const limits = new RateLimits(
@@ -71,26 +73,30 @@ async function main(): Promise<void> {
   );
   const presenceRegistry = new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
   const publishSignal = (roomId: string, signal: EphemeralEvent) => publishRoomSignal(nats.nc, config.CHAT_NAMESPACE, roomId, signal);
+  // Users coming online (or going) in one turn of the loop are looked up in one call.
+  const userRooms = new CallCoalescer<string, string[]>((ids) => upstream.userRoomIds(ids, config.PRESENCE_MAX_ROOM_MEMBERS), 1000);
+  // Subscribes in one turn of the loop ask the registry who is online in one round trip.
+  const onlineNow = new CallCoalescer<string, boolean>(async (ids) => {
+    const online = new Set(await presenceRegistry.onlineAmong(ids));
+    return new Map(ids.map((id) => [id, online.has(id)]));
+  }, 5000);
   const presence = new PresenceTracker({
     registry: presenceRegistry,
     gatewayId: config.GATEWAY_ID,
     renewEveryMs: Math.floor(config.PRESENCE_TTL_MS / 3),
     logger,
-    roomIdsOf: async (userId) => (await upstream.userRoomIds(userId, config.PRESENCE_MAX_ROOM_MEMBERS)).room_ids,
+    roomIdsOf: (userId) => userRooms.get(userId),
     publishSignal,
   });
   presence.start();
-  // Who is online in a room, computed once per room and shared by every socket subscribing within 2 s.
-  // Presence is tracked for rooms up to PRESENCE_MAX_ROOM_MEMBERS (larger rooms answer an empty list).
-  // Member lists are shared by subscribers for 2 s; who is online is read fresh each time.
-  const roomMembers = new RoomMembersCache(2000, async (actor, roomId) => {
-    const members = await upstream.listMembers(actor, roomId, { limit: config.PRESENCE_MAX_ROOM_MEMBERS + 1 });
-    return members.items.length > config.PRESENCE_MAX_ROOM_MEMBERS ? [] : members.items.map((m) => m.user_id);
-  });
-  const names = new NameBook((actor) => upstream.rememberUser(actor), logger);
+  const names = new NameBook((actors) => upstream.rememberUsers(actors), logger);
 
   const app = uws.App();
-  const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, metrics.hub);
+  const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, metrics.hub, {
+    load: (roomId) => upstream.roomMemberIds(roomId, config.ROOM_MEMBER_LIST_MAX),
+    ttlMs: config.ROOM_MEMBER_LIST_TTL_MS,
+    onError: (error, roomId) => logger.warn({ err: error, room_id: roomId }, 'room member list unavailable; asking per subscribe'),
+  });
   const sockets = new SocketServer(
     uws,
     app,
@@ -119,7 +125,13 @@ async function main(): Promise<void> {
       relayWaitMs: 5000,
       onSend: metrics.sendDone,
       onReplay: metrics.subscribeRecovered,
-      onlineMembers: async (actor, roomId) => presenceRegistry.onlineAmong(await roomMembers.get(actor, roomId)),
+      // Presence is told for rooms up to PRESENCE_MAX_ROOM_MEMBERS; larger rooms answer an empty list.
+      onlineMembers: async (memberIds) => {
+        if (!memberIds || memberIds.size > config.PRESENCE_MAX_ROOM_MEMBERS) return [];
+        const ids = [...memberIds];
+        const online = await Promise.all(ids.map((id) => onlineNow.get(id)));
+        return ids.filter((_, i) => online[i]);
+      },
       publishSignal,
       typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),
       typingTtlMs: config.TYPING_TTL_MS,

@@ -229,4 +229,23 @@ describe('membership events', () => {
     expect(resubscribe).toMatchObject({ type: 'error', code: 'not_found' });
     await Promise.all([owner.close(), member.close(), target.close()]);
   });
+
+  it('lets a member added while the room is open on a gateway subscribe there at once, with who is online', async () => {
+    const roomId = await freshGroup('Late joiner');
+    // The owner's subscribe makes gateway 0 hold the room's member list.
+    const owner = await TestSocket.connect(stack.gateway(0).wsUrl, tokens.owner);
+    await owner.ack({ type: 'subscribe', room_id: roomId });
+    const outsider = await TestSocket.connect(stack.gateway(0).wsUrl, tokens.outsider);
+    expect(await outsider.request({ type: 'subscribe', room_id: roomId })).toMatchObject({ type: 'error', code: 'not_found' });
+    // Added through the other gateway; the subscribe need not wait for the member signal.
+    const added = await api(rest(1), 'POST', `/v1/rooms/${roomId}/members`, { token: tokens.owner, body: { member_ids: ['out'] } });
+    expect(added.status).toBe(200);
+    const ack = await outsider.ack({ type: 'subscribe', room_id: roomId });
+    expect(ack).toMatchObject({ room_id: roomId, last_seq: 0 });
+    expect(ack.online).toEqual(expect.arrayContaining(['own']));
+    expect(ack.online).not.toContain('mem');
+    await owner.ack({ type: 'message.send', room_id: roomId, client_msg_id: 'welcome-late', body: 'welcome' });
+    expect(await outsider.next((f) => f.type === 'message.created')).toMatchObject({ message: { body: 'welcome' } });
+    await Promise.all([owner.close(), outsider.close()]);
+  });
 });

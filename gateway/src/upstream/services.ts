@@ -86,8 +86,15 @@ export class Upstream {
     return this.rpc.call(roomsRpc.unreadSummary, { actor });
   }
 
-  userRoomIds(userId: string, maxMembers?: number) {
-    return this.rpc.call(roomsRpc.userRoomIds, { user_id: userId, max_members: maxMembers });
+  /** The rooms of each user (rooms over `maxMembers` members left out). */
+  async userRoomIds(userIds: string[], maxMembers?: number): Promise<Map<string, string[]>> {
+    const { users } = await this.rpc.call(roomsRpc.userRoomIds, { user_ids: userIds, max_members: maxMembers });
+    return new Map(users.map((u) => [u.user_id, u.room_ids]));
+  }
+
+  /** A room's member ids, or null when it has more than `maxMembers`. */
+  async roomMemberIds(roomId: string, maxMembers: number): Promise<string[] | null> {
+    return (await this.rpc.call(roomsRpc.roomMembers, { room_id: roomId, max_members: maxMembers })).user_ids;
   }
 
   /** Typing goes out on NATS directly; only its budget is spent here. */
@@ -103,8 +110,8 @@ export class Upstream {
     return this.rpc.call(notifierRpc.unregisterDevice, { actor, token });
   }
 
-  rememberUser(actor: Actor) {
-    return this.rpc.call(roomsRpc.rememberUser, { actor });
+  rememberUsers(actors: Actor[]) {
+    return this.rpc.call(roomsRpc.rememberUsers, { actors });
   }
 
   authorize(actor: Actor, roomId: string, action: RoomAction) {
@@ -147,7 +154,14 @@ export class Upstream {
     return this.rpc.call(messagesRpc.history, { actor, room_id: roomId, query });
   }
 
-  sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number) {
-    return this.rpc.call(messagesRpc.sync, { actor, room_id: roomId, since_seq: sinceSeq, max_events: maxEvents });
+  /** `membershipChecked`: the caller found the actor in the room's current member list. */
+  sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number, membershipChecked = false) {
+    return this.rpc.call(messagesRpc.sync, {
+      actor,
+      room_id: roomId,
+      since_seq: sinceSeq,
+      max_events: maxEvents,
+      membership_checked: membershipChecked || undefined,
+    });
   }
 }

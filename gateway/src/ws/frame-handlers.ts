@@ -15,8 +15,8 @@ export interface FrameContext {
   onSend?: (seconds: number) => void;
   /** A subscribe's recovery: `none` (no since_seq), `replayed` with the gap size, or `resync`. */
   onReplay?: (outcome: 'none' | 'replayed' | 'resync', missed: number) => void;
-  /** Members of the room with an open socket on any gateway, for the subscribe ack. */
-  onlineMembers(actor: Actor, roomId: string): Promise<string[]>;
+  /** Which of the room's members (null: too many to say) have an open socket on any gateway, for the subscribe ack. */
+  onlineMembers(memberIds: ReadonlySet<string> | null): Promise<string[]>;
   publishSignal(roomId: string, signal: EphemeralEvent): void;
   typingThrottle: { admit(key: string): boolean };
   typingTtlMs: number;
@@ -80,9 +80,13 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
   channel.pending.add(pending);
   let joined = false;
   try {
-    const onlineMembers = ctx.onlineMembers(actor, roomId);
+    const memberIds = await channel.memberIds(ctx.hub.memberLists);
+    const onlineMembers = ctx.onlineMembers(memberIds);
     onlineMembers.catch(() => undefined); // awaited below; a failed sync must not leave it unhandled
-    const sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents);
+    // Found in the room's member list: the messages service need not ask the rooms service again.
+    // Not found is never trusted locally (an add's signal may still be on its way): the services decide.
+    const listed = memberIds?.has(actor.user_id) ?? false;
+    const sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents, listed);
     if (!sync.all_published && !(await channel.waitForSeq(sync.last_seq, ctx.relayWaitMs))) {
       ctx.logger.warn({ room_id: roomId, last_seq: sync.last_seq }, 'relay did not deliver replayed events in time');
     }

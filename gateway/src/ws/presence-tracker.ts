@@ -20,6 +20,7 @@ export interface PresenceTrackerOptions {
  */
 export class PresenceTracker {
   private readonly local = new Map<string, number>();
+  private changes: Array<{ kind: 'claim' | 'release'; userId: string }> = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PresenceTrackerOptions) {}
@@ -40,11 +41,7 @@ export class PresenceTracker {
   connected(actor: Actor): void {
     const count = (this.local.get(actor.user_id) ?? 0) + 1;
     this.local.set(actor.user_id, count);
-    if (count > 1) return;
-    void this.options.registry
-      .claim(actor.user_id, this.options.gatewayId)
-      .then((cameOnline) => (cameOnline ? this.announce(actor.user_id, 'online') : undefined))
-      .catch((error: unknown) => this.options.logger.warn({ err: error, user_id: actor.user_id }, 'presence claim failed'));
+    if (count === 1) this.queue('claim', actor.user_id);
   }
 
   disconnected(userId: string): void {
@@ -54,39 +51,33 @@ export class PresenceTracker {
       return;
     }
     this.local.delete(userId);
-    void this.options.registry
-      .release(userId, this.options.gatewayId)
-      .then((wentOffline) => (wentOffline ? this.announce(userId, 'offline') : undefined))
-      .catch((error: unknown) => this.options.logger.warn({ err: error, user_id: userId }, 'presence release failed'));
+    this.queue('release', userId);
+  }
+
+  /** Changes of one turn of the event loop go to the registry together, in the order they happened. */
+  private queue(kind: 'claim' | 'release', userId: string): void {
+    if (this.changes.length === 0) setImmediate(() => this.flush());
+    this.changes.push({ kind, userId });
+  }
+
+  private flush(): void {
+    const changes = this.changes;
+    this.changes = [];
+    this.options.registry.applyChanges(changes, this.options.gatewayId).then(
+      (flipped) => {
+        changes.forEach((change, i) => {
+          if (!flipped[i]) return;
+          this.announce(change.userId, change.kind === 'claim' ? 'online' : 'offline').catch((error: unknown) =>
+            this.options.logger.warn({ err: error, user_id: change.userId }, 'presence announcement failed'),
+          );
+        });
+      },
+      (error: unknown) => this.options.logger.warn({ err: error, changes: changes.length }, 'presence update failed'),
+    );
   }
 
   private async announce(userId: string, status: 'online' | 'offline'): Promise<void> {
     const roomIds = await this.options.roomIdsOf(userId);
     for (const roomId of roomIds) this.options.publishSignal(roomId, { type: 'presence', room_id: roomId, user_id: userId, status });
   }
-}
-
-/**
- * A room's member ids for the subscribe ack's `online` list, read at most once per `ttlMs` and
- * shared by concurrent subscribers (a reconnect storm subscribes thousands of sockets to the same
- * rooms). The first subscriber's identity reads the list: every subscriber is a member.
- */
-export class RoomMembersCache {
-  private readonly entries = new Map<string, { at: number; value: Promise<string[]> }>();
-
-  constructor(
-    private readonly ttlMs: number,
-    private readonly compute: (actor: Actor, roomId: string) => Promise<string[]>,
-  ) {}
-
-  get = (actor: Actor, roomId: string): Promise<string[]> => {
-    const now = Date.now();
-    const cached = this.entries.get(roomId);
-    if (cached && now - cached.at < this.ttlMs) return cached.value;
-    const value = this.compute(actor, roomId);
-    this.entries.set(roomId, { at: now, value });
-    value.catch(() => this.entries.delete(roomId));
-    if (this.entries.size > 10_000) for (const [key, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(key);
-    return value;
-  };
 }

@@ -38,10 +38,54 @@ export class RoomChannel {
   /** Resolves once the NATS server has the subscription (one round trip per channel, not per socket). */
   ready: Promise<void> = Promise.resolve();
 
+  /** Member ids from the rooms service, kept current by member signals; null: too large to list. */
+  private memberList: Set<string> | null | undefined;
+  private memberListAt = 0;
+  private memberListLoading: Promise<Set<string> | null> | undefined;
+  /** Counts member signals, so a list read while one arrived is read again. */
+  private membershipChanges = 0;
+
   constructor(
     readonly roomId: string,
     readonly topic: string,
   ) {}
+
+  /**
+   * The room's member ids, loaded once per channel (not per subscriber) and refreshed after
+   * `source.ttlMs`, so a missed signal cannot keep a stale list for long. Null when the room is
+   * too large to list or the list cannot be read now (callers then ask the services).
+   */
+  memberIds(source: MemberListSource): Promise<Set<string> | null> {
+    if (this.memberList !== undefined && Date.now() - this.memberListAt < source.ttlMs) return Promise.resolve(this.memberList);
+    this.memberListLoading ??= this.loadMemberIds(source).finally(() => {
+      this.memberListLoading = undefined;
+    });
+    return this.memberListLoading;
+  }
+
+  private async loadMemberIds(source: MemberListSource): Promise<Set<string> | null> {
+    for (let attempt = 1; ; attempt++) {
+      const changesBefore = this.membershipChanges;
+      let ids: string[] | null;
+      try {
+        ids = await source.load(this.roomId);
+      } catch (error) {
+        source.onError(error, this.roomId);
+        return null;
+      }
+      // A member signal during the read may or may not be in it: read again (a few times at most).
+      if (changesBefore !== this.membershipChanges && attempt < 3) continue;
+      this.memberList = ids === null ? null : new Set(ids);
+      this.memberListAt = changesBefore === this.membershipChanges ? Date.now() : 0;
+      return this.memberList;
+    }
+  }
+
+  noteMembership(change: 'added' | 'removed', userId: string): void {
+    this.membershipChanges++;
+    if (change === 'added') this.memberList?.add(userId);
+    else this.memberList?.delete(userId);
+  }
 
   /** Resolves once an event with at least `seq` has passed through, or after `timeoutMs`. */
   waitForSeq(seq: number, timeoutMs: number): Promise<boolean> {
@@ -82,6 +126,13 @@ export function readEventSeq(data: Uint8Array): number | undefined {
   return match ? Number(match[0]) : undefined;
 }
 
+/** Where room channels read member lists from (the rooms service), and how long they trust one. */
+export interface MemberListSource {
+  load(roomId: string): Promise<string[] | null>;
+  ttlMs: number;
+  onError(error: unknown, roomId: string): void;
+}
+
 export interface RoomHubMetrics {
   roomChannels(delta: number): void;
   socketSubscriptions(delta: number): void;
@@ -98,6 +149,7 @@ export class RoomHub {
     private readonly namespace: string,
     private readonly logger: Logger,
     private readonly metrics: RoomHubMetrics,
+    readonly memberLists: MemberListSource,
   ) {}
 
   static topic(roomId: string): string {
@@ -225,7 +277,9 @@ export class RoomHub {
       this.metrics.eventFannedOut();
       return;
     }
+    if (signal.type === 'member.added') channel.noteMembership('added', signal.user_id);
     if (signal.type === 'member.removed') {
+      channel.noteMembership('removed', signal.user_id);
       // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
       // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
       for (const ws of [...(channel.sockets.get(signal.user_id) ?? [])]) {

@@ -9,7 +9,7 @@ export function roomAccessOverNats(rpc: RpcClient): RoomAccess {
   return {
     authorize: (roomId: string, actor: Actor, action: RoomAction) =>
       rpc.call(roomsRpc.authorize, { room_id: roomId, user_id: actor.user_id, roles: actor.roles, action }),
-    roomIdsOf: async (userId: string) => (await rpc.call(roomsRpc.userRoomIds, { user_id: userId })).room_ids,
+    roomIdsOf: async (userId: string) => (await rpc.call(roomsRpc.userRoomIds, { user_ids: [userId] })).users[0]?.room_ids ?? [],
     nonMembers: async (roomId: string, userIds: string[]) =>
       userIds.length === 0 ? [] : (await rpc.call(roomsRpc.nonMembers, { room_id: roomId, user_ids: userIds })).user_ids,
   };

@@ -16,6 +16,6 @@ export function messagesEndpoints(domain: MessagesDomain) {
     handle(messagesRpc.messageStates, (req) => domain.messageStates(req.room_id, req.message_ids)),
     handle(messagesRpc.roomState, async (req) => ({ last_seq: await domain.lastSeq(req.room_id) })),
     handle(messagesRpc.getMessage, (req) => domain.getMessage(req.actor, req.room_id, req.message_id)),
-    handle(messagesRpc.sync, (req) => domain.sync(req.actor, req.room_id, req.since_seq, req.max_events)),
+    handle(messagesRpc.sync, (req) => domain.sync(req.actor, req.room_id, req.since_seq, req.max_events, req.membership_checked)),
   ];
 }

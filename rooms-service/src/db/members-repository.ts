@@ -203,16 +203,27 @@ export async function readersAtOrAfter(db: Db, roomId: string, seq: number, send
     .execute();
 }
 
-export async function roomIdsOfUser(db: Db, userId: string, maxMembers?: number): Promise<string[]> {
-  if (maxMembers === undefined) {
-    const rows = await db.selectFrom('rooms.members').select('room_id').where('user_id', '=', userId).execute();
-    return rows.map((r) => r.room_id);
-  }
-  const result = await sql<{ room_id: string }>`
-    select m.room_id from rooms.members m
-     where m.user_id = ${userId}
-       and (select count(*) from rooms.members o where o.room_id = m.room_id) <= ${maxMembers}`.execute(db);
-  return result.rows.map((r) => r.room_id);
+/** The rooms each user is in (rooms over `maxMembers` members left out), in one query for all of them. */
+export async function roomIdsOfUsers(db: Db, userIds: string[], maxMembers?: number): Promise<Map<string, string[]>> {
+  const result = await sql<{ user_id: string; room_id: string }>`
+    select m.user_id, m.room_id from rooms.members m
+     where m.user_id = any(${userIds}::text[])
+       and (${maxMembers ?? null}::int is null
+            or (select count(*) from rooms.members o where o.room_id = m.room_id) <= ${maxMembers ?? null}::int)`.execute(db);
+  const rooms = new Map<string, string[]>(userIds.map((id) => [id, []]));
+  for (const row of result.rows) rooms.get(row.user_id)?.push(row.room_id);
+  return rooms;
+}
+
+/** Member ids of a room, or null when it has more than `maxMembers` (one row more tells). */
+export async function memberIdsUpTo(db: Db, roomId: string, maxMembers: number): Promise<string[] | null> {
+  const rows = await db
+    .selectFrom('rooms.members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .limit(maxMembers + 1)
+    .execute();
+  return rows.length > maxMembers ? null : rows.map((r) => r.user_id);
 }
 
 /** Membership settings of some (or all) members, with display names, for push decisions. */

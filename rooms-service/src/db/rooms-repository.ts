@@ -123,14 +123,15 @@ export async function findAccessFacts(db: Db, roomId: string, userId: string): P
 }
 
 /** Remembers the display name a user last presented; writes only when it changed. */
-export async function rememberUserName(db: Db, userId: string, name: string | null): Promise<void> {
-  await db
-    .insertInto('rooms.users')
-    .values({ user_id: userId, name })
-    .onConflict((oc) =>
-      oc.column('user_id').doUpdateSet({ name, updated_at: sql`now()` }).where('rooms.users.name', 'is distinct from', name),
-    )
-    .execute();
+/** Records display names; a name that did not change writes nothing. */
+export async function rememberUserNames(db: Db, users: Array<{ user_id: string; name: string | null }>): Promise<void> {
+  // The last name given for a user in one call wins (a repeated key would fail the upsert).
+  const latest = [...new Map(users.map((u) => [u.user_id, u.name])).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  await sql`
+    insert into rooms.users (user_id, name)
+    select * from unnest(${latest.map(([id]) => id)}::text[], ${latest.map(([, name]) => name)}::text[])
+    on conflict (user_id) do update set name = excluded.name, updated_at = now()
+    where rooms.users.name is distinct from excluded.name`.execute(db);
 }
 
 export type PublicRoomRow = Omit<

@@ -2,7 +2,7 @@ import { ChatError, type CreateRoomBody, decodeTimeIdCursor, encodeTimeIdCursor,
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
-import { existingMemberIds, pushSettings, roomIdsOfUser } from '../db/members-repository.js';
+import { existingMemberIds, memberIdsUpTo, pushSettings, roomIdsOfUsers } from '../db/members-repository.js';
 import {
   ensureDirectRoom,
   findAccessFacts,
@@ -10,7 +10,7 @@ import {
   findRoomView,
   insertGroupRoom,
   listRoomViews,
-  rememberUserName,
+  rememberUserNames,
 } from '../db/rooms-repository.js';
 import type { RoomsDatabase } from '../db/schema.js';
 import { directRoomKey } from './direct-key.js';
@@ -92,14 +92,27 @@ export class RoomsDomain {
     return userIds.filter((id) => !members.has(id));
   }
 
-  roomIdsOf(userId: string, maxMembers?: number): Promise<string[]> {
-    return roomIdsOfUser(this.db, userId, maxMembers);
+  roomIdsOf(userIds: string[], maxMembers?: number): Promise<Map<string, string[]>> {
+    return roomIdsOfUsers(this.db, userIds, maxMembers);
+  }
+
+  memberIds(roomId: string, maxMembers: number): Promise<string[] | null> {
+    return memberIdsUpTo(this.db, roomId, maxMembers);
   }
 
   async rememberActor(actor: Actor): Promise<void> {
-    if (this.knownNames.has(actor.user_id) && this.knownNames.get(actor.user_id) === actor.name) return;
-    await rememberUserName(this.db, actor.user_id, actor.name);
+    await this.rememberActors([actor]);
+  }
+
+  /** Names this process already wrote are skipped, so a burst of reconnects writes only what changed. */
+  async rememberActors(actors: Actor[]): Promise<void> {
+    const changed = actors.filter((a) => !this.knownNames.has(a.user_id) || this.knownNames.get(a.user_id) !== a.name);
+    if (changed.length === 0) return;
+    await rememberUserNames(
+      this.db,
+      changed.map((a) => ({ user_id: a.user_id, name: a.name })),
+    );
     if (this.knownNames.size > 100_000) this.knownNames.clear();
-    this.knownNames.set(actor.user_id, actor.name);
+    for (const actor of changed) this.knownNames.set(actor.user_id, actor.name);
   }
 }

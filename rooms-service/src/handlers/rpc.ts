@@ -29,9 +29,13 @@ export function roomsEndpoints({ rooms, membership, readState }: RoomsDomains) {
     handle(roomsRpc.markRead, (req) => readState.markRead(req.actor, req.room_id, req.seq)),
     handle(roomsRpc.receipts, (req) => readState.receipts(req.actor, req.room_id, req.seq, req.sender_id)),
     handle(roomsRpc.unreadSummary, (req) => readState.unreadSummary(req.actor)),
-    handle(roomsRpc.userRoomIds, async (req) => ({ room_ids: await rooms.roomIdsOf(req.user_id, req.max_members) })),
-    handle(roomsRpc.rememberUser, async (req) => {
-      await rooms.rememberActor(req.actor);
+    handle(roomsRpc.userRoomIds, async (req) => {
+      const byUser = await rooms.roomIdsOf(req.user_ids, req.max_members);
+      return { users: [...byUser].map(([user_id, room_ids]) => ({ user_id, room_ids })) };
+    }),
+    handle(roomsRpc.roomMembers, async (req) => ({ user_ids: await rooms.memberIds(req.room_id, req.max_members) })),
+    handle(roomsRpc.rememberUsers, async (req) => {
+      await rooms.rememberActors(req.actors);
       return {};
     }),
     handle(roomsRpc.pushFacts, (req) => rooms.pushFacts(req.room_id, req.user_ids)),

@@ -16,6 +16,37 @@ export class PresenceRegistry {
     return `${this.namespace}:presence:${userId}`;
   }
 
+  /**
+   * Claims and releases for one gateway, applied in order in one MULTI (a burst of connects and
+   * disconnects is one round trip). Each answer is true when that change flipped the user's
+   * state: a claim of a user offline everywhere, or a release that left the user offline everywhere.
+   */
+  async applyChanges(changes: ReadonlyArray<{ kind: 'claim' | 'release'; userId: string }>, gatewayId: string): Promise<boolean[]> {
+    if (changes.length === 0) return [];
+    const now = Date.now();
+    const multi = this.redis.multi();
+    const answerAt: number[] = [];
+    let index = 0;
+    for (const change of changes) {
+      const key = this.key(change.userId);
+      if (change.kind === 'claim') {
+        multi
+          .zremrangebyscore(key, '-inf', now)
+          .zcard(key)
+          .zadd(key, now + this.ttlMs, gatewayId)
+          .pexpire(key, this.ttlMs * 2);
+        answerAt.push(index + 1);
+        index += 4;
+      } else {
+        multi.zrem(key, gatewayId).zcount(key, now, '+inf');
+        answerAt.push(index + 1);
+        index += 2;
+      }
+    }
+    const results = (await multi.exec()) ?? [];
+    return answerAt.map((at) => Number(results[at]?.[1] ?? 0) === 0);
+  }
+
   /** Claims the user for a gateway; true when the user was offline everywhere before. */
   async claim(userId: string, gatewayId: string): Promise<boolean> {
     const now = Date.now();

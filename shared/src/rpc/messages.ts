@@ -132,6 +132,11 @@ export const messagesRpc = {
       room_id: RoomIdSchema,
       since_seq: SeqSchema.optional(),
       max_events: z.number().int().min(0).max(10_000),
+      /**
+       * Set by a gateway that has just checked the actor against the room's member list from the
+       * rooms service (kept current by member signals); the service then skips asking again.
+       */
+      membership_checked: z.boolean().optional(),
     }),
     response: z.object({
       last_seq: SeqSchema,

@@ -128,15 +128,24 @@ export const roomsRpc = {
   userRoomIds: defineEndpoint({
     service,
     name: 'user_room_ids',
-    description: 'The rooms a user is a member of, up to max_members members (presence fan-out skips large rooms)',
-    request: z.object({ user_id: UserIdSchema, max_members: z.number().int().positive().optional() }),
-    response: z.object({ room_ids: z.array(RoomIdSchema) }),
+    description:
+      'The rooms each of these users is a member of, up to max_members members (presence fan-out skips large rooms); one call answers a burst of connects',
+    request: z.object({ user_ids: z.array(UserIdSchema).min(1).max(1000), max_members: z.number().int().positive().optional() }),
+    response: z.object({ users: z.array(z.object({ user_id: UserIdSchema, room_ids: z.array(RoomIdSchema) })) }),
   }),
-  rememberUser: defineEndpoint({
+  roomMembers: defineEndpoint({
     service,
-    name: 'remember_user',
-    description: 'Record the display name a user presented (titles of direct rooms, member lists)',
-    request: z.object({ actor: ActorSchema }),
+    name: 'room_members',
+    description:
+      "The user ids of a room's members, or null when the room has more than max_members (or does not exist: empty). Gateways keep it per room, updated by member signals",
+    request: z.object({ room_id: RoomIdSchema, max_members: z.number().int().positive().max(10_000) }),
+    response: z.object({ user_ids: z.array(UserIdSchema).nullable() }),
+  }),
+  rememberUsers: defineEndpoint({
+    service,
+    name: 'remember_users',
+    description: 'Record the display names users presented (titles of direct rooms, member lists); one call per burst of connects',
+    request: z.object({ actors: z.array(ActorSchema).min(1).max(1000) }),
     response: z.object({}),
   }),
   pushFacts: defineEndpoint({

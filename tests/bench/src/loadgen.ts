@@ -25,6 +25,8 @@ interface Tracked {
   address: string;
   /** Per room: the seqs seen (chat), for duplicate and gap accounting. */
   seqs: Map<string, Set<number>>;
+  /** Per room: where the client stands (a subscribe ack's last_seq, or a later event's seq). */
+  positions: Map<string, number>;
   duplicates: number;
 }
 
@@ -50,15 +52,21 @@ function track(entry: Tracked, client: BenchClient): void {
       if (seen.has(message.seq)) entry.duplicates++;
       seen.add(message.seq);
       entry.seqs.set(message.room, seen);
+      advance(entry, message.room, message.seq);
     }
   };
+  client.onPosition = (room, seq) => advance(entry, room, seq);
   client.onClose = (code) => {
     entry.client = undefined;
     if (resume && code !== 1000) void reconnect(entry);
   };
 }
 
-/** Reconnect with jitter and resume every room from the last seq seen (the storm scenario). */
+function advance(entry: Tracked, room: string, seq: number): void {
+  if (seq > (entry.positions.get(room) ?? -1)) entry.positions.set(room, seq);
+}
+
+/** Reconnect with jitter and resume every room from where the client stands (the storm scenario). */
 async function reconnect(entry: Tracked): Promise<void> {
   const settings = resume;
   if (!settings) return;
@@ -67,8 +75,8 @@ async function reconnect(entry: Tracked): Promise<void> {
     try {
       const client = await openClient(protocol, entry.url, entry.spec.token, entry.address);
       track(entry, client);
-      const since = new Map([...entry.seqs].map(([room, seen]) => [room, Math.max(0, ...seen)]));
-      await client.subscribe(entry.spec.rooms, since);
+      // As a real client does: from the subscribe ack's last_seq even when no event came since.
+      await client.subscribe(entry.spec.rooms, entry.positions);
       settings.resumedAt.push(Date.now());
       return;
     } catch {
@@ -93,6 +101,7 @@ async function connect(command: Extract<Command, { cmd: 'connect' }>): Promise<v
         url: command.urls[index % command.urls.length] as string,
         address: command.addresses[index % command.addresses.length] as string,
         seqs: new Map(),
+        positions: new Map(),
         duplicates: 0,
       };
       clients.push(entry);

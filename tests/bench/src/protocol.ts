@@ -18,6 +18,8 @@ export interface BenchClient {
   close(): void;
   onMessage: (message: Received) => void;
   onClose: (code: number) => void;
+  /** A subscribe ack's position in a room (chat only). */
+  onPosition?: (room: string, seq: number) => void;
 }
 
 interface Pending {
@@ -31,6 +33,7 @@ abstract class CorrelatedWsClient implements BenchClient {
   private next = 0;
   onMessage: (message: Received) => void = () => undefined;
   onClose: (code: number) => void = () => undefined;
+  onPosition: (room: string, seq: number) => void = () => undefined;
 
   constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => this.receive(JSON.parse(data.toString())));
@@ -77,7 +80,11 @@ class ChatBenchClient extends CorrelatedWsClient {
       room_id?: string;
       seq?: number;
       message?: { body: string; id: string };
+      data?: { room_id?: string; last_seq?: number };
     };
+    if (frame.type === 'ack' && frame.data?.room_id !== undefined && frame.data.last_seq !== undefined) {
+      this.onPosition(frame.data.room_id, frame.data.last_seq);
+    }
     if (frame.type === 'ack') this.settle(frame.id);
     else if (frame.type === 'error') this.settle(frame.id, String(frame.code));
     else if (frame.type === 'message.created' && frame.message) {

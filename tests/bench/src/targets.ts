@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { mintToken, Stack } from '../../support/stack.js';
 import type { CpuGroups } from './cpu.js';
+import { collectGarbage, INSPECT_ARG, inspectorUrlIn } from './gc.js';
 import { distDir } from './harness.js';
 import type { Protocol } from './protocol.js';
 
@@ -22,6 +23,8 @@ export interface Target {
   edgePids(): number[];
   /** Its processes by role, for the CPU shares printed with each step. */
   cpuGroups(): CpuGroups;
+  /** A full garbage collection in every edge process (through the inspector). */
+  collectGarbage(): Promise<void>;
   /** Rooms with these members; returns room ids (the baselines need no setup: a room is a name). */
   createRooms(rooms: Array<{ members: string[] }>): Promise<string[]>;
   token(user: string): string | undefined;
@@ -47,7 +50,7 @@ export async function startChat(
     {
       gateways: options.gateways,
       // For profiling our processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
+      nodeArgs: [INSPECT_ARG, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
       env: {
         LOG_LEVEL: 'info',
         OTEL_SDK_DISABLED: 'true',
@@ -79,6 +82,13 @@ export async function startChat(
       return stack.gateways.map((g) => g.wsUrl);
     },
     edgePids: () => stack.gateways.map((g) => g.process.child.pid as number),
+    async collectGarbage() {
+      for (const gateway of stack.gateways) {
+        const url = gateway.process.lines.map((l) => inspectorUrlIn(String(l.msg ?? ''))).find(Boolean);
+        if (!url) throw new Error('gateway printed no inspector address');
+        await collectGarbage(url);
+      }
+    },
     cpuGroups: () => {
       const groups: CpuGroups = {};
       for (const p of stack.processes) groups[p.name] = [...(groups[p.name] ?? []), p.child.pid as number];
@@ -111,23 +121,35 @@ export async function startChat(
   };
 }
 
-async function forkServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(join(distDir, script), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function forkServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number; inspector: string }> {
+  const child = fork(join(distDir, script), [], {
+    env: { ...process.env, ...env },
+    execArgv: [INSPECT_ARG],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let inspector: string | undefined;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    inspector ??= inspectorUrlIn(text);
+    if (!inspectorUrlIn(text) && !text.startsWith('For help, see')) process.stderr.write(text);
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { ready: number }).ready));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
-  return { child, port };
+  if (!inspector) throw new Error(`${script} printed no inspector address`);
+  return { child, port, inspector };
 }
 
 export async function startBareUws(): Promise<Target> {
-  const { child, port } = await forkServer('uws-server.js', { PORT: '0' });
+  const { child, port, inspector } = await forkServer('uws-server.js', { PORT: '0' });
   return {
     name: 'bare-uws',
     protocol: 'uws',
     wsUrls: [`ws://127.0.0.1:${port}`],
     edgePids: () => [child.pid as number],
     cpuGroups: () => ({ server: [child.pid as number] }),
+    collectGarbage: () => collectGarbage(inspector),
     token: () => undefined,
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {
@@ -144,13 +166,14 @@ export async function startSocketIo(infra: Infra): Promise<Target> {
   await admin.end();
   const url = new URL(infra.adminDatabaseUrl);
   url.pathname = `/${database}`;
-  const { child, port } = await forkServer('socketio-server.js', { PORT: '0', DATABASE_URL: url.toString() });
+  const { child, port, inspector } = await forkServer('socketio-server.js', { PORT: '0', DATABASE_URL: url.toString() });
   return {
     name: 'socketio',
     protocol: 'socketio',
     wsUrls: [`http://127.0.0.1:${port}`],
     edgePids: () => [child.pid as number],
     cpuGroups: () => ({ server: [child.pid as number] }),
+    collectGarbage: () => collectGarbage(inspector),
     token: () => undefined,
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {

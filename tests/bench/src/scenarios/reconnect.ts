@@ -1,3 +1,4 @@
+import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
 import type { startChat } from '../targets.js';
 import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
@@ -45,11 +46,19 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
   const ports = { GATEWAY_HTTP_PORT: new URL(victim.httpUrl).port, GATEWAY_WS_PORT: new URL(victim.wsUrl).port };
   target.stack.gateways.splice(target.stack.gateways.indexOf(victim), 1);
   await target.stack.startGateway(ports);
+  const backAt = Date.now();
+  progress(`chat: the gateway stopped and is back ${((backAt - killedAt) / 1000).toFixed(1)} s after SIGTERM`);
+  const cpu = measureCpu({
+    ...target.cpuGroups(),
+    ...serverGroups(),
+    loadgen: [...generators, senderGen].map((g) => g.child.pid as number),
+  });
   let stats = await collect(generators);
   for (let i = 0; i < 240 && stats.resumed < n - stats.resumeFailed; i++) {
     await sleep(250);
     stats = await collect(generators);
   }
+  progress(`chat: resumes after the gateway was back took ${((stats.lastResumeAt - backAt) / 1000).toFixed(1)} s; cpu ${formatCpu(cpu())}`);
   const resumedIn = (stats.lastResumeAt - killedAt) / 1000;
   const sent = await sending;
   await sleep(2000);
@@ -60,10 +69,22 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
   for (const seqs of Object.values(stats.seqs)) {
     for (const [room, list] of Object.entries(seqs)) counts.set(room, Math.max(counts.get(room) ?? 0, ...list));
   }
+  // Who missed what: a seq every member of a room missed never reached the gateway; one a single
+  // client missed was lost on its way to that socket.
+  const missedBy = new Map<string, number>();
   for (const client of clients) {
     const room = client.rooms[0] as string;
     const seen = new Set(stats.seqs[client.user]?.[room] ?? []);
-    for (let seq = 1; seq <= (counts.get(room) ?? 0); seq++) if (!seen.has(seq)) missed++;
+    for (let seq = 1; seq <= (counts.get(room) ?? 0); seq++) {
+      if (seen.has(seq)) continue;
+      missed++;
+      missedBy.set(`${room}:${seq}`, (missedBy.get(`${room}:${seq}`) ?? 0) + 1);
+    }
+  }
+  if (missed > 0) {
+    const byAll = [...missedBy.values()].filter((n) => n >= 10).length;
+    const sample = [...missedBy.entries()].slice(0, 5).map(([key, n]) => `${key.slice(-12)} by ${n}`);
+    progress(`chat: ${missedBy.size} distinct events missed, ${byAll} of them by all 10 members; e.g. ${sample.join(', ')}`);
   }
   await stopGenerators([...generators, senderGen]);
   progress(

@@ -1,0 +1,41 @@
+import WebSocket from 'ws';
+
+/** The flag that lets the bench reach a process's inspector, on a free local port. */
+export const INSPECT_ARG = '--inspect=127.0.0.1:0';
+
+const LISTENING = /Debugger listening on (ws:\/\/\S+)/;
+
+/** The inspector address a process printed on stderr when started with INSPECT_ARG. */
+export function inspectorUrlIn(text: string): string | undefined {
+  return LISTENING.exec(text)?.[1];
+}
+
+/**
+ * Runs a full garbage collection in another Node.js process through its inspector, so memory is
+ * compared once each server has dropped the garbage of the connect burst, the same way for every
+ * target (the bench's only use of the inspector).
+ */
+export async function collectGarbage(inspectorUrl: string): Promise<void> {
+  const ws = new WebSocket(inspectorUrl);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  try {
+    for (let id = 1; id <= 2; id++) {
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (raw: WebSocket.RawData) => {
+          const reply = JSON.parse(raw.toString()) as { id?: number; error?: { message: string } };
+          if (reply.id !== id) return;
+          ws.off('message', onMessage);
+          if (reply.error) reject(new Error(`inspector: ${reply.error.message}`));
+          else resolve();
+        };
+        ws.on('message', onMessage);
+        ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
+      });
+    }
+  } finally {
+    ws.close();
+  }
+}
