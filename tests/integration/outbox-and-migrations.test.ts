@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertMessageWithEvent } from '../../messages-service/src/db/messages-repository.js';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
-import type { MessagesDatabase } from '../../messages-service/src/db/schema.js';
+import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { encodeRoomEvent, toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { OutboxRelay } from '../../messages-service/src/outbox/relay.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
@@ -125,6 +125,59 @@ describe('outbox relay', () => {
     const seqs: number[] = [];
     for await (const message of batch) seqs.push((message.json() as { seq: number }).seq);
     expect(seqs).toEqual([1, 2, 3]);
+    await database.close();
+  });
+
+  it('publishes an event whose transaction took a lower id but committed after a later one was published', async () => {
+    const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 4, applicationName: 'test' });
+    await migrateSchema(database.db, 'messages', messagesMigrations, logger);
+    const draft = (roomId: string, key: string) => ({
+      id: randomUUID(),
+      room_id: roomId,
+      sender_id: 'u2',
+      sender_name: null,
+      client_msg_id: key,
+      kind: 'text' as const,
+      body: key,
+      mentions: [],
+      reply_to: null,
+      attachments: [],
+    });
+    const encode = (row: MessageRow) => encodeRoomEvent('message.created', row.seq, toMessage(row));
+    const [slowRoom, fastRoom] = [randomUUID(), randomUUID()];
+    const published: string[] = [];
+    const seen = new Map<string, () => void>();
+    const publishedRoom = (roomId: string) =>
+      new Promise<void>((resolve) => {
+        if (published.includes(roomId)) resolve();
+        else seen.set(roomId, resolve);
+      });
+    const sub = nc.subscribe(`${namespace}.room.*.event`, {
+      callback: (_error, message) => {
+        const roomId = (message.json() as { room_id: string }).room_id;
+        published.push(roomId);
+        seen.get(roomId)?.();
+      },
+    });
+    const relay = new OutboxRelay(nc.jetstream(), { databaseUrl, namespace, batchSize: 100, pollMs: 50, logger });
+    relay.start();
+    // The slow transaction takes its event id first and holds it uncommitted ...
+    const slow = await database.pool.connect();
+    await slow.query('begin');
+    await slow.query(
+      `with e as (insert into messages.room_events (room_id, seq, type, event) values ($1, 1, 'message.created', '{"room_id":"${slowRoom}","seq":1}') returning id, room_id)
+       insert into messages.outbox (event_id, room_id) select id, room_id from e`,
+      [slowRoom],
+    );
+    // ... while a later id commits and is published, moving the relay's read position past it.
+    await insertMessageWithEvent(database.db, draft(fastRoom, 'fast'), encode);
+    await publishedRoom(fastRoom);
+    await slow.query('commit');
+    slow.release();
+    await publishedRoom(slowRoom);
+    expect(published).toEqual([fastRoom, slowRoom]);
+    await relay.stop();
+    sub.unsubscribe();
     await database.close();
   });
 });
