@@ -3,7 +3,7 @@ import type { Actor } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
 import type { Upstream } from '../upstream/services.js';
 import { PendingSubscriber, type RoomHub } from './room-hub.js';
-import { type ChatSocket, sendJson, sendText } from './session.js';
+import { type ChatSocket, removeItem, sendJson, sendText } from './session.js';
 
 export interface FrameContext {
   upstream: Upstream;
@@ -72,9 +72,9 @@ export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFra
 async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'subscribe'>, ctx: FrameContext): Promise<void> {
   const session = ws.getUserData();
   const roomId = frame.room_id;
-  if (session.joining.has(roomId)) throw new ChatError('conflict', 'a subscribe to this room is already in progress');
-  if (session.rooms.has(roomId)) ctx.hub.detach(ws, roomId);
-  session.joining.add(roomId);
+  if (session.joining?.includes(roomId)) throw new ChatError('conflict', 'a subscribe to this room is already in progress');
+  if (session.rooms.includes(roomId)) ctx.hub.detach(ws, roomId);
+  session.joining = [...(session.joining ?? []), roomId];
   const channel = await ctx.hub.join(roomId);
   const pending = new PendingSubscriber();
   channel.pending.add(pending);
@@ -91,7 +91,7 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
       ctx.logger.warn({ room_id: roomId, last_seq: sync.last_seq }, 'relay did not deliver replayed events in time');
     }
     const online = await onlineMembers;
-    if (session.closed || !session.joining.has(roomId)) return;
+    if (session.closed || !session.joining?.includes(roomId)) return;
     if (frame.since_seq === undefined) ctx.onReplay?.('none', 0);
     else ctx.onReplay?.(sync.events === null ? 'resync' : 'replayed', sync.last_seq - frame.since_seq);
     ws.cork(() => {
@@ -104,14 +104,14 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
     joined = true;
   } finally {
     channel.pending.delete(pending);
-    session.joining.delete(roomId);
+    removeItem(session.joining, roomId);
     if (!joined) ctx.hub.leave(roomId);
   }
 }
 
 /** Typing goes to the room's other members, at most once per throttle window per user and room. */
 async function typing(ws: ChatSocket, actor: Actor, roomId: string, ctx: FrameContext): Promise<void> {
-  if (!ws.getUserData().rooms.has(roomId)) {
+  if (!ws.getUserData().rooms.includes(roomId)) {
     const decision = await ctx.upstream.authorize(actor, roomId, 'room.read');
     if (!decision.member) throw ChatError.notFound('room');
   }

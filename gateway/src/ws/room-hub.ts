@@ -3,7 +3,7 @@ import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { TemplatedApp } from '../uws.js';
-import type { ChatSocket } from './session.js';
+import { type ChatSocket, removeItem } from './session.js';
 
 /** A live event kept for a socket whose subscribe is still replaying. */
 export interface BufferedEvent {
@@ -31,8 +31,11 @@ export class RoomChannel {
   /** Highest persisted seq fanned out since this channel opened. */
   lastSeq = 0;
   readonly pending = new Set<PendingSubscriber>();
-  /** Local sockets subscribed to the room, by user: for typing (not to the typist) and evictions. */
-  readonly sockets = new Map<string, Set<ChatSocket>>();
+  /**
+   * Local sockets subscribed to the room, by user: for typing (not to the typist) and evictions.
+   * Most users have one socket in a room, held as is; an array only for a second one.
+   */
+  private readonly sockets = new Map<string, ChatSocket | ChatSocket[]>();
   private waiters: SeqWaiter[] = [];
   subscription: Subscription | undefined;
   /** Resolves once the NATS server has the subscription (one round trip per channel, not per socket). */
@@ -85,6 +88,36 @@ export class RoomChannel {
     this.membershipChanges++;
     if (change === 'added') this.memberList?.add(userId);
     else this.memberList?.delete(userId);
+  }
+
+  addSocket(userId: string, ws: ChatSocket): void {
+    const held = this.sockets.get(userId);
+    if (held === undefined) this.sockets.set(userId, ws);
+    else if (Array.isArray(held)) held.push(ws);
+    else this.sockets.set(userId, [held, ws]);
+  }
+
+  removeSocket(userId: string, ws: ChatSocket): void {
+    const held = this.sockets.get(userId);
+    if (held === ws) this.sockets.delete(userId);
+    else if (Array.isArray(held)) {
+      removeItem(held, ws);
+      if (held.length === 1) this.sockets.set(userId, held[0] as ChatSocket);
+    }
+  }
+
+  socketsOf(userId: string): ChatSocket[] {
+    const held = this.sockets.get(userId);
+    return held === undefined ? [] : Array.isArray(held) ? [...held] : [held];
+  }
+
+  /** Every local socket in the room except those of `userId`. */
+  *socketsExcept(userId: string): Iterable<ChatSocket> {
+    for (const [owner, held] of this.sockets) {
+      if (owner === userId) continue;
+      if (Array.isArray(held)) yield* held;
+      else yield held;
+    }
   }
 
   /** Resolves once an event with at least `seq` has passed through, or after `timeoutMs`. */
@@ -189,26 +222,21 @@ export class RoomHub {
     // A subscribe holds a channel reference from join to attach; a missing channel is a bug, never silent.
     if (!channel || !session.actor) throw new Error(`room channel ${roomId} vanished during subscribe`);
     ws.subscribe(channel.topic);
-    session.rooms.add(roomId);
-    const mine = channel.sockets.get(session.actor.user_id) ?? new Set<ChatSocket>();
-    mine.add(ws);
-    channel.sockets.set(session.actor.user_id, mine);
+    session.rooms.push(roomId);
+    channel.addSocket(session.actor.user_id, ws);
     this.metrics.socketSubscriptions(1);
   }
 
   /** Unsubscribes a socket and gives back its channel reference. */
   detach(ws: ChatSocket, roomId: string): void {
     const session = ws.getUserData();
-    session.joining.delete(roomId);
-    if (!session.rooms.delete(roomId)) return;
+    removeItem(session.joining, roomId);
+    if (!removeItem(session.rooms, roomId)) return;
     this.metrics.socketSubscriptions(-1);
     const channel = this.channels.get(roomId);
     if (!session.closed) ws.unsubscribe(RoomHub.topic(roomId));
     const userId = session.actor?.user_id;
-    if (channel && userId) {
-      channel.sockets.get(userId)?.delete(ws);
-      if (channel.sockets.get(userId)?.size === 0) channel.sockets.delete(userId);
-    }
+    if (channel && userId) channel.removeSocket(userId, ws);
     this.leave(roomId);
   }
 
@@ -270,10 +298,7 @@ export class RoomHub {
     }
     if (signal.type === 'typing') {
       // Never back to the typist: sent per socket, which is fine for a throttled, small signal.
-      for (const [userId, sockets] of channel.sockets) {
-        if (userId === signal.user_id) continue;
-        for (const ws of sockets) if (!ws.getUserData().closed) ws.send(data, false);
-      }
+      for (const ws of channel.socketsExcept(signal.user_id)) if (!ws.getUserData().closed) ws.send(data, false);
       this.metrics.eventFannedOut();
       return;
     }
@@ -282,7 +307,7 @@ export class RoomHub {
       channel.noteMembership('removed', signal.user_id);
       // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
       // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
-      for (const ws of [...(channel.sockets.get(signal.user_id) ?? [])]) {
+      for (const ws of channel.socketsOf(signal.user_id)) {
         if (!ws.getUserData().closed) ws.send(data, false);
         this.detach(ws, channel.roomId);
       }

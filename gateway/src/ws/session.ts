@@ -10,12 +10,21 @@ export interface Session {
   authError: ChatError | undefined;
   /** The earlier system's URL names one room to open subscribed to. */
   initialRoomId: string | undefined;
-  rooms: Set<string>;
-  /** Subscribes in progress, so an unsubscribe or close can cancel them. */
-  joining: Set<string>;
-  /** When this socket's recent frames were rate-limited (for the 4008 rule). */
-  limitedAt: number[];
+  /** Rooms subscribed to; a short array, since a socket holds a few rooms and there are many sockets. */
+  rooms: string[];
+  /** Subscribes in progress, so an unsubscribe or close can cancel them (allocated when needed). */
+  joining: string[] | undefined;
+  /** When this socket's recent frames were rate-limited, for the 4008 rule (allocated when needed). */
+  limitedAt: number[] | undefined;
   closed: boolean;
+}
+
+/** Removes `item` from a small array in place; true when it was there. */
+export function removeItem<T>(items: T[] | undefined, item: T): boolean {
+  const at = items?.indexOf(item) ?? -1;
+  if (at === -1 || !items) return false;
+  items.splice(at, 1);
+  return true;
 }
 
 export type ChatSocket = WebSocket<Session>;

@@ -102,9 +102,9 @@ export class SocketServer {
       actor: undefined,
       authError: undefined,
       initialRoomId: undefined,
-      rooms: new Set(),
-      joining: new Set(),
-      limitedAt: [],
+      rooms: [],
+      joining: undefined,
+      limitedAt: undefined,
       closed: false,
     };
     if (url.startsWith('/ws/chat/')) session.initialRoomId = url.slice('/ws/chat/'.length).replace(/\/$/, '');
@@ -216,9 +216,10 @@ export class SocketServer {
   /** Counts rate-limited frames in a sliding 10 s window; true once a client ignores too many. */
   private keepsHammering(session: Session): boolean {
     const now = Date.now();
-    session.limitedAt = session.limitedAt.filter((at) => now - at < 10_000);
-    session.limitedAt.push(now);
-    return session.limitedAt.length > this.options.rateLimitCloseAfter;
+    const recent = (session.limitedAt ?? []).filter((at) => now - at < 10_000);
+    recent.push(now);
+    session.limitedAt = recent;
+    return recent.length > this.options.rateLimitCloseAfter;
   }
 
   private close(ws: ChatSocket): void {
@@ -228,7 +229,7 @@ export class SocketServer {
     this.options.metrics.connections(-1);
     if (session.actor) this.options.onDisconnected(session.actor.user_id);
     for (const roomId of [...session.rooms]) this.frames.hub.detach(ws, roomId);
-    session.joining.clear();
+    session.joining = undefined;
   }
 
   private closeSlowSockets(): void {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { mintToken, Stack } from '../../support/stack.js';
 import type { CpuGroups } from './cpu.js';
 import { collectGarbage, INSPECT_ARG, inspectorUrlIn } from './gc.js';
-import { distDir } from './harness.js';
+import { distDir, progress } from './harness.js';
 import type { Protocol } from './protocol.js';
 
 export interface Infra {
@@ -117,7 +117,19 @@ export async function startChat(
       }
       return ids;
     },
-    stop: () => stack.stop(),
+    async stop() {
+      // Warnings and errors the stack logged during the scenario, so a bad run says why.
+      const counts = new Map<string, number>();
+      for (const proc of stack.processes) {
+        for (const line of proc.lines) {
+          if (line.level !== 'warn' && line.level !== 'error' && line.level !== 'fatal') continue;
+          const key = `${proc.name} ${String(line.level)}: ${String(line.msg).slice(0, 100)}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+      }
+      for (const [key, count] of counts) progress(`chat log: ${count}× ${key}`);
+      await stack.stop();
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
 import { percentiles } from '../stats.js';
 import type { Target } from '../targets.js';
@@ -16,6 +17,7 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
   const seconds = 2;
   progress(`${target.name}: ${messages} messages into a room of ${n} subscribers`);
   const started = Date.now();
+  const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
   await generators[0]?.request({
     cmd: 'send',
     senders: [{ client: 0, room }],
@@ -34,9 +36,12 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
     e2e.push(...stats.e2e);
   }
   const elapsed = (Date.now() - started) / 1000;
+  const cpuShares = cpu();
   await stopGenerators(generators);
   const latency = percentiles(e2e);
-  progress(`${target.name}: ${received} deliveries in ${elapsed.toFixed(1)} s, p99 ${latency.p99.toFixed(1)} ms`);
+  progress(
+    `${target.name}: ${received} deliveries in ${elapsed.toFixed(1)} s, p99 ${latency.p99.toFixed(1)} ms; cpu ${formatCpu(cpuShares)}`,
+  );
   const base = { scenario: 'fan-out', target: target.name };
   return [
     {
