@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   relay.start();
 
   const access = new CachedRoomAccess(roomAccessOverNats(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
-  const domain = new MessagesDomain(database.db, access, {
+  const domain = new MessagesDomain(database, access, {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
     replayMaxEvents: config.REPLAY_MAX_EVENTS,
     maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,

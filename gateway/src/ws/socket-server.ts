@@ -28,6 +28,7 @@ export interface SocketServerOptions {
 }
 
 const decoder = new TextDecoder();
+const CLOSE_SLICE_MS = 20;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class SocketServer {
@@ -79,13 +80,19 @@ export class SocketServer {
     if (this.sweep) clearInterval(this.sweep);
   }
 
-  /** Closes every socket with 1012, spread over `windowMs` so clients do not reconnect in one wave. */
+  /**
+   * Closes every socket with 1012, spread evenly over `windowMs` (in slices of CLOSE_SLICE_MS) so
+   * clients do not reconnect in one wave; 0 closes them all at once.
+   */
   async closeAll(windowMs: number): Promise<void> {
     const sockets = [...this.sockets];
-    const gap = sockets.length > 1 ? windowMs / sockets.length : 0;
-    for (const ws of sockets) {
-      if (!ws.getUserData().closed) ws.end(CloseCodes.serverRestarting, 'server restarting');
-      if (gap >= 1) await new Promise((resolve) => setTimeout(resolve, gap));
+    const slices = Math.max(1, Math.floor(windowMs / CLOSE_SLICE_MS));
+    const perSlice = Math.ceil(sockets.length / slices);
+    for (let start = 0; start < sockets.length; start += perSlice) {
+      if (start > 0) await new Promise((resolve) => setTimeout(resolve, CLOSE_SLICE_MS));
+      for (const ws of sockets.slice(start, start + perSlice)) {
+        if (!ws.getUserData().closed) ws.end(CloseCodes.serverRestarting, 'server restarting');
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { TimeIdCursor } from '@chat/shared';
 import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
@@ -265,21 +266,29 @@ export async function readHistory(
  * One consistent snapshot of what a subscriber missed: the room's last seq, the events after
  * `sinceSeq` (unless more than `maxEvents`), and whether all of them had reached NATS.
  */
+/** The statement behind every subscribe, prepared once per connection (a reconnect storm runs it per socket). */
+const SYNC_WINDOW = {
+  name: 'messages.sync_window',
+  text: `select coalesce((select last_seq from messages.room_sequences where room_id = $1), 0)::bigint as last_seq,
+                exists(select 1 from messages.outbox where room_id = $1) as pending,
+                case when $2::bigint is null then null else array(
+                  select event from messages.room_events
+                   where room_id = $1 and seq > $2::bigint order by seq limit $3
+                ) end as events`,
+};
+
 export async function readSyncWindow(
-  db: Kysely<MessagesDatabase>,
+  pool: Pick<pg.Pool, 'query'>,
   roomId: string,
   sinceSeq: number | undefined,
   maxEvents: number,
 ): Promise<{ lastSeq: number; events: string[] | null; allPublished: boolean }> {
   // One statement sees one snapshot: the last seq and the events up to it agree without a
   // transaction, in one round trip. One event more than allowed tells that the gap is too large.
-  const result = await sql<{ last_seq: string; pending: boolean; events: string[] | null }>`
-    select coalesce((select last_seq from messages.room_sequences where room_id = ${roomId}), 0)::bigint as last_seq,
-           exists(select 1 from messages.outbox where room_id = ${roomId}) as pending,
-           case when ${sinceSeq ?? null}::bigint is null then null else array(
-             select event from messages.room_events
-              where room_id = ${roomId} and seq > ${sinceSeq ?? 0}::bigint order by seq limit ${maxEvents + 1}
-           ) end as events`.execute(db);
+  const result = await pool.query<{ last_seq: string; pending: boolean; events: string[] | null }>({
+    ...SYNC_WINDOW,
+    values: [roomId, sinceSeq ?? null, maxEvents + 1],
+  });
   const row = result.rows[0];
   const lastSeq = Number(row?.last_seq ?? 0);
   const events = row?.events ?? [];

@@ -12,6 +12,7 @@ import type { Actor } from '@chat/shared/auth';
 import type { AttachmentUpload, RoomAction } from '@chat/shared/rpc';
 import { trace } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import {
   AttachmentTaken,
   applyMessageChange,
@@ -64,12 +65,18 @@ export interface MessagesDomainOptions {
 export class MessagesDomain {
   private readonly batcher: SendBatcher;
 
+  private readonly db: Kysely<MessagesDatabase>;
+  /** The pool under `db`, for the few hot statements prepared by name (Kysely sends unnamed ones). */
+  private readonly pool: Pick<pg.Pool, 'query'>;
+
   constructor(
-    private readonly db: Kysely<MessagesDatabase>,
+    database: { db: Kysely<MessagesDatabase>; pool: Pick<pg.Pool, 'query'> },
     private readonly rooms: RoomAccess,
     private readonly options: MessagesDomainOptions,
   ) {
-    this.batcher = new SendBatcher(db, { maxBatch: options.sendBatchMax, parallel: options.sendBatchParallel });
+    this.db = database.db;
+    this.pool = database.pool;
+    this.batcher = new SendBatcher(this.db, { maxBatch: options.sendBatchMax, parallel: options.sendBatchParallel });
   }
 
   async send(actor: Actor, roomId: string, input: SendMessageBody): Promise<{ message: Message; created: boolean }> {
@@ -294,7 +301,7 @@ export class MessagesDomain {
 
   async sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number, membershipChecked = false) {
     if (!membershipChecked) await this.requireAccess(roomId, actor, 'room.read');
-    const window = await readSyncWindow(this.db, roomId, sinceSeq, Math.min(maxEvents, this.options.replayMaxEvents));
+    const window = await readSyncWindow(this.pool, roomId, sinceSeq, Math.min(maxEvents, this.options.replayMaxEvents));
     if (sinceSeq !== undefined && sinceSeq > window.lastSeq) {
       throw ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [
         { path: 'since_seq', message: 'beyond last seq' },

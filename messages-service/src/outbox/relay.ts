@@ -148,10 +148,11 @@ export class OutboxRelay {
    * same statement when `mark` is set, and publishes them. Returns the ids JetStream acknowledged.
    */
   private async publishBatch(client: pg.Client, read: { toMark: string[]; mark: boolean; after: bigint }): Promise<string[]> {
-    const { rows } = await client.query<PendingEvent>(
+    const { rows } = await client.query<PendingEvent>({
+      name: 'outbox.read_next',
       // The batch is picked from the outbox first, then each event looked up by id (lateral): a
       // plain join let the planner walk the whole event log in id order.
-      `with marked as (delete from messages.outbox where $3 and event_id = any($1::bigint[])),
+      text: `with marked as (delete from messages.outbox where $3 and event_id = any($1::bigint[])),
        next as (
          select event_id, created_at from messages.outbox
           where event_id > $4 and event_id <> all($1::bigint[]) order by event_id limit $2
@@ -159,8 +160,8 @@ export class OutboxRelay {
        select e.id, e.room_id, e.seq, e.event, e.trace_context, (extract(epoch from now() - o.created_at) * 1000)::int as age_ms
          from next o cross join lateral (select * from messages.room_events r where r.id = o.event_id) e
         order by o.event_id`,
-      [read.toMark, this.options.batchSize, read.mark && read.toMark.length > 0, read.after.toString()],
-    );
+      values: [read.toMark, this.options.batchSize, read.mark && read.toMark.length > 0, read.after.toString()],
+    });
     if (rows.length === 0) return [];
     // Publishes are written to the connection in call order, so each room's events reach NATS in seq order.
     const results = await Promise.allSettled(rows.map((row) => this.publish(row)));

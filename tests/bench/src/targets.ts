@@ -25,6 +25,8 @@ export interface Target {
   cpuGroups(): CpuGroups;
   /** A full garbage collection in every edge process (through the inspector). */
   collectGarbage(): Promise<void>;
+  /** Prometheus endpoints of our processes (none for the baselines). */
+  metricsUrls(): string[];
   /** Rooms with these members; returns room ids (the baselines need no setup: a room is a name). */
   createRooms(rooms: Array<{ members: string[] }>): Promise<string[]>;
   token(user: string): string | undefined;
@@ -82,6 +84,13 @@ export async function startChat(
       return stack.gateways.map((g) => g.wsUrl);
     },
     edgePids: () => stack.gateways.map((g) => g.process.child.pid as number),
+    metricsUrls: () =>
+      stack.processes.flatMap((p) => {
+        const gateway = stack.gateways.find((g) => g.process === p);
+        if (gateway) return [`${gateway.httpUrl}/metrics`];
+        const ops = p.lines.find((l) => String(l.msg).startsWith('ops endpoints listening'));
+        return ops ? [`http://127.0.0.1:${String(ops.port)}/metrics`] : [];
+      }),
     async collectGarbage() {
       for (const gateway of stack.gateways) {
         const url = gateway.process.lines.map((l) => inspectorUrlIn(String(l.msg ?? ''))).find(Boolean);
@@ -162,6 +171,7 @@ export async function startBareUws(): Promise<Target> {
     edgePids: () => [child.pid as number],
     cpuGroups: () => ({ server: [child.pid as number] }),
     collectGarbage: () => collectGarbage(inspector),
+    metricsUrls: () => [],
     token: () => undefined,
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {
@@ -186,6 +196,7 @@ export async function startSocketIo(infra: Infra): Promise<Target> {
     edgePids: () => [child.pid as number],
     cpuGroups: () => ({ server: [child.pid as number] }),
     collectGarbage: () => collectGarbage(inspector),
+    metricsUrls: () => [],
     token: () => undefined,
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {

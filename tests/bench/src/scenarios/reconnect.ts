@@ -14,7 +14,10 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
   const rooms = await target.createRooms([...members.map((m) => ({ members: [...m, 'rc-sender'] }))]);
   // The restarted gateway listens outside the ephemeral port range, which reconnecting clients use.
   const base = 20_000 + Math.floor(Math.random() * 9000);
-  const victim = await target.stack.startGateway({ GATEWAY_HTTP_PORT: String(base), GATEWAY_WS_PORT: String(base + 1) });
+  // The worst case for resuming: the gateway closes every socket at once (no drain window) and
+  // all clients come back to it within their 3 s of jitter.
+  const victimEnv = { SHUTDOWN_DRAIN_WINDOW_MS: '0' };
+  const victim = await target.stack.startGateway({ ...victimEnv, GATEWAY_HTTP_PORT: String(base), GATEWAY_WS_PORT: String(base + 1) });
   const survivor = target.stack.gateways[0];
   if (!survivor) throw new Error('the reconnect storm needs a second gateway');
   const clients: ClientSpec[] = members.flatMap((m, r) =>
@@ -45,7 +48,7 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
   await victim.process.stop('SIGTERM');
   const ports = { GATEWAY_HTTP_PORT: new URL(victim.httpUrl).port, GATEWAY_WS_PORT: new URL(victim.wsUrl).port };
   target.stack.gateways.splice(target.stack.gateways.indexOf(victim), 1);
-  await target.stack.startGateway(ports);
+  await target.stack.startGateway({ ...victimEnv, ...ports });
   const backAt = Date.now();
   progress(`chat: the gateway stopped and is back ${((backAt - killedAt) / 1000).toFixed(1)} s after SIGTERM`);
   const cpu = measureCpu({

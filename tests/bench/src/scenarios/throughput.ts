@@ -1,5 +1,6 @@
 import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
+import { measureServerTimings } from '../server-timings.js';
 import { percentiles } from '../stats.js';
 import type { Target } from '../targets.js';
 import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
@@ -13,6 +14,8 @@ interface Step {
   ack: ReturnType<typeof percentiles>;
   /** Share of one core per process group while the load ran. */
   cpu: Record<string, number>;
+  /** Means of our stack's own latency histograms over the step (ms); empty for the baselines. */
+  server: Record<string, number>;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     stepNumber++;
     await collect(generators);
     const perSenderRate = offered / roomCount;
+    const server = await measureServerTimings(target.metricsUrls());
     const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
     const replies = await Promise.all(
       generators.map((generator, g) =>
@@ -57,6 +61,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     );
     const cpuShares = cpu();
     await sleep(500);
+    const serverMeans = await server();
     const stats = await collect(generators);
     const acked = replies.reduce((n, r) => n + r.acked, 0);
     return {
@@ -67,6 +72,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
       e2e: percentiles(stats.e2e),
       ack: percentiles(stats.acks),
       cpu: cpuShares,
+      server: serverMeans,
     };
   };
   // A short run first, not reported, so no target's first measured step pays for JIT and cold caches.
@@ -76,7 +82,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
   for (const offered of options.sizes.throughputLoads as unknown as number[]) {
     const step = await run(offered);
     progress(
-      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms; cpu ${formatCpu(step.cpu)}`,
+      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms; cpu ${formatCpu(step.cpu)}${formatServer(step.server)}`,
     );
     results.push(
       { ...base, metric: `at ${offered} msgs/s: send-to-receive p50`, value: step.e2e.p50, unit: 'ms', better: 'lower' },
@@ -91,7 +97,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     const step = await run(offered);
     const ok = step.e2e.p99 <= 100 && step.ackedPerS >= 0.9 * offered;
     progress(
-      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}; cpu ${formatCpu(step.cpu)}`,
+      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}; cpu ${formatCpu(step.cpu)}${formatServer(step.server)}`,
     );
     if (!ok) break;
     best = step.ackedPerS;
@@ -109,4 +115,15 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     { ...base, metric: 'deliveries/s at that load', value: bestDeliveries, unit: 'events/s', better: 'higher' },
   );
   return results;
+}
+
+/** The few stage timings that explain a send's way through our stack (means, ms). */
+function formatServer(means: Record<string, number>): string {
+  const stages: Array<[string, string]> = [
+    ['chat_gateway_send_duration_seconds', 'gateway send'],
+    ['chat_rpc_server_duration_seconds{endpoint="send"}', 'messages.send'],
+    ['chat_outbox_lag_seconds', 'commit→JetStream'],
+  ];
+  const parts = stages.flatMap(([key, label]) => (means[key] === undefined ? [] : [`${label} ${means[key].toFixed(1)}`]));
+  return parts.length > 0 ? `; server means (ms): ${parts.join(', ')}` : '';
 }
