@@ -83,7 +83,7 @@ describe('a batch of sends stored in one statement', () => {
   it('numbers each room gaplessly, fills the seq into the event, lists it in the outbox, and skips keys that exist', async () => {
     const [roomA, roomB] = [randomUUID(), randomUUID()];
     const first = queued(roomA, 'ann', 'k1', 'first in A');
-    await storeSendBatch(messagesDb.db, [first.send]);
+    await storeSendBatch(messagesDb.pool, [first.send]);
     expect((await first.stored)?.seq).toBe(1);
 
     const batch = [
@@ -94,7 +94,7 @@ describe('a batch of sends stored in one statement', () => {
       queued(roomA, 'cat', 'k3', 'the same key twice in one batch'),
     ];
     await storeSendBatch(
-      messagesDb.db,
+      messagesDb.pool,
       batch.map((b) => b.send),
     );
     const rows = await Promise.all(batch.map((b) => b.stored));
@@ -130,7 +130,7 @@ describe('a batch of sends stored in one statement', () => {
     const others = Array.from({ length: 6 }, (_, i) => queued(roomId, 'eve', `own-${i}`, `other ${i}`));
     await Promise.all(
       [0, 1, 2].map((b) =>
-        storeSendBatch(messagesDb.db, [racers[b * 2]!.send, others[b * 2]!.send, racers[b * 2 + 1]!.send, others[b * 2 + 1]!.send]),
+        storeSendBatch(messagesDb.pool, [racers[b * 2]!.send, others[b * 2]!.send, racers[b * 2 + 1]!.send, others[b * 2 + 1]!.send]),
       ),
     );
     const stored = (await Promise.all([...racers, ...others].map((r) => r.stored))).filter((r) => r !== undefined);

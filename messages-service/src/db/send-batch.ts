@@ -1,7 +1,9 @@
 import { currentTraceparent } from '@chat/shared/telemetry';
-import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import { type MessageDraft, OUTBOX_CHANNEL } from './messages-repository.js';
-import type { MessageRow, MessagesDatabase } from './schema.js';
+import type { MessageRow } from './schema.js';
+
+type Queryable = Pick<pg.Pool, 'query'>;
 
 /** A send waiting for its batch: resolves with the stored row, or undefined when its key already existed. */
 export interface QueuedSend {
@@ -19,6 +21,48 @@ export interface QueuedSend {
 export const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
 const PLACEHOLDER_TEXT = `"seq":${SEQ_PLACEHOLDER}`;
 
+/** Prepared by name once per connection: planning this statement cost more than running it. */
+const STORE_BATCH = {
+  name: 'messages.store_send_batch',
+  text: `with input as (
+      select * from json_to_recordset($1::json) as t(
+        ord int, id uuid, room_id uuid, sender_id text, sender_name text, client_msg_id text, kind text,
+        body text, mentions text[], reply_to uuid, created_at timestamptz, event text, trace_context text)
+    ),
+    fresh as (
+      select i.* from input i
+      where not exists (
+        select 1 from messages.messages m where m.sender_id = i.sender_id and m.client_msg_id = i.client_msg_id)
+    ),
+    ranges as (
+      insert into messages.room_sequences as s (room_id, last_seq)
+      select room_id, count(*) from fresh group by room_id order by room_id
+      on conflict (room_id) do update set last_seq = s.last_seq + excluded.last_seq
+      returning room_id, last_seq
+    ),
+    numbered as (
+      select f.*, r.last_seq - count(*) over (partition by f.room_id) + row_number() over (partition by f.room_id order by f.ord) as seq
+      from fresh f join ranges r using (room_id)
+    ),
+    inserted as (
+      insert into messages.messages
+        (id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, attachments, created_at)
+      select id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, '[]', created_at
+      from numbered
+      returning id, seq
+    ),
+    events as (
+      insert into messages.room_events (room_id, seq, type, event, trace_context)
+      select room_id, seq, 'message.created', replace(event, $2, '"seq":' || seq), trace_context
+      from numbered order by room_id, seq
+      returning id, room_id
+    ),
+    outboxed as (
+      insert into messages.outbox (event_id, room_id) select id, room_id from events
+    )
+    select id, seq, (select pg_notify($3, '')) is null as notified from inserted`,
+};
+
 const UNIQUE_VIOLATION = '23505';
 const MAX_ATTEMPTS = 5;
 
@@ -30,10 +74,10 @@ const MAX_ATTEMPTS = 5;
  * meanwhile, the unique violation undoes the whole statement and the batch is tried again, so no
  * seq is ever skipped.
  */
-export async function storeSendBatch(db: Kysely<MessagesDatabase>, batch: QueuedSend[]): Promise<void> {
+export async function storeSendBatch(pool: Queryable, batch: QueuedSend[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const stored = await insertBatch(db, batch);
+      const stored = await insertBatch(pool, batch);
       for (const send of batch) send.resolve(stored.get(send));
       return;
     } catch (error) {
@@ -48,7 +92,7 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
 }
 
-async function insertBatch(db: Kysely<MessagesDatabase>, batch: QueuedSend[]): Promise<Map<QueuedSend, MessageRow | undefined>> {
+async function insertBatch(pool: Queryable, batch: QueuedSend[]): Promise<Map<QueuedSend, MessageRow | undefined>> {
   const result = new Map<QueuedSend, MessageRow | undefined>();
   // The same key twice in one batch: the first one stands for both.
   const byKey = new Map<string, QueuedSend>();
@@ -77,44 +121,10 @@ async function insertBatch(db: Kysely<MessagesDatabase>, batch: QueuedSend[]): P
       trace_context: send.traceparent,
     });
   }
-  const stored = await sql<{ id: string; seq: string }>`
-    with input as (
-      select * from json_to_recordset(${JSON.stringify(rows)}::json) as t(
-        ord int, id uuid, room_id uuid, sender_id text, sender_name text, client_msg_id text, kind text,
-        body text, mentions text[], reply_to uuid, created_at timestamptz, event text, trace_context text)
-    ),
-    fresh as (
-      select i.* from input i
-      where not exists (
-        select 1 from messages.messages m where m.sender_id = i.sender_id and m.client_msg_id = i.client_msg_id)
-    ),
-    ranges as (
-      insert into messages.room_sequences as s (room_id, last_seq)
-      select room_id, count(*) from fresh group by room_id order by room_id
-      on conflict (room_id) do update set last_seq = s.last_seq + excluded.last_seq
-      returning room_id, last_seq
-    ),
-    numbered as (
-      select f.*, r.last_seq - count(*) over (partition by f.room_id) + row_number() over (partition by f.room_id order by f.ord) as seq
-      from fresh f join ranges r using (room_id)
-    ),
-    inserted as (
-      insert into messages.messages
-        (id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, attachments, created_at)
-      select id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, '[]', created_at
-      from numbered
-      returning id, seq
-    ),
-    events as (
-      insert into messages.room_events (room_id, seq, type, event, trace_context)
-      select room_id, seq, 'message.created', replace(event, ${PLACEHOLDER_TEXT}, '"seq":' || seq), trace_context
-      from numbered order by room_id, seq
-      returning id, room_id
-    ),
-    outboxed as (
-      insert into messages.outbox (event_id, room_id) select id, room_id from events
-    )
-    select id, seq, (select pg_notify(${OUTBOX_CHANNEL}, '')) is null as notified from inserted`.execute(db);
+  const stored = await pool.query<{ id: string; seq: string }>({
+    ...STORE_BATCH,
+    values: [JSON.stringify(rows), PLACEHOLDER_TEXT, OUTBOX_CHANNEL],
+  });
   for (const { id, seq } of stored.rows) {
     const entry = pending.get(id);
     if (entry) result.set(entry.send, { ...entry.row, seq: Number(seq) });
@@ -134,7 +144,7 @@ export class SendBatcher {
   private inFlight = 0;
 
   constructor(
-    private readonly db: Kysely<MessagesDatabase>,
+    private readonly pool: Queryable,
     private readonly options: { maxBatch: number; parallel: number },
   ) {}
 
@@ -149,7 +159,7 @@ export class SendBatcher {
     while (this.inFlight < this.options.parallel && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight++;
-      void storeSendBatch(this.db, batch).finally(() => {
+      void storeSendBatch(this.pool, batch).finally(() => {
         this.inFlight--;
         this.drain();
       });

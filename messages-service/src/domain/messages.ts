@@ -76,7 +76,7 @@ export class MessagesDomain {
   ) {
     this.db = database.db;
     this.pool = database.pool;
-    this.batcher = new SendBatcher(this.db, { maxBatch: options.sendBatchMax, parallel: options.sendBatchParallel });
+    this.batcher = new SendBatcher(this.pool, { maxBatch: options.sendBatchMax, parallel: options.sendBatchParallel });
   }
 
   async send(actor: Actor, roomId: string, input: SendMessageBody): Promise<{ message: Message; created: boolean }> {
