@@ -24,10 +24,10 @@ let messagesDb: DatabaseHandle<MessagesDatabase>;
 let roomsDb: DatabaseHandle<RoomsDatabase>;
 let redis: Redis;
 
-async function admin(statement: string): Promise<void> {
+async function admin<T extends pg.QueryResultRow>(statement: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
   await client.connect();
-  await client.query(statement).finally(() => client.end());
+  return (await client.query<T>(statement).finally(() => client.end())).rows;
 }
 
 beforeAll(async () => {
@@ -42,8 +42,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await messagesDb.db.destroy();
-  await roomsDb.db.destroy();
+  await messagesDb.close();
+  await roomsDb.close();
+  // A pool's end() returns before the server has let its connections go; dropping the database
+  // with force meanwhile would fail those closing connections with an unhandled error.
+  for (let i = 0; i < 100; i++) {
+    const [open] = await admin<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = '${databaseName}'`);
+    if (open?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const keys = await redis.keys(`${namespace}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();

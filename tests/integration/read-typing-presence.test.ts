@@ -169,7 +169,10 @@ describe('presence', () => {
     const doomed = await stack.startGateway();
     const daveSocket = await TestSocket.connect(doomed.wsUrl, dave);
     const carolSocket = await TestSocket.connect(ws(0), carol);
-    expect((await carolSocket.ack({ type: 'subscribe', room_id: roomId })).online).toEqual(expect.arrayContaining(['p-dave']));
+    // A gateway records a new socket's presence right after its hello (claims are batched per turn of the loop).
+    await eventually(async () => {
+      expect((await carolSocket.ack({ type: 'subscribe', room_id: roomId })).online).toEqual(expect.arrayContaining(['p-dave']));
+    });
     await doomed.process.stop('SIGKILL');
     await daveSocket.closed;
     await eventually(async () => {

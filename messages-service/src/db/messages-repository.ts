@@ -1,7 +1,7 @@
-import type pg from 'pg';
 import type { TimeIdCursor } from '@chat/shared';
 import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type pg from 'pg';
 import type { HistoryPlan } from '../domain/message-rules.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
 
