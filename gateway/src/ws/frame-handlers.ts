@@ -24,6 +24,9 @@ export interface FrameContext {
 
 type Ack = Record<string, unknown>;
 
+/** How long a subscribe waits for unpublished events before it asks the log again. */
+const RELAY_RECHECK_MS = 250;
+
 /** Answers one request frame; a thrown ChatError becomes an `error` frame for the same id. */
 export async function handleFrame(ws: ChatSocket, actor: Actor, frame: ClientFrame, ctx: FrameContext): Promise<Ack | undefined> {
   switch (frame.type) {
@@ -86,9 +89,18 @@ async function subscribe(ws: ChatSocket, actor: Actor, frame: ClientFrameOf<'sub
     // Found in the room's member list: the messages service need not ask the rooms service again.
     // Not found is never trusted locally (an add's signal may still be on its way): the services decide.
     const listed = memberIds?.has(actor.user_id) ?? false;
-    const sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents, listed);
-    if (!sync.all_published && !(await channel.waitForSeq(sync.last_seq, ctx.relayWaitMs))) {
-      ctx.logger.warn({ room_id: roomId, last_seq: sync.last_seq }, 'relay did not deliver replayed events in time');
+    let sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents, listed);
+    // Events the log holds but the relay had not yet handed to NATS will also arrive live: wait
+    // until the channel has seen them, so they are dropped there by seq rather than sent twice.
+    // An event published just before this channel listened never comes live, so look again now
+    // and then: once the log says everything is published, what was published is already here.
+    const waitUntil = performance.now() + ctx.relayWaitMs;
+    while (!sync.all_published && !(await channel.waitForSeq(sync.last_seq, RELAY_RECHECK_MS))) {
+      if (performance.now() >= waitUntil) {
+        ctx.logger.warn({ room_id: roomId, last_seq: sync.last_seq }, 'relay did not deliver replayed events in time');
+        break;
+      }
+      sync = await ctx.upstream.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents, listed);
     }
     const online = await onlineMembers;
     if (session.closed || !session.joining?.includes(roomId)) return;

@@ -27,8 +27,6 @@ interface PendingEvent {
 const RELAY_LOCK_KEY = 0x6d7367_6f7574; // "msg" "out"
 
 const encoder = new TextEncoder();
-/** How often a busy relay clears what it published from the outbox (fewer commits under load). */
-const MARK_EVERY_MS = 200;
 /** How often the relay reads the outbox from its start, for events that committed out of id order. */
 const SWEEP_EVERY_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -106,61 +104,51 @@ export class OutboxRelay {
     await client.query(`listen ${OUTBOX_CHANNEL}`);
     // A lost mark only causes a re-publish, which JetStream and the gateways drop: no need to wait for its flush.
     await client.query('set synchronous_commit = off');
-    let toMark: string[] = [];
-    let markedAt = performance.now();
+    let toClear: string[] = [];
     let sweptAt = performance.now();
     let after = 0n;
     while (!this.stopping) {
       // A nudge during a batch must not wait for the poll: commits made meanwhile go out next.
       this.dirty = false;
       const now = performance.now();
-      // Marks ride along with a read at most every MARK_EVERY_MS, so a busy relay writes little.
-      const marking = now - markedAt >= MARK_EVERY_MS;
       // Reads start after the last id published, so the outbox's deleted rows are not walked again
       // on every read; an event whose transaction took a lower id but committed later is found by
       // a read from the start every SWEEP_EVERY_MS (other rooms' events only: a room's writers
       // take ids in seq order under its lock).
       const sweeping = now - sweptAt >= SWEEP_EVERY_MS;
-      const published = await this.publishBatch(client, { toMark, mark: marking, after: sweeping ? 0n : after });
-      if (marking) {
-        toMark = [];
-        markedAt = now;
-      }
+      const published = await this.publishBatch(client, { toClear, after: sweeping ? 0n : after });
       if (sweeping) sweptAt = now;
       for (const id of published) if (BigInt(id) > after) after = BigInt(id);
-      toMark.push(...published);
+      toClear = published;
       if (published.length < this.options.batchSize && !this.dirty) {
-        if (toMark.length > 0 && performance.now() - markedAt >= MARK_EVERY_MS) {
-          toMark = await this.markPublished(client, toMark);
-          markedAt = performance.now();
-        }
-        // Unmarked ids are marked by the next read, which comes at the latest after MARK_EVERY_MS.
-        await this.idle(toMark.length > 0 ? MARK_EVERY_MS : this.options.pollMs);
+        // Cleared before waiting: a subscribe takes a listed event as not yet published.
+        toClear = await this.clearPublished(client, toClear);
+        await this.idle(this.options.pollMs);
       }
     }
     // Hand over what was committed before stopping, so a rolling restart adds no delivery delay.
-    await this.markPublished(client, [...toMark, ...(await this.publishBatch(client, { toMark, mark: false, after: 0n }))]);
+    await this.clearPublished(client, await this.publishBatch(client, { toClear, after: 0n }));
   }
 
   /**
-   * Reads the next batch of unpublished events with ids above `after` (leaving out `toMark`, which
-   * JetStream has acknowledged but may not be cleared yet), clearing `toMark` from the outbox in the
-   * same statement when `mark` is set, and publishes them. Returns the ids JetStream acknowledged.
+   * Clears `toClear` (published, acknowledged by JetStream) from the outbox and reads the next
+   * batch of events with ids above `after`, in one statement, then publishes them. Returns the
+   * ids JetStream acknowledged, to be cleared by the next call.
    */
-  private async publishBatch(client: pg.Client, read: { toMark: string[]; mark: boolean; after: bigint }): Promise<string[]> {
+  private async publishBatch(client: pg.Client, read: { toClear: string[]; after: bigint }): Promise<string[]> {
     const { rows } = await client.query<PendingEvent>({
       name: 'outbox.read_next',
       // The batch is picked from the outbox first, then each event looked up by id (lateral): a
       // plain join let the planner walk the whole event log in id order.
-      text: `with marked as (delete from messages.outbox where $3 and event_id = any($1::bigint[])),
+      text: `with cleared as (delete from messages.outbox where event_id = any($1::bigint[])),
        next as (
          select event_id, created_at from messages.outbox
-          where event_id > $4 and event_id <> all($1::bigint[]) order by event_id limit $2
+          where event_id > $3 and event_id <> all($1::bigint[]) order by event_id limit $2
        )
        select e.id, e.room_id, e.seq, e.event, e.trace_context, (extract(epoch from now() - o.created_at) * 1000)::int as age_ms
          from next o cross join lateral (select * from messages.room_events r where r.id = o.event_id) e
         order by o.event_id`,
-      values: [read.toMark, this.options.batchSize, read.mark && read.toMark.length > 0, read.after.toString()],
+      values: [read.toClear, this.options.batchSize, read.after.toString()],
     });
     if (rows.length === 0) return [];
     // Publishes are written to the connection in call order, so each room's events reach NATS in seq order.
@@ -177,7 +165,7 @@ export class OutboxRelay {
     return done.map((r) => r.id);
   }
 
-  private async markPublished(client: pg.Client, ids: string[]): Promise<string[]> {
+  private async clearPublished(client: pg.Client, ids: string[]): Promise<string[]> {
     if (ids.length > 0) await client.query('delete from messages.outbox where event_id = any($1::bigint[])', [ids]);
     return [];
   }
