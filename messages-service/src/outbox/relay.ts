@@ -88,7 +88,12 @@ export class OutboxRelay {
   }
 
   private async leadWhileLockHeld(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: 'messages-outbox-relay' });
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      application_name: 'messages-outbox-relay',
+      // Its read is prepared by name; plan it for the outbox as it is now (see openDatabase).
+      options: '-c plan_cache_mode=force_custom_plan',
+    });
     this.client = client;
     client.on('error', (error) => this.options.logger.warn({ err: error }, 'outbox relay connection error'));
     await client.connect();

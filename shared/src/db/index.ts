@@ -20,6 +20,9 @@ export function openDatabase<DB>(url: string, options: { poolMax: number; applic
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    // Statements prepared by name skip parsing, but must be planned with the tables as they are
+    // now: a generic plan made while a table was empty stays cached as it grows (seq scans).
+    options: '-c plan_cache_mode=force_custom_plan',
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
