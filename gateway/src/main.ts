@@ -189,6 +189,8 @@ async function main(): Promise<void> {
     sockets.stopListening();
     await sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS);
     await closeServer(http);
+    // The closed sockets' users go offline (and are announced) while NATS is still there.
+    await presence.settle();
     presence.stop();
     await nats.nc.drain();
     await redis.quit();

@@ -162,6 +162,23 @@ describe('presence', () => {
     await aliceSocket.close();
   });
 
+  it('announces the users of a gateway that stops gracefully offline before it lets NATS go', async () => {
+    const erin = mintToken('p-erin');
+    const finn = mintToken('p-finn');
+    const roomId = await group(erin, ['p-finn']);
+    const leaving = await stack.startGateway();
+    const erinSocket = await TestSocket.connect(ws(0), erin);
+    await erinSocket.ack({ type: 'subscribe', room_id: roomId });
+    const finnSocket = await TestSocket.connect(leaving.wsUrl, finn);
+    expect(await erinSocket.next((f) => f.type === 'presence' && f.user_id === 'p-finn')).toMatchObject({ status: 'online' });
+    expect(await leaving.process.stop('SIGTERM')).toBe(0);
+    await finnSocket.closed;
+    expect(await erinSocket.next((f) => f.type === 'presence' && f.user_id === 'p-finn' && f.status === 'offline')).toMatchObject({
+      room_id: roomId,
+    });
+    await erinSocket.close();
+  });
+
   it('lets the users of a crashed gateway go offline once its claims expire', async () => {
     const carol = mintToken('p-carol');
     const dave = mintToken('p-dave');

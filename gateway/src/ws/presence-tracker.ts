@@ -21,6 +21,7 @@ export interface PresenceTrackerOptions {
 export class PresenceTracker {
   private readonly local = new Map<string, number>();
   private changes: Array<{ kind: 'claim' | 'release'; userId: string }> = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PresenceTrackerOptions) {}
@@ -63,17 +64,29 @@ export class PresenceTracker {
   private flush(): void {
     const changes = this.changes;
     this.changes = [];
-    this.options.registry.applyChanges(changes, this.options.gatewayId).then(
-      (flipped) => {
-        changes.forEach((change, i) => {
-          if (!flipped[i]) return;
-          this.announce(change.userId, change.kind === 'claim' ? 'online' : 'offline').catch((error: unknown) =>
-            this.options.logger.warn({ err: error, user_id: change.userId }, 'presence announcement failed'),
-          );
-        });
-      },
+    const applied = this.options.registry.applyChanges(changes, this.options.gatewayId).then(
+      (flipped) =>
+        Promise.all(
+          changes.map((change, i) =>
+            flipped[i]
+              ? this.announce(change.userId, change.kind === 'claim' ? 'online' : 'offline').catch((error: unknown) =>
+                  this.options.logger.warn({ err: error, user_id: change.userId }, 'presence announcement failed'),
+                )
+              : undefined,
+          ),
+        ),
       (error: unknown) => this.options.logger.warn({ err: error, changes: changes.length }, 'presence update failed'),
     );
+    this.inFlight.add(applied);
+    void applied.finally(() => this.inFlight.delete(applied));
+  }
+
+  /** Resolves once every change so far is in the registry and announced (shutdown: before NATS goes). */
+  async settle(): Promise<void> {
+    while (this.changes.length > 0 || this.inFlight.size > 0) {
+      if (this.changes.length > 0) this.flush();
+      await Promise.all([...this.inFlight]);
+    }
   }
 
   private async announce(userId: string, status: 'online' | 'offline'): Promise<void> {
