@@ -47,28 +47,6 @@ export class PresenceRegistry {
     return answerAt.map((at) => Number(results[at]?.[1] ?? 0) === 0);
   }
 
-  /** Claims the user for a gateway; true when the user was offline everywhere before. */
-  async claim(userId: string, gatewayId: string): Promise<boolean> {
-    const now = Date.now();
-    const key = this.key(userId);
-    const result = await this.redis
-      .multi()
-      .zremrangebyscore(key, '-inf', now)
-      .zcard(key)
-      .zadd(key, now + this.ttlMs, gatewayId)
-      .pexpire(key, this.ttlMs * 2)
-      .exec();
-    const before = Number(result?.[1]?.[1] ?? 0);
-    return before === 0;
-  }
-
-  /** Releases the gateway's claim; true when the user is now offline everywhere. */
-  async release(userId: string, gatewayId: string): Promise<boolean> {
-    const key = this.key(userId);
-    const result = await this.redis.multi().zrem(key, gatewayId).zcount(key, Date.now(), '+inf').exec();
-    return Number(result?.[1]?.[1] ?? 0) === 0;
-  }
-
   /** Renews every claim of one gateway; called well within the TTL. */
   async renew(userIds: Iterable<string>, gatewayId: string): Promise<void> {
     const expiry = Date.now() + this.ttlMs;
