@@ -6,14 +6,13 @@ import { PresenceRegistry } from '@chat/shared/presence';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MessageDraft } from '../../messages-service/src/db/messages-repository.js';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
 import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { type QueuedSend, storeSendBatch } from '../../messages-service/src/db/send-batch.js';
-import { encodeRoomEvent, toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
 import { applyMessageEvents, type ProjectedEvent } from '../../rooms-service/src/db/projection-repository.js';
 import type { RoomsDatabase } from '../../rooms-service/src/db/schema.js';
+import { encodeCreated, plainDraft } from '../support/message-drafts.js';
 
 /** The batched write paths, against the real Postgres and Redis: what one batch must get right. */
 const infra = inject('infra');
@@ -58,25 +57,14 @@ afterAll(async () => {
 });
 
 function queued(roomId: string, sender: string, key: string, body: string) {
-  const draft: MessageDraft = {
-    id: randomUUID(),
-    room_id: roomId,
-    sender_id: sender,
-    sender_name: null,
-    client_msg_id: key,
-    kind: 'text',
-    body,
-    mentions: [],
-    reply_to: null,
-    attachments: [],
-  };
+  const draft = plainDraft(roomId, sender, key, body);
   let settle: (row: MessageRow | undefined) => void = () => undefined;
   const stored = new Promise<MessageRow | undefined>((resolve) => {
     settle = resolve;
   });
   const send: QueuedSend = {
     draft,
-    encodeEvent: (row) => encodeRoomEvent('message.created', row.seq, toMessage(row)),
+    encodeEvent: encodeCreated,
     traceparent: null,
     resolve: settle,
     reject: (error) => {

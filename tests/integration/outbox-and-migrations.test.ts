@@ -7,10 +7,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertMessageWithEvent } from '../../messages-service/src/db/messages-repository.js';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
-import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
-import { encodeRoomEvent, toMessage } from '../../messages-service/src/domain/message-rules.js';
+import type { MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { OutboxRelay } from '../../messages-service/src/outbox/relay.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
+import { encodeCreated, plainDraft } from '../support/message-drafts.js';
 
 const infra = inject('infra');
 const namespace = `t${randomUUID().slice(0, 8)}`;
@@ -71,22 +71,7 @@ describe('outbox relay', () => {
     const roomId = randomUUID();
     // Commits with no relay running: the state a crash between commit and publish leaves behind.
     for (let i = 1; i <= 3; i++) {
-      await insertMessageWithEvent(
-        database.db,
-        {
-          id: randomUUID(),
-          room_id: roomId,
-          sender_id: 'u1',
-          sender_name: null,
-          client_msg_id: `c${i}`,
-          kind: 'text',
-          body: `m${i}`,
-          mentions: [],
-          reply_to: null,
-          attachments: [],
-        },
-        (row) => encodeRoomEvent('message.created', row.seq, toMessage(row)),
-      );
+      await insertMessageWithEvent(database.db, plainDraft(roomId, 'u1', `c${i}`, `m${i}`), encodeCreated);
     }
     const runRelayUntilPublished = async (expected: number) => {
       let published = 0;
@@ -131,19 +116,6 @@ describe('outbox relay', () => {
   it('publishes an event whose transaction took a lower id but committed after a later one was published', async () => {
     const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 4, applicationName: 'test' });
     await migrateSchema(database.db, 'messages', messagesMigrations, logger);
-    const draft = (roomId: string, key: string) => ({
-      id: randomUUID(),
-      room_id: roomId,
-      sender_id: 'u2',
-      sender_name: null,
-      client_msg_id: key,
-      kind: 'text' as const,
-      body: key,
-      mentions: [],
-      reply_to: null,
-      attachments: [],
-    });
-    const encode = (row: MessageRow) => encodeRoomEvent('message.created', row.seq, toMessage(row));
     const [slowRoom, fastRoom] = [randomUUID(), randomUUID()];
     const published: string[] = [];
     const seen = new Map<string, () => void>();
@@ -170,7 +142,7 @@ describe('outbox relay', () => {
       [slowRoom],
     );
     // ... while a later id commits and is published, moving the relay's read position past it.
-    await insertMessageWithEvent(database.db, draft(fastRoom, 'fast'), encode);
+    await insertMessageWithEvent(database.db, plainDraft(fastRoom, 'u2', 'fast'), encodeCreated);
     await publishedRoom(fastRoom);
     await slow.query('commit');
     slow.release();

@@ -1,7 +1,7 @@
 import type { EphemeralEvent } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
-import type { PresenceRegistry } from '@chat/shared/presence';
+import type { PresenceChange, PresenceRegistry } from '@chat/shared/presence';
 
 export interface PresenceTrackerOptions {
   registry: PresenceRegistry;
@@ -20,7 +20,7 @@ export interface PresenceTrackerOptions {
  */
 export class PresenceTracker {
   private readonly local = new Map<string, number>();
-  private changes: Array<{ kind: 'claim' | 'release'; userId: string }> = [];
+  private changes: PresenceChange[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -56,7 +56,7 @@ export class PresenceTracker {
   }
 
   /** Changes of one turn of the event loop go to the registry together, in the order they happened. */
-  private queue(kind: 'claim' | 'release', userId: string): void {
+  private queue(kind: PresenceChange['kind'], userId: string): void {
     if (this.changes.length === 0) setImmediate(() => this.flush());
     this.changes.push({ kind, userId });
   }

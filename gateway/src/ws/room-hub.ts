@@ -251,7 +251,7 @@ export class RoomHub {
   }
 
   private deliver(channel: RoomChannel, msg: Msg): void {
-    if (msg.subject.endsWith('.signal')) {
+    if (msg.subject.includes('.signal.')) {
       this.deliverSignal(channel, msg.data);
       return;
     }

@@ -1,7 +1,7 @@
 import type { Actor } from '@chat/shared/auth';
 import { type RpcClient, subscribeRoomSignals } from '@chat/shared/nats';
 import { type RoomAction, roomsRpc } from '@chat/shared/rpc';
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { RoomAccess } from '../domain/messages.js';
 
 /** Asks the rooms service, which owns membership and the rules, over NATS. */
@@ -24,7 +24,7 @@ export class CachedRoomAccess implements RoomAccess {
   /** room id → `<user> <action> <roles>` → answer; by room, so a signal forgets without a scan. */
   private readonly allowed = new Map<string, Map<string, { until: number; answer: { allowed: boolean; member: boolean } }>>();
   private size = 0;
-  private readonly subscription: Subscription;
+  private readonly subscription: { unsubscribe(): void };
 
   constructor(
     private readonly inner: RoomAccess,
@@ -32,7 +32,7 @@ export class CachedRoomAccess implements RoomAccess {
     namespace: string,
     private readonly ttlMs: number,
   ) {
-    this.subscription = subscribeRoomSignals(nc, namespace, (signal) => {
+    this.subscription = subscribeRoomSignals(nc, namespace, ['member.removed', 'room.updated'], (signal) => {
       if (signal.type === 'member.removed') this.forget(signal.room_id, signal.user_id);
       if (signal.type === 'room.updated') this.forget(signal.room_id);
     });

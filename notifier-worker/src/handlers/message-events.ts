@@ -1,4 +1,4 @@
-import { RoomEventSchema } from '@chat/shared';
+import { type RoomEvent, RoomEventSchema } from '@chat/shared';
 import { type RunningConsumer, runDurableConsumer, streams, subjects } from '@chat/shared/nats';
 import { trace } from '@opentelemetry/api';
 import type { NatsConnection } from 'nats';
@@ -17,10 +17,7 @@ export interface DecisionDeps extends PushPipeline {
  * room; the first of a batch schedules its coalescing job. At-least-once delivery of events is
  * harmless: a message already batched or pushed is not added again.
  */
-export async function decidePushes(
-  event: { type: string; room_id: string; message: { id: string; seq: number; sender_id: string; mentions: string[] } },
-  deps: DecisionDeps,
-) {
+export async function decidePushes(event: Pick<RoomEvent, 'type' | 'room_id' | 'message'>, deps: DecisionDeps) {
   if (event.type !== 'message.created') return;
   const { message } = event;
   trace.getActiveSpan()?.setAttributes({ 'chat.room_id': event.room_id, 'chat.message_id': message.id });

@@ -1,6 +1,6 @@
 import type { Logger } from '@chat/shared/logging';
 import { subscribeRoomSignals } from '@chat/shared/nats';
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection } from 'nats';
 import { hashOf } from '../jobs/batches.js';
 import type { PushQueues } from '../jobs/queues.js';
 
@@ -9,10 +9,11 @@ import type { PushQueues } from '../jobs/queues.js';
  * per user per second at most). Read signals are ephemeral: a worker that misses one only leaves
  * a badge stale until the next push or read.
  */
-export function subscribeReadSignals(nc: NatsConnection, namespace: string, queues: PushQueues, logger: Logger): Subscription {
+export function subscribeReadSignals(nc: NatsConnection, namespace: string, queues: PushQueues, logger: Logger): { unsubscribe(): void } {
   return subscribeRoomSignals(
     nc,
     namespace,
+    ['read'],
     (signal) => {
       if (signal.type !== 'read') return;
       queues.coalesce

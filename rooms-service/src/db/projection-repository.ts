@@ -1,13 +1,9 @@
-import type { Message } from '@chat/shared';
+import type { RoomEvent } from '@chat/shared';
 import { type Kysely, sql } from 'kysely';
 import type { RoomsDatabase } from './schema.js';
 
-export interface ProjectedEvent {
-  type: string;
-  room_id: string;
-  seq: number;
-  message: Message;
-}
+/** What the read model takes from a room event (every persisted event carries the message). */
+export type ProjectedEvent = Pick<RoomEvent, 'type' | 'room_id' | 'seq' | 'message'>;
 
 /**
  * Applies a batch of persisted room events to the rooms read model in one statement (one round

@@ -129,9 +129,13 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     messages: Object.fromEntries(Object.entries(events).filter(([key]) => key.startsWith('event.'))),
   };
   channels.roomSignals = {
-    address: '{namespace}.room.{room_id}.signal',
-    title: 'Ephemeral room signals (core NATS): membership, read, typing, presence',
-    parameters: { namespace: { description: 'CHAT_NAMESPACE' }, room_id: { description: 'Room id' } },
+    address: '{namespace}.room.{room_id}.signal.{type}',
+    title: 'Ephemeral room signals (core NATS): membership, read, typing, presence; the subject ends with the signal type',
+    parameters: {
+      namespace: { description: 'CHAT_NAMESPACE' },
+      room_id: { description: 'Room id' },
+      type: { description: 'The signal type (typing, read, presence, room.updated, member.added, member.removed)' },
+    },
     messages: Object.fromEntries(Object.entries(events).filter(([key]) => key.startsWith('signal.'))),
   };
   operations.publishRoomEvents = { action: 'send', summary: 'messages-service outbox relay', channel: { $ref: '#/channels/roomEvents' } };

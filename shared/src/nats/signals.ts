@@ -7,7 +7,7 @@ const decoder = new TextDecoder();
 
 /** Room signals are ephemeral, on core NATS, to every gateway holding the room and to the services. */
 export function publishRoomSignal(nc: NatsConnection, namespace: string, roomId: string, signal: EphemeralEvent): void {
-  nc.publish(subjects.roomSignals(namespace, roomId), encoder.encode(JSON.stringify(signal)));
+  nc.publish(subjects.roomSignal(namespace, roomId, signal.type), encoder.encode(JSON.stringify(signal)));
 }
 
 /**
@@ -22,18 +22,26 @@ export function decodeRoomSignal(data: Uint8Array): EphemeralEvent | null {
   }
 }
 
-/** Every room's signals; with `queue`, one member of the queue group gets each. */
+/** Every room's signals of these types; with `queue`, one member of the queue group gets each. */
 export function subscribeRoomSignals(
   nc: NatsConnection,
   namespace: string,
+  types: ReadonlyArray<EphemeralEvent['type']>,
   onSignal: (signal: EphemeralEvent) => void,
   options: { queue?: string } = {},
-): Subscription {
-  return nc.subscribe(subjects.allRoomSignals(namespace), {
-    ...options,
-    callback: (error, msg) => {
-      const signal = error ? null : decodeRoomSignal(msg.data);
-      if (signal) onSignal(signal);
+): { unsubscribe(): void } {
+  const subscriptions: Subscription[] = types.map((type) =>
+    nc.subscribe(subjects.allRoomSignalsOfType(namespace, type), {
+      ...options,
+      callback: (error, msg) => {
+        const signal = error ? null : decodeRoomSignal(msg.data);
+        if (signal) onSignal(signal);
+      },
+    }),
+  );
+  return {
+    unsubscribe() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
     },
-  });
+  };
 }

@@ -6,9 +6,12 @@ export const subjects = {
   /** Persisted room events, published by the messages service's outbox relay into JetStream. */
   roomEvents: (ns: string, roomId: string) => `${ns}.room.${roomId}.event`,
   allRoomEvents: (ns: string) => `${ns}.room.*.event`,
-  /** Ephemeral room signals (typing, read, presence, membership), core NATS only. */
-  roomSignals: (ns: string, roomId: string) => `${ns}.room.${roomId}.signal`,
-  allRoomSignals: (ns: string) => `${ns}.room.*.signal`,
+  /**
+   * Ephemeral room signals (typing, read, presence, membership), core NATS only. The type is the
+   * subject's tail, so a service that needs one kind (membership, reads) is not sent every keystroke.
+   */
+  roomSignal: (ns: string, roomId: string, type: string) => `${ns}.room.${roomId}.signal.${type}`,
+  allRoomSignalsOfType: (ns: string, type: string) => `${ns}.room.*.signal.${type}`,
   /** Everything a gateway needs for one room: one subscription per room per gateway. */
   roomAll: (ns: string, roomId: string) => `${ns}.room.${roomId}.>`,
 } as const;

@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis';
 
+/** A gateway's change to a user's presence: their first socket opened, or their last closed. */
+export interface PresenceChange {
+  kind: 'claim' | 'release';
+  userId: string;
+}
+
 /**
  * Who has an open socket on any gateway. Each user has a sorted set of the gateways holding one of
  * their sockets, scored by when that claim expires; gateways renew their claims on a heartbeat,
@@ -21,7 +27,7 @@ export class PresenceRegistry {
    * disconnects is one round trip). Each answer is true when that change flipped the user's
    * state: a claim of a user offline everywhere, or a release that left the user offline everywhere.
    */
-  async applyChanges(changes: ReadonlyArray<{ kind: 'claim' | 'release'; userId: string }>, gatewayId: string): Promise<boolean[]> {
+  async applyChanges(changes: readonly PresenceChange[], gatewayId: string): Promise<boolean[]> {
     if (changes.length === 0) return [];
     const now = Date.now();
     const multi = this.redis.multi();

@@ -162,12 +162,18 @@ async function forkServer(script: string, env: Record<string, string>): Promise<
   return { child, port, inspector };
 }
 
-export async function startBareUws(): Promise<Target> {
-  const { child, port, inspector } = await forkServer('uws-server.js', { PORT: '0' });
+/** A baseline server forked from `script`: a room is just a name, and it has no tokens or metrics. */
+async function startBaseline(
+  name: 'bare-uws' | 'socketio',
+  script: string,
+  env: Record<string, string>,
+  afterStop: () => Promise<void> = async () => undefined,
+): Promise<Target> {
+  const { child, port, inspector } = await forkServer(script, { PORT: '0', ...env });
   return {
-    name: 'bare-uws',
-    protocol: 'uws',
-    wsUrls: [`ws://127.0.0.1:${port}`],
+    name,
+    protocol: name === 'bare-uws' ? 'uws' : 'socketio',
+    wsUrls: [`${name === 'bare-uws' ? 'ws' : 'http'}://127.0.0.1:${port}`],
     edgePids: () => [child.pid as number],
     cpuGroups: () => ({ server: [child.pid as number] }),
     collectGarbage: () => collectGarbage(inspector),
@@ -176,8 +182,13 @@ export async function startBareUws(): Promise<Target> {
     createRooms: async (rooms) => rooms.map(() => randomUUID()),
     stop: async () => {
       child.kill('SIGKILL');
+      await afterStop();
     },
   };
+}
+
+export function startBareUws(): Promise<Target> {
+  return startBaseline('bare-uws', 'uws-server.js', {});
 }
 
 export async function startSocketIo(infra: Infra): Promise<Target> {
@@ -188,23 +199,10 @@ export async function startSocketIo(infra: Infra): Promise<Target> {
   await admin.end();
   const url = new URL(infra.adminDatabaseUrl);
   url.pathname = `/${database}`;
-  const { child, port, inspector } = await forkServer('socketio-server.js', { PORT: '0', DATABASE_URL: url.toString() });
-  return {
-    name: 'socketio',
-    protocol: 'socketio',
-    wsUrls: [`http://127.0.0.1:${port}`],
-    edgePids: () => [child.pid as number],
-    cpuGroups: () => ({ server: [child.pid as number] }),
-    collectGarbage: () => collectGarbage(inspector),
-    metricsUrls: () => [],
-    token: () => undefined,
-    createRooms: async (rooms) => rooms.map(() => randomUUID()),
-    stop: async () => {
-      child.kill('SIGKILL');
-      const cleanup = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists "${database}" with (force)`);
-      await cleanup.end();
-    },
-  };
+  return startBaseline('socketio', 'socketio-server.js', { DATABASE_URL: url.toString() }, async () => {
+    const cleanup = new pg.Client({ connectionString: infra.adminDatabaseUrl });
+    await cleanup.connect();
+    await cleanup.query(`drop database if exists "${database}" with (force)`);
+    await cleanup.end();
+  });
 }
