@@ -14,7 +14,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['{shared,gateway,rooms-service,messages-service,notifier-worker}/src/**/*.test.ts', 'tests/{deploy,docs}/**/*.test.ts'],
+          include: [
+            '{shared,gateway,rooms-service,messages-service,notifier-worker}/src/**/*.test.ts',
+            'tests/{architecture,deploy,docs,security,web}/**/*.test.ts',
+          ],
         },
       },
       {
@@ -43,6 +46,21 @@ export default defineConfig({
           maxWorkers: 1,
         },
       },
+      // `pnpm screenshots` only: a test run must not rewrite the committed images.
+      ...(process.env.CHAT_SCREENSHOTS
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'screenshots',
+                include: ['tests/screenshots/**/*.test.ts'],
+                globalSetup: ['tests/support/global-setup.ts'],
+                testTimeout: 120_000,
+                hookTimeout: 120_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

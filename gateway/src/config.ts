@@ -24,8 +24,42 @@ export const GatewayConfigSchema = z.object({
   RATE_LIMIT_REACTIONS_BURST: positiveIntVar(20),
   RATE_LIMIT_TYPING_PER_S: z.coerce.number().positive().default(2),
   RATE_LIMIT_TYPING_BURST: positiveIntVar(5),
-  /** A socket that keeps going after this many rate-limited frames in 10 s is closed with 4008. */
+  /**
+   * A socket refused more than this many times within 10 s for frames it sent after the
+   * retry_after_ms it was given had passed is closed with 4008 (bursts are never closed).
+   */
   RATE_LIMIT_CLOSE_AFTER: positiveIntVar(30),
+  /** Costly REST actions per user, shared by every gateway (Redis); over it, 429 rate_limited with Retry-After. */
+  RATE_LIMIT_UPLOADS_PER_S: z.coerce.number().positive().default(1),
+  RATE_LIMIT_UPLOADS_BURST: positiveIntVar(20),
+  RATE_LIMIT_ROOM_CREATES_PER_S: z.coerce.number().positive().default(1),
+  RATE_LIMIT_ROOM_CREATES_BURST: positiveIntVar(30),
+  RATE_LIMIT_SEARCHES_PER_S: z.coerce.number().positive().default(2),
+  RATE_LIMIT_SEARCHES_BURST: positiveIntVar(20),
+  RATE_LIMIT_DEVICE_REGISTRATIONS_PER_S: z.coerce.number().positive().default(0.2),
+  RATE_LIMIT_DEVICE_REGISTRATIONS_BURST: positiveIntVar(10),
+  /** Socket upgrades per user, shared by every gateway (Redis); over it, HTTP 429. */
+  RATE_LIMIT_CONNECTS_PER_S: z.coerce.number().positive().default(10),
+  RATE_LIMIT_CONNECTS_BURST: positiveIntVar(30),
+  /** Socket upgrades per client address, counted by each gateway; over it, HTTP 429. */
+  RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S: z.coerce.number().positive().default(100),
+  RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST: positiveIntVar(300),
+  /**
+   * Behind a proxy: the header it sets with the client's address (e.g. x-forwarded-for, whose
+   * last entry is used). Unset: the connection's own address. Never set it without such a proxy,
+   * or clients can name any address they like.
+   */
+  CLIENT_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/i)
+    .transform((v) => v.toLowerCase())
+    .optional(),
+  /** Requests a socket may have unanswered; more get a rate_limited error (the socket stays open). */
+  WS_MAX_FRAMES_IN_FLIGHT: positiveIntVar(100),
+  /** Rooms one socket may be subscribed to; a subscribe beyond it gets a conflict error. */
+  WS_MAX_ROOMS_PER_SOCKET: positiveIntVar(1000),
+  /** Sockets one user may hold on one gateway; more are closed with 4008 at once. */
+  WS_MAX_SOCKETS_PER_USER: positiveIntVar(20),
   /** Presence events, and the online list in subscribe acks, cover rooms up to this size. */
   PRESENCE_MAX_ROOM_MEMBERS: positiveIntVar(200),
   /**
@@ -35,10 +69,17 @@ export const GatewayConfigSchema = z.object({
    */
   ROOM_MEMBER_LIST_MAX: positiveIntVar(1000),
   ROOM_MEMBER_LIST_TTL_MS: positiveIntVar(30_000),
+  /**
+   * A room event that arrives before a lower seq (two messages replicas publish concurrently) is
+   * held this long for the lower ones to arrive, then the gap is read from the log.
+   */
+  ROOM_EVENT_HOLD_MS: positiveIntVar(150),
   TYPING_THROTTLE_MS: positiveIntVar(2000),
   TYPING_TTL_MS: positiveIntVar(6000),
   GATEWAY_HTTP_PORT: portVar(8080),
   GATEWAY_WS_PORT: portVar(8081),
+  /** /metrics, /healthz and /readyz, off the public ports. */
+  GATEWAY_OPS_PORT: portVar(8090),
   GATEWAY_HOST: z.string().default('0.0.0.0'),
   /** Comma-separated origins allowed to open sockets and call REST from a browser; unset allows any. */
   ALLOWED_ORIGINS: z
@@ -64,6 +105,8 @@ export const GatewayConfigSchema = z.object({
   /** The socket URL browsers use, when it is not the page's host on GATEWAY_WS_PORT (e.g. behind a proxy). */
   PUBLIC_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
   ATTACHMENT_MAX_BYTES: positiveIntVar(10 * 1024 * 1024),
+  /** Images with more pixels (width × height) are refused with 413 too_large. */
+  ATTACHMENT_MAX_PIXELS: positiveIntVar(40_000_000),
   /** Types as detected from the bytes; text/plain is valid UTF-8 without a known signature. */
   ATTACHMENT_ALLOWED_TYPES: z
     .string()
@@ -82,6 +125,8 @@ export const GatewayConfigSchema = z.object({
     ),
   ATTACHMENT_STORE: z.enum(['local', 's3']).default('local'),
   ATTACHMENT_DIR: z.string().default('.data/attachments'),
+  /** How often this gateway deletes the bytes of abandoned uploads and deleted messages' attachments. */
+  ATTACHMENT_SWEEP_MS: positiveIntVar(10 * 60 * 1000),
   S3_BUCKET: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_ENDPOINT: z.url().optional(),

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { EphemeralEvent } from '@chat/shared';
 import { createTokenVerifier, resolveAuthSettings } from '@chat/shared/auth';
 import { createLogger } from '@chat/shared/logging';
-import { connectNats, publishRoomSignal, RpcClient } from '@chat/shared/nats';
+import { connectNats, publishRoomSignal, RpcClient, registerNatsClientMetrics } from '@chat/shared/nats';
 import {
   closeServer,
   createMetricsRegistry,
@@ -14,23 +14,28 @@ import {
   type OpsState,
   onShutdownSignal,
   readinessGrace,
+  startOpsServer,
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { telemetry } from '@chat/shared/telemetry';
 import { Redis } from 'ioredis';
+import { BlobSweeper } from './attachments/blob-sweeper.js';
 import { LocalBlobStore } from './attachments/local-blob-store.js';
 import { S3BlobStore } from './attachments/s3-blob-store.js';
+import { CallCoalescer } from './clients/coalesce.js';
+import { NameBook } from './clients/name-book.js';
+import { ServicesClient } from './clients/services-client.js';
 import { loadGatewayConfig } from './config.js';
+import { onlineMembersOf } from './domain/presence.js';
+import { LocalTokenBuckets } from './limits/local-token-bucket.js';
 import { RateLimits } from './limits/rate-limits.js';
 import { RedisTokenBuckets } from './limits/token-bucket.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createRestApp } from './rest/app.js';
-import { CallCoalescer } from './upstream/coalesce.js';
-import { NameBook } from './upstream/name-book.js';
-import { Upstream } from './upstream/services.js';
 import { loadNativeUws } from './uws.js';
 import { PresenceTracker } from './ws/presence-tracker.js';
 import { RoomHub } from './ws/room-hub.js';
+import { observeSocketFaults } from './ws/socket-faults.js';
 import { SocketServer } from './ws/socket-server.js';
 import { WindowThrottle } from './ws/throttle.js';
 
@@ -43,38 +48,50 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE, version: VERSION, level: config.LOG_LEVEL });
   const auth = resolveAuthSettings(config);
   if (auth.usingDevSecret) {
-    logger.warn('JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.');
+    logger.warn(
+      'CHAT_DEV_MODE=1 and no JWT key: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.',
+    );
   }
   const verifier = createTokenVerifier(auth);
 
   const registry = createMetricsRegistry(SERVICE);
   const metrics = createGatewayMetrics(registry);
+  observeSocketFaults((reason, error) => {
+    metrics.socketFault(reason);
+    logger.warn({ err: error, reason }, 'socket fault caught');
+  });
 
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
+  registerNatsClientMetrics(registry, nats.nc);
 
   // Auto-pipelining: commands issued in one turn of the loop (rate-limit spends, presence) share one write.
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
+  const buckets = new RedisTokenBuckets(redis, config.CHAT_NAMESPACE);
   const limits = new RateLimits(
-    new RedisTokenBuckets(redis, config.CHAT_NAMESPACE),
+    buckets,
     {
       send: { perSecond: config.RATE_LIMIT_SENDS_PER_S, burst: config.RATE_LIMIT_SENDS_BURST },
       edit: { perSecond: config.RATE_LIMIT_EDITS_PER_S, burst: config.RATE_LIMIT_EDITS_BURST },
       reaction: { perSecond: config.RATE_LIMIT_REACTIONS_PER_S, burst: config.RATE_LIMIT_REACTIONS_BURST },
       typing: { perSecond: config.RATE_LIMIT_TYPING_PER_S, burst: config.RATE_LIMIT_TYPING_BURST },
+      upload: { perSecond: config.RATE_LIMIT_UPLOADS_PER_S, burst: config.RATE_LIMIT_UPLOADS_BURST },
+      room_create: { perSecond: config.RATE_LIMIT_ROOM_CREATES_PER_S, burst: config.RATE_LIMIT_ROOM_CREATES_BURST },
+      search: { perSecond: config.RATE_LIMIT_SEARCHES_PER_S, burst: config.RATE_LIMIT_SEARCHES_BURST },
+      device_register: { perSecond: config.RATE_LIMIT_DEVICE_REGISTRATIONS_PER_S, burst: config.RATE_LIMIT_DEVICE_REGISTRATIONS_BURST },
     },
     logger,
     metrics.rateLimitDecision,
   );
-  const upstream = new Upstream(
+  const services = new ServicesClient(
     new RpcClient(nats.nc, config.CHAT_NAMESPACE, { timeoutMs: config.RPC_TIMEOUT_MS, onCallDone: createRpcClientMetrics(registry) }),
     limits,
   );
   const presenceRegistry = new PresenceRegistry(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
   const publishSignal = (roomId: string, signal: EphemeralEvent) => publishRoomSignal(nats.nc, config.CHAT_NAMESPACE, roomId, signal);
   // Users coming online (or going) in one turn of the loop are looked up in one call.
-  const userRooms = new CallCoalescer<string, string[]>((ids) => upstream.userRoomIds(ids, config.PRESENCE_MAX_ROOM_MEMBERS), 1000);
+  const userRooms = new CallCoalescer<string, string[]>((ids) => services.userRoomIds(ids, config.PRESENCE_MAX_ROOM_MEMBERS), 1000);
   // Subscribes in one turn of the loop ask the registry who is online in one round trip.
   const onlineNow = new CallCoalescer<string, boolean>(async (ids) => {
     const online = new Set(await presenceRegistry.onlineAmong(ids));
@@ -89,14 +106,28 @@ async function main(): Promise<void> {
     publishSignal,
   });
   presence.start();
-  const names = new NameBook((actors) => upstream.rememberUsers(actors), logger);
+  const names = new NameBook((actors) => services.rememberUsers(actors), logger);
 
   const app = uws.App();
-  const hub = new RoomHub(nats.nc, app, config.CHAT_NAMESPACE, logger, metrics.hub, {
-    load: (roomId) => upstream.roomMemberIds(roomId, config.ROOM_MEMBER_LIST_MAX),
-    ttlMs: config.ROOM_MEMBER_LIST_TTL_MS,
-    onError: (error, roomId) => logger.warn({ err: error, room_id: roomId }, 'room member list unavailable; asking per subscribe'),
-  });
+  // Rooms whose channels open in the same turn of the loop (a connect burst) ask for their start once.
+  const roomStarts = new CallCoalescer<string, number>((roomIds) => services.lastSeqs(roomIds), 1000);
+  const hub = new RoomHub(
+    nats.nc,
+    app,
+    config.CHAT_NAMESPACE,
+    logger,
+    metrics.hub,
+    {
+      load: (roomId) => services.roomMembers(roomId, config.ROOM_MEMBER_LIST_MAX),
+      ttlMs: config.ROOM_MEMBER_LIST_TTL_MS,
+      onError: (error, roomId) => logger.warn({ err: error, room_id: roomId }, 'room member list unavailable; asking per subscribe'),
+    },
+    {
+      lastSeq: (roomId) => roomStarts.get(roomId),
+      eventsAfter: (roomId, afterSeq, limit) => services.roomLog(roomId, afterSeq, limit),
+      holdMs: config.ROOM_EVENT_HOLD_MS,
+    },
+  );
   const sockets = new SocketServer(
     uws,
     app,
@@ -108,6 +139,21 @@ async function main(): Promise<void> {
       heartbeatMs: config.WS_HEARTBEAT_MS,
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
       rateLimitCloseAfter: config.RATE_LIMIT_CLOSE_AFTER,
+      maxFramesInFlight: config.WS_MAX_FRAMES_IN_FLIGHT,
+      maxSocketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
+      connectsPerAddress: new LocalTokenBuckets({
+        perSecond: config.RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S,
+        burst: config.RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST,
+      }),
+      // Like the other limits: when Redis cannot answer, connections pass.
+      connectsPerUser: (userId) =>
+        buckets
+          .take('connect', userId, { perSecond: config.RATE_LIMIT_CONNECTS_PER_S, burst: config.RATE_LIMIT_CONNECTS_BURST })
+          .catch((error: unknown) => {
+            logger.warn({ err: error }, 'rate limiter unavailable; allowing the connection');
+            return { allowed: true, retryAfterMs: 0 };
+          }),
+      clientAddressHeader: config.CLIENT_ADDRESS_HEADER,
       verifier,
       logger,
       metrics: metrics.sockets,
@@ -118,23 +164,18 @@ async function main(): Promise<void> {
       onDisconnected: (userId) => presence.disconnected(userId),
     },
     {
-      upstream,
+      services,
       hub,
       logger,
       replayMaxEvents: config.REPLAY_MAX_EVENTS,
       relayWaitMs: 5000,
       onSend: metrics.sendDone,
       onReplay: metrics.subscribeRecovered,
-      // Presence is told for rooms up to PRESENCE_MAX_ROOM_MEMBERS; larger rooms answer an empty list.
-      onlineMembers: async (memberIds) => {
-        if (!memberIds || memberIds.size > config.PRESENCE_MAX_ROOM_MEMBERS) return [];
-        const ids = [...memberIds];
-        const online = await Promise.all(ids.map((id) => onlineNow.get(id)));
-        return ids.filter((_, i) => online[i]);
-      },
+      onlineMembers: onlineMembersOf((id) => onlineNow.get(id), config.PRESENCE_MAX_ROOM_MEMBERS),
       publishSignal,
       typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),
       typingTtlMs: config.TYPING_TTL_MS,
+      maxRoomsPerSocket: config.WS_MAX_ROOMS_PER_SOCKET,
     },
   );
   const wsPort = await sockets.listen();
@@ -158,10 +199,16 @@ async function main(): Promise<void> {
           prefix: config.S3_PREFIX,
         })
       : new LocalBlobStore(config.ATTACHMENT_DIR);
+  const blobSweeper = new BlobSweeper(services, blobs, logger, {
+    intervalMs: config.ATTACHMENT_SWEEP_MS,
+    onDeleted: metrics.blobSwept,
+  });
+  blobSweeper.start();
   const uploadLimits = {
     maxBytes: config.ATTACHMENT_MAX_BYTES,
     allowedTypes: config.ATTACHMENT_ALLOWED_TYPES,
     tempDir: join(tmpdir(), 'chat-gateway-uploads'),
+    maxPixels: config.ATTACHMENT_MAX_PIXELS,
   };
   const rest = createRestApp({
     attachments: { blobs, limits: uploadLimits },
@@ -172,28 +219,35 @@ async function main(): Promise<void> {
       attachmentMaxBytes: config.ATTACHMENT_MAX_BYTES,
       devSigner: auth.usingDevSecret ? { secret: auth.key, issuer: auth.issuer, audience: auth.audience } : undefined,
     },
-    upstream,
+    services,
     verifier,
     ops,
+    rateLimits: limits,
+    allowedOrigins: config.ALLOWED_ORIGINS,
     logger,
     maxBodyBytes: config.REST_MAX_BODY_BYTES,
     onActor: (actor) => names.remember(actor),
   });
   const http = await listen(rest, config.GATEWAY_HTTP_PORT, config.GATEWAY_HOST);
   const httpPort = (http.address() as { port: number }).port;
-  logger.info({ ws_port: wsPort, http_port: httpPort, namespace: config.CHAT_NAMESPACE }, 'gateway ready');
+  const opsServer = await startOpsServer(config.GATEWAY_OPS_PORT, ops, logger, config.GATEWAY_HOST);
+  logger.info({ ws_port: wsPort, http_port: httpPort, ops_port: opsServer.port, namespace: config.CHAT_NAMESPACE }, 'gateway ready');
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     ops.shuttingDown = true;
     await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
     sockets.stopListening();
-    await sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS);
+    // Leave part of the hard timeout for what follows the drain.
+    const drainDeadline = Date.now() + config.SHUTDOWN_DRAIN_WINDOW_MS + Math.max(500, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4));
+    await sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS, drainDeadline);
     await closeServer(http);
+    await blobSweeper.stop();
     // The closed sockets' users go offline (and are announced) while NATS is still there.
     await presence.settle();
     presence.stop();
     await nats.nc.drain();
     await redis.quit();
+    await opsServer.close();
     await telemetry().shutdown();
   });
 }

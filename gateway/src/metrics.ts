@@ -3,6 +3,9 @@ import type { LimitedAction } from './limits/rate-limits.js';
 import type { RoomHubMetrics } from './ws/room-hub.js';
 import { observeFramesOut } from './ws/session.js';
 
+// Client-chosen close codes would make unbounded label values; the rest count as `other`.
+const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011, 1012, 4001, 4003, 4008, 4009]);
+
 /** The gateway's Prometheus metrics, as the callbacks its parts report through. */
 export function createGatewayMetrics(registry: Registry) {
   const connections = new Gauge({ name: 'chat_gateway_connections', help: 'Open authenticated sockets', registers: [registry] });
@@ -33,6 +36,22 @@ export function createGatewayMetrics(registry: Registry) {
     buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
     registers: [registry],
   });
+  const replayedEvents = new Counter({
+    name: 'chat_gateway_replayed_events_total',
+    help: 'Missed events replayed to resuming subscribers (since_seq)',
+    registers: [registry],
+  });
+  const replayedBytes = new Counter({
+    name: 'chat_gateway_replayed_bytes_total',
+    help: 'Bytes of the events replayed to resuming subscribers',
+    registers: [registry],
+  });
+  const closes = new Counter({
+    name: 'chat_gateway_socket_closes_total',
+    help: 'Closed sockets by close code (4009 and 1006: too slow to read, back-pressure; 1012: drain)',
+    labelNames: ['code'],
+    registers: [registry],
+  });
   const framesIn = new Counter({
     name: 'chat_gateway_frames_in_total',
     help: 'Client frames by type',
@@ -61,22 +80,55 @@ export function createGatewayMetrics(registry: Registry) {
     labelNames: ['action', 'outcome'],
     registers: [registry],
   });
+  const socketFaults = new Counter({
+    name: 'chat_gateway_socket_faults_total',
+    help: 'Exceptions caught at the socket edge instead of ending the process, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   observeFramesOut(() => framesOut.inc());
+  const filledFromLog = new Counter({
+    name: 'chat_gateway_events_filled_from_log_total',
+    help: 'Room events fanned out from the log because a later seq arrived first and they did not follow within the hold time',
+    registers: [registry],
+  });
+
+  // Every label value a dashboard or alert reads starts at 0: a series born at its first
+  // increment has no earlier sample, so rate() and increase() miss that first burst (the drain's
+  // 1012 closes, the first resyncs, a first socket fault).
+  for (const code of [...KNOWN_CLOSE_CODES, 'other']) closes.inc({ code: String(code) }, 0);
+  for (const outcome of ['none', 'replayed', 'resync']) replays.inc({ outcome }, 0);
+  for (const reason of ['write_after_close', 'handler_threw', 'upgrade_aborted']) socketFaults.inc({ reason }, 0);
 
   const hub: RoomHubMetrics = {
     roomChannels: (delta) => roomChannels.inc(delta),
     socketSubscriptions: (delta) => socketSubscriptions.inc(delta),
     eventFannedOut: () => fannedOut.inc(),
     duplicateDropped: () => duplicates.inc(),
+    filledFromLog: (count) => filledFromLog.inc(count),
   };
+  const blobsSwept = new Counter({
+    name: 'chat_gateway_attachment_blobs_swept_total',
+    help: 'Attachment blobs nobody could reach any more (abandoned uploads, deleted messages), by outcome: deleted, failed',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   return {
     hub,
-    sockets: { connections: (delta: number) => connections.inc(delta), framesIn: (type: string) => framesIn.inc({ type }) },
+    blobSwept: (outcome: 'deleted' | 'failed', count: number) => blobsSwept.inc({ outcome }, count),
+    sockets: {
+      connections: (delta: number) => connections.inc(delta),
+      framesIn: (type: string) => framesIn.inc({ type }),
+      closed: (code: number) => closes.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' }),
+    },
     sendDone: (seconds: number) => sendLatency.observe(seconds),
-    subscribeRecovered: (outcome: 'none' | 'replayed' | 'resync', missed: number) => {
+    subscribeRecovered: (outcome: 'none' | 'replayed' | 'resync', missed: number, events = 0, bytes = 0) => {
       replays.inc({ outcome });
       if (outcome !== 'none') gapSizes.observe(missed);
+      replayedEvents.inc(events);
+      replayedBytes.inc(bytes);
     },
+    socketFault: (reason: string) => socketFaults.inc({ reason }),
     rateLimitDecision: (action: LimitedAction, outcome: 'allowed' | 'limited' | 'limiter_unavailable') =>
       rateLimitOutcomes.inc({ action, outcome }),
   };

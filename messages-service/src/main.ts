@@ -1,11 +1,17 @@
-import { Counter, exitOnStartupError, Gauge, Histogram } from '@chat/shared/ops';
+import { durables, registerConsumerLagMetrics, streams } from '@chat/shared/nats';
+import { exitOnStartupError } from '@chat/shared/ops';
 import { bootService, runService } from '@chat/shared/service';
+import { CachedRoomsAccessClient, roomsAccessClient } from './clients/rooms-client.js';
 import { loadMessagesConfig } from './config.js';
+import { unreachableBlobsRepository } from './db/attachment-sweep-repository.js';
 import { messagesMigrations } from './db/migrations/index.js';
 import type { MessagesDatabase } from './db/schema.js';
+import { AttachmentBlobs } from './domain/attachment-blobs.js';
 import { MessagesDomain } from './domain/messages.js';
-import { CachedRoomAccess, roomAccessOverNats } from './handlers/rooms-access.js';
 import { messagesEndpoints } from './handlers/rpc.js';
+import { runSearchIndexer, SearchIndexProgress } from './handlers/search-indexer.js';
+import { createOutboxMetrics } from './metrics.js';
+import { CommitPublisher } from './outbox/publisher.js';
 import { OutboxRelay } from './outbox/relay.js';
 
 async function main(): Promise<void> {
@@ -18,28 +24,8 @@ async function main(): Promise<void> {
   });
   const { database, nats, rpc, logger, registry } = runtime;
 
-  const outboxPublished = new Counter({
-    name: 'chat_outbox_published_total',
-    help: 'Room events handed to JetStream',
-    registers: [registry],
-  });
-  const outboxLag = new Histogram({
-    name: 'chat_outbox_lag_seconds',
-    help: 'Age of the oldest event of each published batch (commit to JetStream ack)',
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'chat_outbox_oldest_unpublished_seconds',
-    help: 'Age of the oldest room event not yet handed to JetStream (0 when none): the relay lag',
-    registers: [registry],
-    async collect() {
-      const { rows } = await database.pool.query<{ age: number | null }>(
-        'select extract(epoch from now() - min(created_at))::float8 as age from messages.outbox',
-      );
-      this.set(rows[0]?.age ?? 0);
-    },
-  });
+  const outboxMetrics = createOutboxMetrics(registry, database.pool);
+  registerConsumerLagMetrics(registry, nats.nc, streams.roomEvents(config.CHAT_NAMESPACE), [durables.searchIndex(config.CHAT_NAMESPACE)]);
 
   const relay = new OutboxRelay(nats.nc.jetstream(), {
     databaseUrl: config.DATABASE_URL,
@@ -47,33 +33,47 @@ async function main(): Promise<void> {
     batchSize: config.OUTBOX_BATCH_SIZE,
     pollMs: config.OUTBOX_POLL_MS,
     logger,
-    onPublished: (count, oldestAgeMs) => {
-      outboxPublished.inc(count);
-      outboxLag.observe(oldestAgeMs / 1000);
-    },
+    onPublished: outboxMetrics.onPublished,
   });
   relay.start();
+  const publisher = new CommitPublisher(nats.nc.jetstream(), database.pool, {
+    namespace: config.CHAT_NAMESPACE,
+    clearMs: config.OUTBOX_CLEAR_MS,
+    logger,
+    onPublished: outboxMetrics.onPublished,
+  });
 
-  const access = new CachedRoomAccess(roomAccessOverNats(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
+  const searchIndexer = await runSearchIndexer(nats.nc, database.db, {
+    namespace: config.CHAT_NAMESPACE,
+    streamReplicas: config.NATS_STREAM_REPLICAS,
+    lingerMs: config.SEARCH_INDEX_LINGER_MS,
+    logger,
+  });
+  const searchProgress = new SearchIndexProgress(nats.nc, config.CHAT_NAMESPACE, { pollMs: 20 });
+
+  const access = new CachedRoomsAccessClient(roomsAccessClient(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
   const domain = new MessagesDomain(database, access, {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
+    attachmentQuotaBytesPerDay: config.ATTACHMENT_QUOTA_BYTES_PER_DAY,
     replayMaxEvents: config.REPLAY_MAX_EVENTS,
     maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
     sendBatchMax: config.SEND_BATCH_MAX,
     sendBatchParallel: config.SEND_BATCH_PARALLEL,
+    publishCommitted: (events) => publisher.publish(events),
+    relayGraceMs: config.OUTBOX_GRACE_MS,
+    searchIndexCaughtUp: () => searchProgress.waitUntilCaughtUp(config.SEARCH_INDEX_WAIT_MS),
   });
 
   await runService(runtime, {
     name: 'messages',
-    endpoints: messagesEndpoints(domain),
+    endpoints: messagesEndpoints(domain, new AttachmentBlobs(unreachableBlobsRepository(database.db), config.ATTACHMENT_UNUSED_TTL_MS)),
     port: config.MESSAGES_HTTP_PORT,
-    onRequestDone: (endpoint, outcome) => {
-      if (endpoint.name === 'send' && outcome === 'ok') relay.nudge();
-    },
     stopWork: async () => {
       access.stop();
       // Publish what was committed before going, so a rolling restart adds no latency.
+      await publisher.stop();
       await relay.stop();
+      await searchIndexer.stop();
     },
   });
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { composePush } from './domain/push-content.js';
+import { composePush, pushGroups } from './domain/push-content.js';
 import { type MemberSettings, settingsVerdict } from './domain/recipients.js';
 import { backoffWithJitter } from './jobs/queues.js';
 import { outcomeOfStatus } from './providers/provider.js';
@@ -18,9 +18,22 @@ describe('who gets a push', () => {
     ['notify none', { ...member, notify: 'none' as const }, message, 'notify_none'],
     ['mentions only, not mentioned', { ...member, notify: 'mentions' as const }, message, 'not_mentioned'],
     ['mentions only, mentioned', { ...member, notify: 'mentions' as const }, { ...message, mentions: ['bob'] }, null],
+    [
+      'mentions only, a participant of the thread replied in',
+      { ...member, notify: 'mentions' as const },
+      { ...message, thread_participants: ['bob'] },
+      null,
+    ],
     ['already read', { ...member, last_read_seq: 5 }, message, 'read'],
     ['a deleted message', member, { ...message, deleted: true }, 'deleted'],
+    ['a message from before the member joined (joined history)', { ...member, visible_from_seq: 5 }, message, 'not_member'],
+    ['a message after the member joined (joined history)', { ...member, visible_from_seq: 4 }, message, null],
+    ['a message from someone the member blocked', { ...member, blocked_ids: ['alice'] }, message, 'blocked'],
     ['everyone else', member, message, null],
+    ['urgent, to a muted member', { ...member, muted_until: '2026-01-01T13:00:00Z' }, { ...message, priority: 'urgent' as const }, null],
+    ['urgent, to notify none', { ...member, notify: 'none' as const }, { ...message, priority: 'urgent' as const }, null],
+    ['urgent, mentions only, not mentioned', { ...member, notify: 'mentions' as const }, { ...message, priority: 'urgent' as const }, null],
+    ['urgent, to the sender', { ...member, user_id: 'alice' }, { ...message, priority: 'urgent' as const }, 'sender'],
   ])('%s → %s', (_, who, what, verdict) => {
     expect(settingsVerdict(who, what, now)).toBe(verdict);
   });
@@ -41,6 +54,21 @@ describe('push content', () => {
       message_ids: ['1', '2', '3'],
     });
     expect(composePush('bob', { id: 'd', kind: 'direct', title: null }, [m('1', 'Hi')], 1)).toMatchObject({ title: 'Alice', body: 'Hi' });
+  });
+
+  it('sends every urgent message alone and marks it; the rest go together', () => {
+    const urgent = (id: string) => ({ ...m(id, 'Fire'), priority: 'urgent' as const });
+    expect(pushGroups([m('1', 'a'), urgent('2'), m('3', 'c'), urgent('4')]).map((g) => g.map((x) => x.id))).toEqual([
+      ['2'],
+      ['4'],
+      ['1', '3'],
+    ]);
+    expect(pushGroups([m('1', 'a')]).map((g) => g.map((x) => x.id))).toEqual([['1']]);
+    expect(composePush('bob', room, [urgent('2')], 1).priority).toBe('urgent');
+    expect(composePush('bob', room, [m('1', 'a')], 1).priority).toBeUndefined();
+    const target = { token: 't', platform: 'webhook' as const, app_id: null };
+    const push = { ...composePush('bob', room, [urgent('2')], 1), reminder: 2 };
+    expect(webhookPayload(target, { kind: 'alert', push }, 'd1')).toMatchObject({ priority: 'urgent', reminder: 2, message_ids: ['2'] });
   });
 });
 

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 await build({
   entryPoints: [
-    ...['main.ts', 'loadgen.ts'].map((f) => join(here, 'src', f)),
+    ...['main.ts', 'loadgen.ts', 'dashboard-run.ts'].map((f) => join(here, 'src', f)),
     ...['uws-server.ts', 'socketio-server.ts'].map((f) => join(here, 'baselines', f)),
   ],
   outdir: join(here, 'dist'),

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KNOWN_PLACEHOLDER_SECRETS } from '@chat/shared/auth';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -126,6 +127,17 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  it('keeps the gateway ops port (metrics, probes) off its Service', () => {
+    const objects = baseObjects();
+    const gateway = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gateway') as unknown as Deployment;
+    const container = gateway.spec?.template.spec?.containers[0];
+    expect(container?.ports?.find((p) => p.name === 'ops')?.containerPort).toBe(8090);
+    expect(container?.env?.find((e) => e.name === 'GATEWAY_OPS_PORT')?.value).toBe('8090');
+    expect(container?.readinessProbe?.httpGet?.port).toBe('ops');
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'gateway') as unknown as Service;
+    expect(service.spec?.ports?.map((p) => p.port)).not.toContain(8090);
+  });
+
   it('pairs each Deployment with a Service, an autoscaler and a disruption budget', () => {
     const objects = baseObjects();
     for (const name of ['gateway', 'rooms-service', 'messages-service', 'notifier-worker']) {
@@ -212,5 +224,47 @@ describe('docker compose and Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toContain('--prod');
     expect(dockerfile).toContain('"--import", "./dist/instrument.js"');
+  });
+});
+
+describe('secrets in the manifests', () => {
+  const deployFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? deployFiles(join(dir, entry.name)) : /\.(ya?ml|json|env)$/.test(entry.name) ? [join(dir, entry.name)] : [],
+    );
+
+  it('ships no Secret in the base, and no published placeholder anywhere', () => {
+    expect(baseObjects().filter((o) => o.kind === 'Secret')).toEqual([]);
+    const config = baseObjects().find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    expect(config.data.S3_BUCKET).toBe('chat-attachments');
+    for (const file of [...deployFiles(join(root, 'deploy')), join(root, 'docker-compose.yml')]) {
+      const text = readFileSync(file, 'utf8');
+      for (const placeholder of KNOWN_PLACEHOLDER_SECRETS) expect(text, file).not.toContain(placeholder);
+      expect(text, file).not.toMatch(/JWT_SECRET[:=]/);
+    }
+  });
+
+  it('generates the development Secret with the development mode asked for explicitly', () => {
+    const dev = kustomization(join(k8s, 'overlays', 'development')) as {
+      secretGenerator?: Array<{ name: string; literals?: string[] }>;
+      configMapGenerator?: Array<{ name: string; literals?: string[] }>;
+    };
+    expect(dev.secretGenerator?.map((g) => g.name)).toEqual(['chat-secrets']);
+    expect(dev.configMapGenerator?.find((g) => g.name === 'chat-config')?.literals).toContain('CHAT_DEV_MODE=1');
+    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { 'x-chat-env': Record<string, string> };
+    expect(compose['x-chat-env'].CHAT_DEV_MODE).toBe('1');
+  });
+
+  it('makes production require an externally provided chat-secrets', () => {
+    const production = kustomization(join(k8s, 'overlays', 'production'));
+    expect(production.secretGenerator).toBeUndefined();
+    const objects = overlayObjects('production');
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(JSON.stringify(objects)).not.toContain('CHAT_DEV_MODE');
+    for (const deployment of objects.filter((o) => o.kind === 'Deployment') as unknown as Deployment[]) {
+      const sources = deployment.spec?.template.spec?.containers[0]?.envFrom ?? [];
+      const secret = sources.find((s) => s.secretRef?.name === 'chat-secrets');
+      expect(secret?.secretRef?.optional ?? false, deployment.metadata?.name).toBe(false);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeS3 } from '../support/fake-s3.js';
 import { fakePng, multipart, pdfDocument, pngImage } from '../support/files.js';
@@ -34,6 +35,12 @@ afterAll(async () => {
   rmSync(blobDir, { recursive: true, force: true });
 });
 
+/** Two encoded images with the same decoded pixels. */
+async function samePixels(a: Buffer, b: Buffer): Promise<boolean> {
+  const [x, y] = await Promise.all([a, b].map((image) => sharp(image).ensureAlpha().raw().toBuffer()));
+  return x !== undefined && y !== undefined && x.equals(y);
+}
+
 async function room(): Promise<string> {
   return (await api(rest(), 'POST', '/v1/rooms', { token: alice, body: { kind: 'group', title: 'Files', member_ids: ['a-bob'] } })).body
     .id as string;
@@ -63,7 +70,7 @@ describe('attachments', () => {
     const png = pngImage(40, 30);
     const uploaded = await upload(rest(), alice, roomId, png, 'holiday photo.png', 'image/png');
     expect(uploaded.status).toBe(201);
-    expect(uploaded.body).toMatchObject({ name: 'holiday photo.png', content_type: 'image/png', size: png.length, width: 40, height: 30 });
+    expect(uploaded.body).toMatchObject({ name: 'holiday photo.png', content_type: 'image/png', width: 40, height: 30 });
     const attachmentId = uploaded.body.id as string;
     const sent = await api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, {
       token: alice,
@@ -78,7 +85,10 @@ describe('attachments', () => {
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('image/png');
     expect(download.headers.get('content-disposition')).toBe(`inline; filename="holiday photo.png"; filename*=UTF-8''holiday%20photo.png`);
-    expect(Buffer.from(await download.arrayBuffer()).equals(png)).toBe(true);
+    // Images are stored re-encoded without metadata (DESIGN 10.5): the same pixels, not the same bytes.
+    const served = Buffer.from(await download.arrayBuffer());
+    expect(served.length).toBe(uploaded.body.size);
+    expect(await samePixels(served, png)).toBe(true);
     const outsider = await fetch(`${rest()}/v1/attachments/${attachmentId}`, {
       headers: { authorization: `Bearer ${mintToken('a-out')}` },
     });
@@ -185,10 +195,12 @@ describe('attachments', () => {
     const png = pngImage(8, 8);
     const uploaded = await upload(s3Gateway.httpUrl, alice, roomId, png, 'tiny.png');
     expect(uploaded).toMatchObject({ status: 201, body: { content_type: 'image/png', width: 8, height: 8 } });
-    expect(s3.objects.get(`/chat/attachments/${roomId}/${uploaded.body.id}`)?.body.equals(png)).toBe(true);
+    const stored = s3.objects.get(`/chat/attachments/${roomId}/${uploaded.body.id}`)?.body;
+    expect(stored && (await samePixels(stored, png))).toBe(true);
+    expect(s3.objects.has(`/chat/attachments/${roomId}/${uploaded.body.id}.thumb`)).toBe(true);
     const download = await fetch(`${s3Gateway.httpUrl}/v1/attachments/${uploaded.body.id}`, {
       headers: { authorization: `Bearer ${alice}` },
     });
-    expect(Buffer.from(await download.arrayBuffer()).equals(png)).toBe(true);
+    expect(Buffer.from(await download.arrayBuffer()).equals(stored ?? Buffer.alloc(0))).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
 import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { type QueuedSend, storeSendBatch } from '../../messages-service/src/db/send-batch.js';
+import { ThreadRootRefused } from '../../messages-service/src/domain/message-rules.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
 import { applyMessageEvents, type ProjectedEvent } from '../../rooms-service/src/db/projection-repository.js';
 import type { RoomsDatabase } from '../../rooms-service/src/db/schema.js';
@@ -33,8 +34,8 @@ beforeAll(async () => {
   await admin(`create database "${databaseName}"`);
   const url = new URL(infra.adminDatabaseUrl);
   url.pathname = `/${databaseName}`;
-  messagesDb = openDatabase<MessagesDatabase>(url.toString(), { poolMax: 4, applicationName: 'test' });
-  roomsDb = openDatabase<RoomsDatabase>(url.toString(), { poolMax: 2, applicationName: 'test' });
+  messagesDb = openDatabase<MessagesDatabase>(url.toString(), { poolMax: 4, applicationName: 'test', logger });
+  roomsDb = openDatabase<RoomsDatabase>(url.toString(), { poolMax: 2, applicationName: 'test', logger });
   await migrateSchema(messagesDb.db, 'messages', messagesMigrations, logger);
   await migrateSchema(roomsDb.db, 'rooms', roomsMigrations, logger);
   redis = new Redis(infra.redisUrl, { keyPrefix: '' });
@@ -134,6 +135,58 @@ describe('a batch of sends stored in one statement', () => {
   });
 });
 
+describe('thread replies in a batch (DESIGN 10.5)', () => {
+  it('checks each root inside the one statement: valid replies stored, the others refused alone, no seq taken for them', async () => {
+    const roomId = randomUUID();
+    const root = queued(roomId, 'ann', 'root', 'root');
+    await storeSendBatch(messagesDb.pool, [root.send]);
+    const rootId = (await root.stored)?.id as string;
+    const reply = (key: string, threadRootId: string) => {
+      const draft = { ...plainDraft(roomId, 'bob', key), thread_root_id: threadRootId };
+      const outcome = new Promise<MessageRow | undefined | Error>((resolve) => {
+        sends.push({ draft, encodeEvent: encodeCreated, traceparent: null, resolve, reject: (error) => resolve(error as Error) });
+      });
+      return outcome;
+    };
+    const sends: QueuedSend[] = [];
+    const good = reply('r-good', rootId);
+    const unknown = reply('r-unknown', randomUUID());
+    const plain = queued(roomId, 'cat', 'r-plain', 'plain');
+    sends.push(plain.send);
+    let statements = 0;
+    const counting = {
+      query: ((...args: Parameters<typeof messagesDb.pool.query>) => {
+        statements++;
+        return (messagesDb.pool.query as (...a: unknown[]) => unknown)(...args);
+      }) as typeof messagesDb.pool.query,
+    };
+    await storeSendBatch(counting, sends);
+    expect(statements).toBe(1);
+    expect(await good).toMatchObject({ thread_root_id: rootId, seq: 2 });
+    expect(await unknown).toBeInstanceOf(ThreadRootRefused);
+    expect((await plain.stored)?.seq).toBe(3);
+    const goodId = ((await good) as MessageRow).id;
+
+    // A reply cannot be a root.
+    const nested: QueuedSend[] = [];
+    const refused = new Promise<unknown>((resolve) => {
+      nested.push({
+        draft: { ...plainDraft(roomId, 'bob', 'r-nested'), thread_root_id: goodId },
+        encodeEvent: encodeCreated,
+        traceparent: null,
+        resolve,
+        reject: resolve,
+      });
+    });
+    await storeSendBatch(messagesDb.pool, nested);
+    expect(await refused).toBeInstanceOf(ThreadRootRefused);
+    const [sequence] = (
+      await messagesDb.pool.query<{ last_seq: string }>('select last_seq from messages.room_sequences where room_id = $1', [roomId])
+    ).rows;
+    expect(Number(sequence?.last_seq)).toBe(3);
+  });
+});
+
 describe('the rooms projection applied in batches', () => {
   const message = (roomId: string, seq: number, changes: Partial<Message> = {}): Message => ({
     id: randomUUID(),
@@ -146,8 +199,12 @@ describe('the rooms projection applied in batches', () => {
     body: `message ${seq}`,
     mentions: [],
     reply_to: null,
+    thread_root_id: null,
     attachments: [],
     reactions: [],
+    priority: 'normal',
+    ack_requested: false,
+    acknowledgements: { count: 0 },
     created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
     edited_at: null,
     deleted_at: null,

@@ -24,6 +24,7 @@ beforeAll(async () => {
     NOTIFY_BACKOFF_MS: '100',
     NOTIFY_JOB_LOCK_MS: '2000',
     NOTIFY_EVENT_ACK_WAIT_MS: '2000',
+    DEVICES_MAX_PER_USER: '3',
     NOTIFY_WEBHOOK_URL: webhook.url,
     NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET,
     APNS_URL: apns.url,
@@ -89,6 +90,14 @@ describe('offline push notifications', () => {
       .update(push?.raw ?? '')
       .digest('hex')}`;
     expect(push?.headers['x-chat-signature']).toBe(expected);
+    // Standard Webhooks: id.timestamp.body, base64, under webhook-signature; the id is the delivery id.
+    const id = push?.headers['webhook-id'] ?? '';
+    const timestamp = push?.headers['webhook-timestamp'] ?? '';
+    expect(id).toBe(push?.body.delivery_id);
+    expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(60);
+    expect(push?.headers['webhook-signature']).toBe(
+      `v1,${createHmac('sha256', WEBHOOK_SECRET).update(`${id}.${timestamp}.${push?.raw}`).digest('base64')}`,
+    );
     const unread = await api<{ total: number }>(rest(), 'GET', '/v1/me/unread', { token: bob.token });
     expect(push?.body.badge).toBe(unread.body.total);
     // A later message is a new push; the five stayed one.
@@ -125,7 +134,8 @@ describe('offline push notifications', () => {
     const read = await say(reader.roomId, 'read on the laptop');
     await api(rest(), 'POST', `/v1/rooms/${reader.roomId}/read`, { token: reader.token, body: { seq: read.seq } });
     const unread = await say(reader.roomId, 'not read yet');
-    await webhook.waitFor(toDevice(reader.device));
+    // The read also sends a silent badge refresh, which may come first.
+    await webhook.waitFor((p) => toDevice(reader.device)(p) && p.body.type === 'message');
     expect(webhook.matching((p) => toDevice(reader.device)(p) && p.body.type === 'message').map((p) => p.body.message_ids)).toEqual([
       [unread.id],
     ]);
@@ -199,25 +209,40 @@ describe('offline push notifications', () => {
     expect(fcm.tokenRequests[0]).toContain('grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer');
   });
 
-  it('moves a re-registered token to its new user only', async () => {
+  it('refuses a token another user holds with 409, and pushes it to its owner only', async () => {
     const frank = mintToken('n-frank');
     const gina = mintToken('n-gina');
     expect((await api(rest(), 'PUT', '/v1/devices/shared-phone', { token: frank, body: { platform: 'webhook' } })).status).toBe(201);
-    expect((await api(rest(), 'PUT', '/v1/devices/shared-phone', { token: gina, body: { platform: 'webhook' } })).body).toMatchObject({
-      user_id: 'n-gina',
+    expect(await api(rest(), 'PUT', '/v1/devices/shared-phone', { token: gina, body: { platform: 'webhook' } })).toMatchObject({
+      status: 409,
+      body: { code: 'conflict' },
     });
-    const toFrank = (await api(rest(), 'POST', '/v1/rooms', { token: alice, body: { kind: 'direct', user_id: 'n-frank' } })).body
-      .id as string;
     const toGina = (await api(rest(), 'POST', '/v1/rooms', { token: alice, body: { kind: 'direct', user_id: 'n-gina' } })).body
       .id as string;
-    await say(toFrank, 'for frank');
-    const ginas = await say(toGina, 'for gina');
+    const toFrank = (await api(rest(), 'POST', '/v1/rooms', { token: alice, body: { kind: 'direct', user_id: 'n-frank' } })).body
+      .id as string;
+    await say(toGina, 'for gina');
+    const franks = await say(toFrank, 'for frank');
     await webhook.waitFor((p) => p.body.device_token === 'shared-phone');
-    // Frank's message was decided first; had it gone to the phone, it would be there already.
+    // Gina's message was decided first; had it gone to the phone, it would be there already.
     expect(webhook.matching((p) => p.body.device_token === 'shared-phone').map((p) => [p.body.user_id, p.body.message_ids])).toEqual([
-      ['n-gina', [ginas.id]],
+      ['n-frank', [franks.id]],
     ]);
-    expect((await api(rest(), 'DELETE', '/v1/devices/shared-phone', { token: frank })).status).toBe(404);
+    // Once its owner lets it go, the token can be registered by someone else.
+    expect((await api(rest(), 'DELETE', '/v1/devices/shared-phone', { token: frank })).status).toBe(204);
+    expect((await api(rest(), 'PUT', '/v1/devices/shared-phone', { token: gina, body: { platform: 'webhook' } })).status).toBe(201);
+  });
+
+  it('keeps at most DEVICES_MAX_PER_USER devices per user, dropping the oldest', async () => {
+    const kim = mintToken('n-kim');
+    for (let i = 1; i <= 4; i++) {
+      expect((await api(rest(), 'PUT', `/v1/devices/kim-${i}`, { token: kim, body: { platform: 'webhook' } })).status).toBe(201);
+    }
+    // The limit is 3 in this stack: kim-1 went when kim-4 came.
+    expect((await api(rest(), 'DELETE', '/v1/devices/kim-1', { token: kim })).status).toBe(404);
+    for (const device of ['kim-2', 'kim-3', 'kim-4']) {
+      expect((await api(rest(), 'DELETE', `/v1/devices/${device}`, { token: kim })).status).toBe(204);
+    }
   });
 
   it('delivers once per device when the worker is killed while a push waits, and keeps one delivery id when killed mid-request', async () => {
@@ -242,6 +267,7 @@ describe('offline push notifications', () => {
       20_000,
     );
     expect(new Set(pushes.map((p) => p.headers['x-chat-delivery-id'])).size).toBe(1);
+    expect(new Set(pushes.map((p) => p.headers['webhook-id'])).size).toBe(1);
     expect(pushes.map((p) => p.body.message_ids)).toEqual([[second.id], [second.id]]);
   });
 
@@ -274,7 +300,7 @@ describe('device registry input', () => {
 
   it('refuses to start with a malformed webhook URL, naming the variable', async () => {
     const broken = stack.spawn('notifier-worker', { ...notifierEnv, NOTIFY_WEBHOOK_URL: 'not a url' });
-    expect(await broken.waitForExit()).toBe(1);
+    expect(await broken.waitForExit()).toBe(78);
     expect(broken.tail(5)).toContain('NOTIFY_WEBHOOK_URL');
   });
 });

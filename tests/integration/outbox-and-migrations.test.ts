@@ -46,7 +46,9 @@ afterAll(async () => {
 
 describe('migrations', () => {
   it('are safe when several replicas start at once', async () => {
-    const replicas = Array.from({ length: 4 }, () => openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 2, applicationName: 'test' }));
+    const replicas = Array.from({ length: 4 }, () =>
+      openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 2, applicationName: 'test', logger }),
+    );
     await Promise.all(
       replicas.flatMap((r) => [
         migrateSchema(r.db, 'messages', messagesMigrations, logger),
@@ -66,7 +68,7 @@ describe('migrations', () => {
 
 describe('outbox relay', () => {
   it('publishes events committed while no relay ran, in order, and a re-publish is de-duplicated', async () => {
-    const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 2, applicationName: 'test' });
+    const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 2, applicationName: 'test', logger });
     await migrateSchema(database.db, 'messages', messagesMigrations, logger);
     const roomId = randomUUID();
     // Commits with no relay running: the state a crash between commit and publish leaves behind.
@@ -114,7 +116,7 @@ describe('outbox relay', () => {
   });
 
   it('publishes an event whose transaction took a lower id but committed after a later one was published', async () => {
-    const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 4, applicationName: 'test' });
+    const database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 4, applicationName: 'test', logger });
     await migrateSchema(database.db, 'messages', messagesMigrations, logger);
     const [slowRoom, fastRoom] = [randomUUID(), randomUUID()];
     const published: string[] = [];

@@ -128,10 +128,13 @@ describe('REST rooms', () => {
     expect(badCursor).toMatchObject({ status: 400, body: { code: 'invalid' } });
   });
 
-  it('serves /healthz, /readyz and /metrics', async () => {
+  it('serves /healthz and /readyz on the public port and /metrics only on the ops port', async () => {
     expect((await api(url(), 'GET', '/healthz')).status).toBe(200);
     expect(await api(url(), 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
-    const metrics = await fetch(`${url()}/metrics`);
+    expect((await fetch(`${url()}/metrics`)).status).toBe(404);
+    const ops = stack.gateway().opsUrl;
+    expect((await api(ops, 'GET', '/readyz')).status).toBe(200);
+    const metrics = await fetch(`${ops}/metrics`);
     expect(await metrics.text()).toContain('chat_gateway_connections');
   });
 });

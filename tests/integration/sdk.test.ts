@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { ChatClient, type Frame, memoryOutbox, type WebSocketLike } from '@chat/shared/sdk';
+import { ChatClient, type Frame, memoryOutbox } from '@chat/shared/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { api } from '../support/http.js';

@@ -50,6 +50,18 @@ describe('search', () => {
     expect((await search(alice, 'q=100%25')).body.items).toEqual([]);
   });
 
+  it('matches queries under 3 characters as whole words only, never as substrings', async () => {
+    const roomId = await room(alice, []);
+    await say(alice, roomId, 'ok see you at 9');
+    await say(alice, roomId, 'this is a token that looks bookish');
+    const short = await search(alice, `q=ok&room_id=${roomId}`);
+    expect(short.status).toBe(200);
+    // "ok" as a word; "token" and "bookish" contain it but a 2-character substring scan is not run.
+    expect(short.body.items.map((m) => m.body)).toEqual(['ok see you at 9']);
+    const three = await search(alice, `q=ook&room_id=${roomId}`);
+    expect(three.body.items.map((m) => m.body)).toEqual(['this is a token that looks bookish']);
+  });
+
   it('paginates with a cursor and rejects bad queries', async () => {
     const roomId = await room(alice, []);
     for (let i = 1; i <= 5; i++) await say(alice, roomId, `invoice number ${i}`);

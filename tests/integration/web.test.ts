@@ -23,7 +23,7 @@ describe('web chatbox serving', () => {
 
   it('mints development tokens only when the server runs on the development secret', async () => {
     expect((await api(stack.gateway().httpUrl, 'POST', '/dev/token', { body: { user_id: 'x' } })).status).toBe(404);
-    const dev = await stack.startGateway({ JWT_SECRET: '', NODE_ENV: 'development' });
+    const dev = await stack.startGateway({ JWT_SECRET: '', NODE_ENV: 'development', CHAT_DEV_MODE: '1' });
     expect((await api(dev.httpUrl, 'GET', '/config.json')).body).toMatchObject({ dev_tokens: true });
     const minted = await api<{ token: string }>(dev.httpUrl, 'POST', '/dev/token', { body: { user_id: 'dev-user', name: 'Dev User' } });
     expect(minted.status).toBe(200);
@@ -32,8 +32,17 @@ describe('web chatbox serving', () => {
     await socket.close();
     const bad = await api(dev.httpUrl, 'POST', '/dev/token', { body: { user_id: '' } });
     expect(bad).toMatchObject({ status: 400, body: { code: 'invalid' } });
-    const production = stack.spawn('gateway', { JWT_SECRET: '', NODE_ENV: 'production' });
-    expect(await production.waitForExit()).toBe(1);
-    expect(production.tail(5)).toContain('JWT_SECRET or JWT_PUBLIC_KEY');
+    const production = stack.spawn('gateway', { JWT_SECRET: '', NODE_ENV: 'production', CHAT_DEV_MODE: '1' });
+    expect(await production.waitForExit()).toBe(78);
+    expect(production.tail(5)).toContain('CHAT_DEV_MODE: the development mode is refused when NODE_ENV=production');
+  });
+
+  it('refuses to start without a key unless the development mode is asked for, and on a published placeholder', async () => {
+    const keyless = stack.spawn('gateway', { JWT_SECRET: '', NODE_ENV: 'development' });
+    expect(await keyless.waitForExit()).toBe(78);
+    expect(keyless.tail(5)).toContain('JWT_SECRET or JWT_PUBLIC_KEY: one is required');
+    const placeholder = stack.spawn('gateway', { JWT_SECRET: 'change-me-to-a-random-secret-of-at-least-32-chars' });
+    expect(await placeholder.waitForExit()).toBe(78);
+    expect(placeholder.tail(5)).toContain('JWT_SECRET: a published placeholder');
   });
 });

@@ -15,7 +15,10 @@ export function plainDraft(roomId: string, senderId: string, clientMsgId: string
     body,
     mentions: [],
     reply_to: null,
+    thread_root_id: null,
     attachments: [],
+    priority: 'normal',
+    ack_requested: false,
   };
 }
 

@@ -8,6 +8,8 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  /** Span links: the spans this one relates to in other traces (a batch and its messages). */
+  links: Array<{ traceId: string; spanId: string }>;
 }
 
 type OtlpValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
@@ -43,7 +45,15 @@ export class OtlpReceiver {
     resourceSpans?: Array<{
       resource?: { attributes?: OtlpAttribute[] };
       scopeSpans?: Array<{
-        spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }>;
+        spans?: Array<{
+          traceId: string;
+          spanId: string;
+          parentSpanId?: string;
+          name: string;
+          kind: number;
+          attributes?: OtlpAttribute[];
+          links?: Array<{ traceId: string; spanId: string }>;
+        }>;
       }>;
     }>;
   }): void {
@@ -59,6 +69,7 @@ export class OtlpReceiver {
             name: span.name,
             kind: span.kind,
             attributes: toRecord(span.attributes),
+            links: (span.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
           });
         }
       }

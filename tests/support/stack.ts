@@ -105,7 +105,16 @@ export interface Gateway {
   process: StackProcess;
   httpUrl: string;
   wsUrl: string;
+  /** /metrics, /healthz, /readyz (GATEWAY_OPS_PORT). */
+  opsUrl: string;
 }
+
+/**
+ * How long a process may take to say it is ready. Generous: on a loaded 2-core machine a service
+ * waiting for a new JetStream cluster to elect its leaders has been seen to need more than 20 s;
+ * the hooks' own timeouts still bound a start that never completes.
+ */
+const READY_TIMEOUT_MS = 50_000;
 
 export interface StackOptions {
   gateways?: number;
@@ -165,6 +174,8 @@ export class Stack {
       NOTIFIER_HTTP_PORT: '0',
       GATEWAY_HTTP_PORT: '0',
       GATEWAY_WS_PORT: '0',
+      // Any free port, so stacks running side by side do not collide; read from 'gateway ready'.
+      GATEWAY_OPS_PORT: '0',
       GATEWAY_HOST: '127.0.0.1',
       SHUTDOWN_DRAIN_WINDOW_MS: '200',
       // Tests send in bursts; the rate-limit tests set their own, small, limits.
@@ -176,6 +187,19 @@ export class Stack {
       RATE_LIMIT_REACTIONS_BURST: '10000',
       RATE_LIMIT_TYPING_PER_S: '10000',
       RATE_LIMIT_TYPING_BURST: '10000',
+      RATE_LIMIT_CONNECTS_PER_S: '10000',
+      RATE_LIMIT_CONNECTS_BURST: '10000',
+      RATE_LIMIT_ROOM_CREATES_PER_S: '10000',
+      RATE_LIMIT_ROOM_CREATES_BURST: '10000',
+      RATE_LIMIT_SEARCHES_PER_S: '10000',
+      RATE_LIMIT_SEARCHES_BURST: '10000',
+      RATE_LIMIT_UPLOADS_PER_S: '10000',
+      RATE_LIMIT_UPLOADS_BURST: '10000',
+      RATE_LIMIT_DEVICE_REGISTRATIONS_PER_S: '10000',
+      RATE_LIMIT_DEVICE_REGISTRATIONS_BURST: '10000',
+      RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S: '100000',
+      RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST: '100000',
+      WS_MAX_SOCKETS_PER_USER: '10000',
       ...this.options.env,
       ...extra,
     };
@@ -213,14 +237,19 @@ export class Stack {
 
   async startService(name: Exclude<ProcessName, 'gateway'>, extraEnv: Record<string, string> = {}): Promise<StackProcess> {
     const proc = this.spawn(name, extraEnv);
-    await proc.waitForLine((l) => typeof l.msg === 'string' && l.msg.endsWith('service ready'));
+    await proc.waitForLine((l) => typeof l.msg === 'string' && l.msg.endsWith('service ready'), READY_TIMEOUT_MS);
     return proc;
   }
 
   async startGateway(extraEnv: Record<string, string> = {}): Promise<Gateway> {
     const proc = this.spawn('gateway', extraEnv);
-    const ready = await proc.waitForLine((l) => l.msg === 'gateway ready');
-    const gateway = { process: proc, httpUrl: `http://127.0.0.1:${ready.http_port}`, wsUrl: `ws://127.0.0.1:${ready.ws_port}` };
+    const ready = await proc.waitForLine((l) => l.msg === 'gateway ready', READY_TIMEOUT_MS);
+    const gateway = {
+      process: proc,
+      httpUrl: `http://127.0.0.1:${ready.http_port}`,
+      wsUrl: `ws://127.0.0.1:${ready.ws_port}`,
+      opsUrl: `http://127.0.0.1:${ready.ops_port}`,
+    };
     this.gateways.push(gateway);
     return gateway;
   }
@@ -237,6 +266,7 @@ export class Stack {
     try {
       const jsm = await nc.jetstreamManager();
       await jsm.streams.delete(`${this.namespace}_room_events`).catch(() => false);
+      await jsm.streams.delete(`${this.namespace}_room_activity`).catch(() => false);
     } finally {
       await nc.close();
     }

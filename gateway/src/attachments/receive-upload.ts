@@ -14,6 +14,8 @@ export interface UploadLimits {
   maxBytes: number;
   allowedTypes: ReadonlySet<string>;
   tempDir: string;
+  /** Width × height above which an image is refused: decoding it (thumbnails, clients) would cost gigabytes. */
+  maxPixels: number;
 }
 
 export interface ReceivedFile {
@@ -41,6 +43,12 @@ export async function receiveUpload(req: IncomingMessage, limits: UploadLimits):
     const described = await describeBytes(head, size, path);
     if (!limits.allowedTypes.has(described.contentType)) {
       throw ChatError.invalid(`files of type ${described.contentType} are not allowed`, [{ path: 'file', message: 'type not allowed' }]);
+    }
+    if (described.width !== undefined && described.height !== undefined && described.width * described.height > limits.maxPixels) {
+      throw new ChatError(
+        'too_large',
+        `the image has ${described.width}×${described.height} pixels; at most ${limits.maxPixels} pixels are accepted`,
+      );
     }
     return { path, name, size, ...described };
   } catch (error) {

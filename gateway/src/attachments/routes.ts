@@ -1,61 +1,90 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { ChatError, parseOrThrow } from '@chat/shared';
-import express from 'express';
-import { z } from 'zod';
-import { actorOf, roomIdOf } from '../rest/request.js';
-import type { Upstream } from '../upstream/services.js';
+import { ChatError } from '@chat/shared';
+import { thumbnailKeyOf } from '@chat/shared/rpc';
+import type { ServicesClient } from '../clients/services-client.js';
+import type { RestHandlers } from '../rest/mount.js';
 import type { BlobStore } from './blob-store.js';
+import { type PreparedImage, prepareImage } from './images.js';
 import { contentDisposition, receiveUpload, type UploadLimits } from './receive-upload.js';
 
 /** Uploads (members who may send) and downloads (members), streamed between client and blob store. */
-export function attachmentRoutes(upstream: Upstream, blobs: BlobStore, limits: UploadLimits): express.Router {
-  const router = express.Router();
+export function attachmentHandlers(services: ServicesClient, blobs: BlobStore, limits: UploadLimits) {
+  return {
+    uploadAttachment: async ({ actor, params, req, res }) => {
+      const roomId = params.room_id;
+      const decision = await services.authorize(actor, roomId, 'message.send');
+      if (!decision.member) throw ChatError.notFound('room');
+      if (!decision.allowed) throw ChatError.forbidden('not allowed to post in this room');
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > limits.maxBytes + 64 * 1024) {
+        res.setHeader('Connection', 'close');
+        throw new ChatError('too_large', `the file is larger than ${limits.maxBytes} bytes`);
+      }
+      const file = await receiveUpload(req, limits);
+      const id = randomUUID();
+      const key = `${roomId}/${id}`;
+      const thumbKey = thumbnailKeyOf(key);
+      let image: PreparedImage | undefined;
+      try {
+        // Images are stored upright without metadata (no GPS leaves the uploader's phone), with a thumbnail.
+        image = await prepareImage(file.path, file.contentType, file.size, limits.maxPixels);
+        if (image) {
+          Object.assign(file, { size: image.size, width: image.width, height: image.height });
+          await blobs.putFile(thumbKey, image.thumbnail.path, image.thumbnail.size, image.thumbnail.contentType);
+        }
+        await blobs.putFile(key, file.path, file.size, file.contentType);
+      } catch (error) {
+        if (image) await blobs.delete(thumbKey).catch(() => undefined);
+        throw error;
+      } finally {
+        await Promise.all([rm(file.path, { force: true }), rm(`${file.path}.thumb`, { force: true })]);
+      }
+      // Refused (quota, membership changed) or unanswered: the stored bytes must not stay behind unrecorded.
+      const attachment = await services
+        .registerAttachment(actor, roomId, {
+          id,
+          name: file.name,
+          content_type: file.contentType,
+          size: file.size,
+          ...(file.width ? { width: file.width, height: file.height } : {}),
+          storage_key: key,
+          ...(image
+            ? {
+                thumbnail: {
+                  content_type: image.thumbnail.contentType,
+                  size: image.thumbnail.size,
+                  width: image.thumbnail.width,
+                  height: image.thumbnail.height,
+                },
+              }
+            : {}),
+        })
+        .catch(async (error: unknown) => {
+          await blobs.delete(key).catch(() => undefined);
+          if (image) await blobs.delete(thumbKey).catch(() => undefined);
+          throw error;
+        });
+      return { status: 201, body: attachment };
+    },
 
-  router.post('/rooms/:room_id/attachments', async (req, res) => {
-    const roomId = roomIdOf(req);
-    const actor = actorOf(res);
-    const decision = await upstream.authorize(actor, roomId, 'message.send');
-    if (!decision.member) throw ChatError.notFound('room');
-    if (!decision.allowed) throw ChatError.forbidden('not allowed to post in this room');
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limits.maxBytes + 64 * 1024) {
-      res.setHeader('Connection', 'close');
-      throw new ChatError('too_large', `the file is larger than ${limits.maxBytes} bytes`);
-    }
-    const file = await receiveUpload(req, limits);
-    const id = randomUUID();
-    const key = `${roomId}/${id}`;
-    try {
-      await blobs.putFile(key, file.path, file.size, file.contentType);
-    } finally {
-      await rm(file.path, { force: true });
-    }
-    const attachment = await upstream.registerAttachment(actor, roomId, {
-      id,
-      name: file.name,
-      content_type: file.contentType,
-      size: file.size,
-      ...(file.width ? { width: file.width, height: file.height } : {}),
-      storage_key: key,
-    });
-    res.status(201).json(attachment);
-  });
-
-  router.get('/attachments/:attachment_id', async (req, res) => {
-    const id = parseOrThrow(z.uuid(), req.params.attachment_id, 'attachment_id');
-    const { attachment, storage_key } = await upstream.getAttachment(actorOf(res), id);
-    const body = await blobs.get(storage_key);
-    if (!body) throw ChatError.notFound('attachment');
-    const inline = attachment.content_type.startsWith('image/');
-    res.status(200);
-    res.setHeader('Content-Type', attachment.content_type);
-    res.setHeader('Content-Length', String(attachment.size));
-    res.setHeader('Content-Disposition', contentDisposition(inline ? 'inline' : 'attachment', attachment.name));
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'private, max-age=3600');
-    await pipeline(body, res);
-  });
-  return router;
+    downloadAttachment: async ({ actor, params, query, res }) => {
+      const { attachment, storage_key, thumbnail } = await services.getAttachment(actor, params.attachment_id);
+      const wantsThumb = query.size === 'thumb';
+      if (wantsThumb && !thumbnail) throw ChatError.notFound('thumbnail');
+      const served = wantsThumb && thumbnail ? thumbnail : { storage_key, content_type: attachment.content_type, size: attachment.size };
+      const body = await blobs.get(served.storage_key);
+      if (!body) throw ChatError.notFound('attachment');
+      const inline = attachment.content_type.startsWith('image/');
+      res.status(200);
+      res.setHeader('Content-Type', served.content_type);
+      res.setHeader('Content-Length', String(served.size));
+      res.setHeader('Content-Disposition', contentDisposition(inline ? 'inline' : 'attachment', attachment.name));
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Cache-Control', 'private, max-age=3600');
+      await pipeline(body, res);
+      return { status: 200, streamed: true };
+    },
+  } satisfies Partial<RestHandlers>;
 }

@@ -1,9 +1,12 @@
-import { ChatError } from '@chat/shared';
+import { ChatError, type RestRateLimit } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import type { BucketSpec, RedisTokenBuckets } from './token-bucket.js';
 
-/** What a request spends; socket frames and REST calls of the same kind share one bucket per user. */
-export type LimitedAction = 'send' | 'edit' | 'reaction' | 'typing';
+/**
+ * What a request spends; socket frames and REST calls of the same kind share one bucket per user.
+ * The REST-only ones (`RestRateLimit`) are named by the routes of the REST table that spend them.
+ */
+export type LimitedAction = 'send' | 'edit' | 'reaction' | 'typing' | RestRateLimit;
 
 export type RateLimitSpecs = Record<LimitedAction, BucketSpec>;
 

@@ -5,18 +5,25 @@ import { type OpsState, opsRouter } from '@chat/shared/ops';
 import express, { type RequestHandler } from 'express';
 import type { BlobStore } from '../attachments/blob-store.js';
 import type { UploadLimits } from '../attachments/receive-upload.js';
-import { attachmentRoutes } from '../attachments/routes.js';
-import type { Upstream } from '../upstream/services.js';
-import { deviceRoutes } from './device-routes.js';
-import { messageRoutes } from './message-routes.js';
+import { attachmentHandlers } from '../attachments/routes.js';
+import type { ServicesClient } from '../clients/services-client.js';
+import type { RateLimits } from '../limits/rate-limits.js';
+import { deviceHandlers } from './device-routes.js';
+import { messageHandlers } from './message-routes.js';
+import { mountRestRoutes } from './mount.js';
+import { originPolicy } from './origin-policy.js';
 import { notFoundRoute, problemHandler } from './problem.js';
-import { roomRoutes } from './room-routes.js';
+import { roomHandlers } from './room-routes.js';
 import { type WebOptions, webRoutes } from './web-routes.js';
 
 export interface RestOptions {
-  upstream: Upstream;
+  services: ServicesClient;
   verifier: TokenVerifier;
   ops: OpsState;
+  /** Per-user buckets for the costly REST actions (uploads, room creation, search, device registration). */
+  rateLimits: RateLimits;
+  /** `ALLOWED_ORIGINS`: empty allows any origin. */
+  allowedOrigins: readonly string[];
   logger: Logger;
   maxBodyBytes: number;
   attachments: { blobs: BlobStore; limits: UploadLimits };
@@ -41,16 +48,26 @@ export function createRestApp(options: RestOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(opsRouter(options.ops));
+  app.use(originPolicy(options.allowedOrigins));
+  // /metrics is served on the ops port only (DESIGN 10.1).
+  app.use(opsRouter(options.ops, { metrics: false }));
   app.use(webRoutes(options.web));
 
   const v1 = express.Router();
   v1.use(authenticate(options.verifier, options.onActor));
   v1.use(express.json({ limit: options.maxBodyBytes, strict: true }));
-  v1.use(roomRoutes(options.upstream));
-  v1.use(messageRoutes(options.upstream));
-  v1.use(deviceRoutes(options.upstream));
-  v1.use(attachmentRoutes(options.upstream, options.attachments.blobs, options.attachments.limits));
+  // Every route of the REST table (shared/src/contracts/routes.ts); costly actions spend a rate-limit token first (DESIGN 10.1).
+  const { services, attachments } = options;
+  mountRestRoutes(
+    v1,
+    {
+      ...roomHandlers(services),
+      ...messageHandlers(services),
+      ...deviceHandlers(services),
+      ...attachmentHandlers(services, attachments.blobs, attachments.limits),
+    },
+    options.rateLimits,
+  );
 
   app.use('/v1', v1);
   app.use(notFoundRoute);

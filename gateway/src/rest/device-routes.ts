@@ -1,24 +1,16 @@
-import { DeviceTokenSchema, parseOrThrow, RegisterDeviceBodySchema } from '@chat/shared';
-import express from 'express';
-import type { Upstream } from '../upstream/services.js';
-import { actorOf } from './request.js';
+import type { ServicesClient } from '../clients/services-client.js';
+import type { RestHandlers } from './mount.js';
 
 /** Push targets: the notifier service behind REST. */
-export function deviceRoutes(upstream: Upstream): express.Router {
-  const router = express.Router();
-  router.put('/devices/:token', async (req, res) => {
-    const token = parseOrThrow(DeviceTokenSchema, req.params.token, 'token');
-    const { device, created } = await upstream.registerDevice(
-      actorOf(res),
-      token,
-      parseOrThrow(RegisterDeviceBodySchema, req.body, 'device'),
-    );
-    res.status(created ? 201 : 200).json(device);
-  });
-  router.delete('/devices/:token', async (req, res) => {
-    const token = parseOrThrow(DeviceTokenSchema, req.params.token, 'token');
-    await upstream.unregisterDevice(actorOf(res), token);
-    res.status(204).end();
-  });
-  return router;
+export function deviceHandlers(services: ServicesClient) {
+  return {
+    registerDevice: async ({ actor, params, body }) => {
+      const { device, created } = await services.registerDevice(actor, params.token, body);
+      return { status: created ? 201 : 200, body: device };
+    },
+    unregisterDevice: async ({ actor, params }) => {
+      await services.unregisterDevice(actor, params.token);
+      return { status: 204 };
+    },
+  } satisfies Partial<RestHandlers>;
 }

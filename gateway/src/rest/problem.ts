@@ -1,5 +1,5 @@
 import { ChatError, type ErrorCode, HTTP_STATUS_BY_CODE, isChatError, type Problem } from '@chat/shared';
-import type { Logger } from '@chat/shared/logging';
+import { type Logger, redactDeviceTokens } from '@chat/shared/logging';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 
 const TITLES: Record<ErrorCode, string> = {
@@ -16,7 +16,7 @@ const TITLES: Record<ErrorCode, string> = {
 
 /** RFC 9457 problem details with the contract's `code` (and `details` per field for `invalid`). */
 export function sendProblem(res: Response, error: ChatError, instance?: string): void {
-  const status = HTTP_STATUS_BY_CODE[error.code];
+  const status = error.httpStatus ?? HTTP_STATUS_BY_CODE[error.code];
   if (error.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   const problem: Problem = {
     type: `https://chat.invalid/problems/${error.code}`,
@@ -45,7 +45,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       return sendProblem(res, ChatError.invalid('unsupported body encoding'), req.originalUrl);
     }
-    logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    logger.error({ err: error, method: req.method, path: redactDeviceTokens(req.path) }, 'request failed');
     sendProblem(res, new ChatError('internal', 'internal error'), req.originalUrl);
   };
 }

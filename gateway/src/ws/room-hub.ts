@@ -1,3 +1,4 @@
+import { type HistoryVisibility, messageSeqOfEvent, visibleEvent } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
@@ -14,6 +15,10 @@ export interface BufferedEvent {
 /** Collects live events for one socket between its NATS join and its uWS topic subscribe. */
 export class PendingSubscriber {
   readonly buffer: BufferedEvent[] = [];
+  /** Set when the subscribing user is removed from the room before the subscribe attaches. */
+  removed = false;
+
+  constructor(readonly userId: string) {}
 }
 
 interface SeqWaiter {
@@ -21,15 +26,28 @@ interface SeqWaiter {
   resolve(): void;
 }
 
+/** A live event that arrived ahead of its room's next seq, held until the gap is filled. */
+interface HeldEvent {
+  data: Uint8Array;
+  msg: Msg | undefined;
+}
+
 /**
  * One NATS subscription for one room on this gateway, shared by every local socket in the room.
- * Persisted events are fanned out with uWS's native publish, once per gateway, in seq order;
- * a re-published event (outbox retry) is dropped by its seq.
+ * Persisted events are fanned out with uWS's native publish, once per gateway, in seq order
+ * without gaps: events are published by whichever messages replica committed them (or by the
+ * relay after a crash), so one may arrive before a lower seq; it is held until the lower ones
+ * come, or read from the log when they have not come within the hold time. A re-published event
+ * is dropped by its seq.
  */
 export class RoomChannel {
   refs = 0;
-  /** Highest persisted seq fanned out since this channel opened. */
+  /** Highest persisted seq fanned out in order; set from the log when the channel opens. */
   lastSeq = 0;
+  /** False until `lastSeq` is known: events received meanwhile are held. */
+  ordered = false;
+  readonly held = new Map<number, HeldEvent>();
+  fillTimer: NodeJS.Timeout | undefined;
   readonly pending = new Set<PendingSubscriber>();
   /**
    * Local sockets subscribed to the room, by user: for typing (not to the typist) and evictions.
@@ -40,6 +58,15 @@ export class RoomChannel {
   subscription: Subscription | undefined;
   /** Resolves once the NATS server has the subscription (one round trip per channel, not per socket). */
   ready: Promise<void> = Promise.resolve();
+
+  /**
+   * Sockets of late joiners in a room of joined history, with the seq their view starts after.
+   * They are not on the uWS topic: each event reaches them directly, or as `event.hidden` when it
+   * concerns a message from before they joined.
+   */
+  readonly restricted = new Map<ChatSocket, number>();
+  /** From the member list and room.updated signals; until known, subscribes ask the services. */
+  historyVisibility: HistoryVisibility | undefined;
 
   /** Member ids from the rooms service, kept current by member signals; null: too large to list. */
   private memberList: Set<string> | null | undefined;
@@ -71,7 +98,9 @@ export class RoomChannel {
       const changesBefore = this.membershipChanges;
       let ids: string[] | null;
       try {
-        ids = await source.load(this.roomId);
+        const list = await source.load(this.roomId);
+        ids = list.user_ids;
+        this.historyVisibility = list.history_visibility;
       } catch (error) {
         source.onError(error, this.roomId);
         return null;
@@ -161,7 +190,7 @@ export function readEventSeq(data: Uint8Array): number | undefined {
 
 /** Where room channels read member lists from (the rooms service), and how long they trust one. */
 export interface MemberListSource {
-  load(roomId: string): Promise<string[] | null>;
+  load(roomId: string): Promise<{ user_ids: string[] | null; history_visibility?: HistoryVisibility | undefined }>;
   ttlMs: number;
   onError(error: unknown, roomId: string): void;
 }
@@ -171,7 +200,20 @@ export interface RoomHubMetrics {
   socketSubscriptions(delta: number): void;
   eventFannedOut(): void;
   duplicateDropped(): void;
+  /** Events fanned out from the log because they had not arrived live within the hold time. */
+  filledFromLog?(count: number): void;
 }
+
+/** The room's log at the messages service: where a channel starts, and what fills a gap. */
+export interface RoomLogSource {
+  lastSeq(roomId: string): Promise<number>;
+  eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<string[]>;
+  /** How long an event ahead of a gap is held before the gap is read from the log. */
+  holdMs: number;
+}
+
+/** Most events one gap fill reads. */
+const FILL_LIMIT = 1000;
 
 export class RoomHub {
   private readonly channels = new Map<string, RoomChannel>();
@@ -183,6 +225,7 @@ export class RoomHub {
     private readonly logger: Logger,
     private readonly metrics: RoomHubMetrics,
     readonly memberLists: MemberListSource,
+    private readonly log: RoomLogSource,
   ) {}
 
   static topic(roomId: string): string {
@@ -206,22 +249,82 @@ export class RoomHub {
           else this.deliver(created, msg);
         },
       });
-      // The subscription must be live at the server before anyone reads what they missed.
-      created.ready = this.nc.flush();
+      // The subscription must be live at the server before anyone reads what they missed, and
+      // before the channel's start is read: every event after it then comes live (or from a fill).
+      created.ready = this.nc.flush().then(async () => this.startOrdering(created, await this.log.lastSeq(roomId)));
       this.metrics.roomChannels(1);
     }
     channel.refs++;
-    await channel.ready;
+    try {
+      await channel.ready;
+    } catch (error) {
+      // The channel goes with its last reference, so the next subscribe opens a fresh one.
+      this.leave(roomId);
+      throw error;
+    }
     return channel;
   }
 
-  /** Subscribes a socket to the room's topic; its channel reference was taken by `join`. */
-  attach(ws: ChatSocket, roomId: string): void {
+  private startOrdering(channel: RoomChannel, lastSeq: number): void {
+    channel.lastSeq = Math.max(channel.lastSeq, lastSeq);
+    channel.ordered = true;
+    for (const seq of channel.held.keys()) if (seq <= channel.lastSeq) channel.held.delete(seq);
+    this.drainHeld(channel);
+  }
+
+  /** Fans out held events that are next in line; arms the gap fill if some are still held. */
+  private drainHeld(channel: RoomChannel): void {
+    for (let next = channel.held.get(channel.lastSeq + 1); next; next = channel.held.get(channel.lastSeq + 1)) {
+      channel.held.delete(channel.lastSeq + 1);
+      this.fanOutEvent(channel, channel.lastSeq + 1, next.data, next.msg);
+    }
+    if (channel.held.size === 0) {
+      clearTimeout(channel.fillTimer);
+      channel.fillTimer = undefined;
+    } else {
+      channel.fillTimer ??= setTimeout(() => void this.fillGap(channel), this.log.holdMs);
+    }
+  }
+
+  /** Reads what is missing before the held events from the log (it holds every committed event). */
+  private async fillGap(channel: RoomChannel): Promise<void> {
+    if (channel.held.size === 0) {
+      channel.fillTimer = undefined;
+      return;
+    }
+    const upTo = Math.max(...channel.held.keys());
+    const from = channel.lastSeq;
+    try {
+      // Up to the highest held event, which itself is here already.
+      const events = await this.log.eventsAfter(channel.roomId, from, Math.min(FILL_LIMIT, upTo - from - 1));
+      let filled = 0;
+      for (const text of events) {
+        const data = Buffer.from(text);
+        const seq = readEventSeq(data);
+        if (seq !== channel.lastSeq + 1) continue; // arrived live meanwhile, or beyond what is missing
+        channel.held.delete(seq);
+        this.fanOutEvent(channel, seq, data, undefined);
+        filled++;
+      }
+      if (filled > 0) this.metrics.filledFromLog?.(filled);
+    } catch (error) {
+      this.logger.warn({ err: error, room_id: channel.roomId, after_seq: from }, 'room log read for a gap failed; retrying');
+    }
+    channel.fillTimer = undefined;
+    if (this.channels.get(channel.roomId) === channel) this.drainHeld(channel);
+  }
+
+  /**
+   * Subscribes a socket to the room's topic; its channel reference was taken by `join`. A late
+   * joiner of a room with joined history (`visibleFromSeq` > 0) is served directly instead.
+   */
+  attach(ws: ChatSocket, roomId: string, visibleFromSeq = 0): void {
     const channel = this.channels.get(roomId);
     const session = ws.getUserData();
     // A subscribe holds a channel reference from join to attach; a missing channel is a bug, never silent.
     if (!channel || !session.actor) throw new Error(`room channel ${roomId} vanished during subscribe`);
-    ws.subscribe(channel.topic);
+    if (visibleFromSeq > 0) channel.restricted.set(ws, visibleFromSeq);
+    else ws.subscribe(channel.topic);
     session.rooms.push(roomId);
     channel.addSocket(session.actor.user_id, ws);
     this.metrics.socketSubscriptions(1);
@@ -234,7 +337,7 @@ export class RoomHub {
     if (!removeItem(session.rooms, roomId)) return;
     this.metrics.socketSubscriptions(-1);
     const channel = this.channels.get(roomId);
-    if (!session.closed) ws.unsubscribe(RoomHub.topic(roomId));
+    if (!session.closed && !channel?.restricted.delete(ws)) ws.unsubscribe(RoomHub.topic(roomId));
     const userId = session.actor?.user_id;
     if (channel && userId) channel.removeSocket(userId, ws);
     this.leave(roomId);
@@ -245,6 +348,7 @@ export class RoomHub {
     if (!channel) return;
     channel.refs--;
     if (channel.refs > 0) return;
+    clearTimeout(channel.fillTimer);
     channel.subscription?.unsubscribe();
     this.channels.delete(roomId);
     this.metrics.roomChannels(-1);
@@ -261,10 +365,32 @@ export class RoomHub {
         this.logger.warn({ subject: msg.subject }, 'room event without seq dropped');
         return;
       }
-      if (seq <= channel.lastSeq) {
+      if (seq <= channel.lastSeq || channel.held.has(seq)) {
         this.metrics.duplicateDropped();
         return;
       }
+      if (!channel.ordered || seq !== channel.lastSeq + 1) {
+        channel.held.set(seq, { data: msg.data, msg });
+        if (channel.ordered) this.drainHeld(channel);
+        return;
+      }
+      this.fanOutEvent(channel, seq, msg.data, msg);
+      this.drainHeld(channel);
+      return;
+    }
+    this.publish(channel, msg.data);
+    this.metrics.eventFannedOut();
+  }
+
+  /** To every local socket of the room: the topic, and late joiners one by one. */
+  private publish(channel: RoomChannel, data: Uint8Array): void {
+    this.app.publish(channel.topic, data, false);
+    for (const ws of channel.restricted.keys()) if (!ws.getUserData().closed) ws.send(data, false);
+  }
+
+  /** One persisted event, next in seq order, to every local socket of the room (and to subscribes in progress). */
+  private fanOutEvent(channel: RoomChannel, seq: number, data: Uint8Array, msg: Msg | undefined): void {
+    if (msg) {
       const span = tracer.startSpan(
         `process ${msg.subject}`,
         {
@@ -279,14 +405,25 @@ export class RoomHub {
         },
         extractTraceContext(fromNatsHeaders(msg.headers)),
       );
-      channel.notePersisted(seq);
-      for (const pending of channel.pending) pending.buffer.push({ seq, data: msg.data });
-      this.app.publish(channel.topic, msg.data, false);
-      this.metrics.eventFannedOut();
+      this.publishPersisted(channel, seq, data);
       span.end();
-      return;
+    } else {
+      this.publishPersisted(channel, seq, data);
     }
-    this.app.publish(channel.topic, msg.data, false);
+  }
+
+  private publishPersisted(channel: RoomChannel, seq: number, data: Uint8Array): void {
+    channel.notePersisted(seq);
+    for (const pending of channel.pending) pending.buffer.push({ seq, data });
+    this.app.publish(channel.topic, data, false);
+    if (channel.restricted.size > 0) {
+      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString();
+      const messageSeq = messageSeqOfEvent(text);
+      for (const [ws, visibleFrom] of channel.restricted) {
+        if (ws.getUserData().closed) continue;
+        ws.send(messageSeq !== undefined && messageSeq <= visibleFrom ? visibleEvent(text, visibleFrom) : data, false);
+      }
+    }
     this.metrics.eventFannedOut();
   }
 
@@ -302,9 +439,11 @@ export class RoomHub {
       this.metrics.eventFannedOut();
       return;
     }
+    if (signal.type === 'room.updated') channel.historyVisibility = signal.room.history_visibility;
     if (signal.type === 'member.added') channel.noteMembership('added', signal.user_id);
     if (signal.type === 'member.removed') {
       channel.noteMembership('removed', signal.user_id);
+      for (const pending of channel.pending) if (pending.userId === signal.user_id) pending.removed = true;
       // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
       // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
       for (const ws of channel.socketsOf(signal.user_id)) {
@@ -312,7 +451,7 @@ export class RoomHub {
         this.detach(ws, channel.roomId);
       }
     }
-    this.app.publish(channel.topic, data, false);
+    this.publish(channel, data);
     this.metrics.eventFannedOut();
   }
 }

@@ -1,6 +1,8 @@
 import type { ChatError } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { WebSocket } from '../uws.js';
+import type { RefusalState } from './refusal-policy.js';
+import { socketFault } from './socket-faults.js';
 
 /** Per-socket state, held in uWS user data. */
 export interface Session {
@@ -14,8 +16,13 @@ export interface Session {
   rooms: string[];
   /** Subscribes in progress, so an unsubscribe or close can cancel them (allocated when needed). */
   joining: string[] | undefined;
-  /** When this socket's recent frames were rate-limited, for the 4008 rule (allocated when needed). */
-  limitedAt: number[] | undefined;
+  /** What this socket was told by `rate_limited` answers, for the 4008 rule (allocated when needed). */
+  refusals: RefusalState | undefined;
+  /** Request frames received and not yet answered. */
+  inFlight: number;
+  /** The token's `exp` in ms since the epoch: the socket is closed with 4001 then. */
+  expiresAt: number;
+  /** Set first thing in the close handler: uWS frees the socket once that handler returns. */
   closed: boolean;
 }
 
@@ -39,7 +46,12 @@ export function observeFramesOut(count: () => void): void {
 /** Sends a text frame unless the socket closed while we awaited something. */
 export function sendText(ws: ChatSocket, text: string | Uint8Array): void {
   if (ws.getUserData().closed) return;
-  ws.send(text, false);
+  try {
+    ws.send(text, false);
+  } catch (error) {
+    socketFault('write_after_close', error);
+    return;
+  }
   countFrameOut();
 }
 

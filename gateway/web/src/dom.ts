@@ -34,10 +34,14 @@ export const byId = <T extends HTMLElement>(id: string): T => {
   return element as T;
 };
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+// The reader's own locale and time zone; `hour: 'numeric'` gives "9:05 AM" or "09:05" as the
+// locale writes it (2-digit forced a padded "09:05 AM" in English).
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
 export const formatTime = (iso: string) => timeFormat.format(new Date(iso));
+export const formatDateTime = (iso: string) => dateTimeFormat.format(new Date(iso));
 export function formatDay(iso: string): string {
   const date = new Date(iso);
   const today = new Date();

@@ -1,6 +1,10 @@
+import { Attention } from './attention.js';
 import { ConversationView } from './conversation.js';
 import { byId, h } from './dom.js';
+import { openGroupDialog } from './group-dialog.js';
+import { icon } from './icons.js';
 import { renderRoomList } from './room-list.js';
+import { SearchPanel } from './search.js';
 import { renderSignIn } from './signin.js';
 import { ChatStore, type WebConfig } from './store.js';
 
@@ -36,7 +40,14 @@ async function boot(): Promise<void> {
   renderApp(root, store);
 }
 
-function signOut(): void {
+/**
+ * Signs out: the socket closes, the token and this user's unsent messages leave the browser
+ * (a shared computer keeps nothing of the session). Unsent messages are named before they go.
+ */
+function signOut(store: ChatStore): void {
+  const unsent = store.client.outbox().filter((e) => e.state !== 'sent').length;
+  if (unsent && !confirm(`${unsent} message${unsent === 1 ? ' is' : 's are'} not sent yet and will be discarded. Sign out?`)) return;
+  store.signOut();
   sessionStorage.removeItem(TOKEN_KEY);
   location.reload();
 }
@@ -44,35 +55,62 @@ function signOut(): void {
 function renderApp(root: HTMLElement, store: ChatStore): void {
   const list = h('ul', { class: 'room-list', 'aria-label': 'Conversations' });
   const conversation = new ConversationView(store, () => void open(null));
+  const attention = new Attention(store, (id) => void open(id));
+  const search = new SearchPanel(
+    store,
+    (message, terms) => void open(message.room_id, { keepSearch: true }).then(() => conversation.jumpTo(message, terms)),
+    (active) => {
+      list.hidden = active;
+    },
+  );
+  conversation.onShowMembers = (roomId) => openGroupDialog(store, roomId);
   const shell = h(
     'div',
     { class: 'shell' },
     h(
       'nav',
-      { class: 'sidebar', 'aria-label': 'Conversations' },
+      { class: 'sidebar', 'aria-label': 'Conversations and search' },
       h(
         'header',
         { class: 'sidebar-header' },
         h('h1', {}, 'Chat'),
+        attention.enableButton,
         h('button', { class: 'primary', onclick: () => openNewRoomDialog(store, (id) => void open(id)) }, 'New chat'),
-        h('button', { class: 'link', onclick: signOut }, 'Sign out'),
+        h(
+          'button',
+          { class: 'icon sign-out', 'aria-label': 'Sign out', title: 'Sign out', onclick: () => signOut(store) },
+          icon('signOut'),
+        ),
       ),
+      search.form,
+      search.results,
       list,
     ),
     h('main', { class: 'main' }, conversation.element),
+    attention.announcer,
   );
   root.replaceChildren(shell);
-  const open = async (roomId: string | null) => {
+  const open = async (roomId: string | null, options: { keepSearch?: boolean } = {}) => {
     shell.classList.toggle('showing-room', roomId !== null);
     conversation.mount(roomId);
     await store.open(roomId);
     conversation.mount(roomId);
-    if (roomId) conversation.focusComposer();
+    if (roomId) {
+      if (!options.keepSearch) conversation.focusComposer();
+    } else if (search.active) search.focus();
     else (list.querySelector('button.room') as HTMLElement | null)?.focus();
   };
   store.onChange((change) => {
     if (change === 'rooms' || change === 'room') renderRoomList(list, store, (id) => void open(id));
     conversation.update(change);
+  });
+  // Ctrl/Cmd+K searches from anywhere, as in Slack and Mattermost.
+  document.addEventListener('keydown', (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
+      event.preventDefault();
+      shell.classList.remove('showing-room');
+      search.focus();
+    }
   });
   renderRoomList(list, store, (id) => void open(id));
   conversation.mount(null);

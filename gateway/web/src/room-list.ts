@@ -26,7 +26,6 @@ export function renderRoomList(list: HTMLElement, store: ChatStore, onOpen: (roo
         {
           class: `room${room.id === store.activeRoomId ? ' active' : ''}`,
           'aria-current': room.id === store.activeRoomId ? 'true' : undefined,
-          'aria-label': `${title}${unread ? `, ${unread} unread` : ''}${online ? ', online' : ''}`,
           'data-room-id': room.id,
           onclick: () => onOpen(room.id),
         },
@@ -37,6 +36,11 @@ export function renderRoomList(list: HTMLElement, store: ChatStore, onOpen: (roo
           h('span', { class: 'room-title' }, title, muted ? h('span', { class: 'muted-icon', title: 'Muted' }, ' 🔕') : null),
           h('span', { class: 'room-preview' }, preview(room)),
         ),
+        // The name is the visible text plus what the badge and dot show (WCAG 2.5.3: a label
+        // that replaced the visible text would not match what speech-input users see).
+        unread || online
+          ? h('span', { class: 'visually-hidden' }, `${unread ? `, ${unread} unread` : ''}${online ? ', online' : ''}`)
+          : null,
         unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, unread > 99 ? '99+' : unread) : null,
       ),
     );

@@ -1,4 +1,4 @@
-import type { Member, Message, Room } from '@chat/shared';
+import type { AcknowledgementList, Member, Message, Room } from '@chat/shared';
 import { ChatClient, type ConnectionStatus, type Frame, type OutboxEntry, storageOutbox } from '@chat/shared/sdk';
 
 export interface WebConfig {
@@ -9,6 +9,12 @@ export interface WebConfig {
 }
 
 type Change = 'rooms' | 'messages' | 'room' | 'status' | 'typing';
+
+/** The search answer: matching messages, newest first. */
+export interface SearchPage {
+  items: Message[];
+  next_cursor: string | null;
+}
 
 /**
  * The chatbox's state and actions, on top of the SDK. Views read the state and re-render on the
@@ -27,8 +33,17 @@ export class ChatStore {
   readonly unread = new Map<string, number>();
   /** My own reactions: events carry no `me`, so they are followed from reaction.updated. */
   readonly mine = new Map<string, Set<string>>();
+  /** Messages I acknowledged (events carry only the count). */
+  private readonly acknowledgedByMe = new Set<string>();
+  /** Who acknowledged a message that asked for it, loaded when it is shown, refreshed by its events. */
+  readonly acknowledgementLists = new Map<string, AcknowledgementList>();
+  private readonly loadingAcknowledgements = new Set<string>();
+  /** Per room, the message the "New messages" divider sits above (set when the room is opened). */
+  readonly dividerBefore = new Map<string, string>();
   status: ConnectionStatus = 'idle';
   private listeners = new Set<(change: Change) => void>();
+  private incomingListeners = new Set<(roomId: string, message: Message) => void>();
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly config: WebConfig,
@@ -38,7 +53,7 @@ export class ChatStore {
       url: config.ws_url,
       httpUrl: config.http_url || location.origin,
       token,
-      outbox: storageOutbox(localStorage, `chat.outbox.${tokenSubject(token)}`),
+      outbox: storageOutbox(localStorage, outboxKey(token)),
     });
     this.client.on('status', (status) => {
       this.status = status;
@@ -63,6 +78,12 @@ export class ChatStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** New messages from others (live, not replayed history): for the title, notifications, live region. */
+  onIncoming(listener: (roomId: string, message: Message) => void): () => void {
+    this.incomingListeners.add(listener);
+    return () => this.incomingListeners.delete(listener);
+  }
+
   private notify(change: Change): void {
     for (const listener of this.listeners) listener(change);
   }
@@ -71,10 +92,24 @@ export class ChatStore {
     await this.client.connect();
     await this.refreshRooms();
     // Rooms created by others reach us with the next refresh; the socket has no per-user feed.
-    setInterval(() => void this.refreshRooms(), 15_000);
+    this.refreshTimer = setInterval(() => void this.refreshRooms(), 15_000);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') void this.refreshRooms().then(() => this.markActiveRead());
     });
+  }
+
+  /** Signs out: the socket closes for good and this user's unsent messages leave this browser. */
+  signOut(): void {
+    clearInterval(this.refreshTimer);
+    this.client.close();
+    localStorage.removeItem(outboxKey(this.token));
+  }
+
+  /** Total unread over my rooms, for the page title. */
+  get totalUnread(): number {
+    let total = 0;
+    for (const room of this.rooms) total += this.unread.get(room.id) ?? 0;
+    return total;
   }
 
   async refreshRooms(): Promise<void> {
@@ -99,17 +134,40 @@ export class ChatStore {
 
   async open(roomId: string | null): Promise<void> {
     this.activeRoomId = roomId;
+    const unreadAtOpen = roomId ? (this.unread.get(roomId) ?? 0) : 0;
     this.notify('room');
     if (!roomId) return;
     if (!this.messages.has(roomId)) await this.reloadHistory(roomId);
-    this.client.api<{ items: Member[] }>('GET', `/v1/rooms/${roomId}/members?limit=1000`).then(
-      (page) => {
-        this.members.set(roomId, page.items);
-        this.notify('messages');
-      },
-      () => undefined,
-    );
+    this.placeDivider(roomId, unreadAtOpen);
+    this.loadMembers(roomId).catch(() => undefined);
     await this.markActiveRead();
+  }
+
+  /**
+   * The divider goes above the first unread message. Unread counts only others' messages that
+   * are not deleted (DESIGN 6), so it is the Nth such message from the end.
+   */
+  private placeDivider(roomId: string, unread: number): void {
+    this.dividerBefore.delete(roomId);
+    if (unread <= 0) return;
+    const loaded = this.messages.get(roomId) ?? [];
+    // What came before my own last message was seen when I wrote it (the server may count it
+    // unread if I answered from another device without reading here).
+    const myLast = loaded.findLastIndex((m) => m.sender_id === this.me);
+    const theirs = loaded.filter((m, index) => index > myLast && m.sender_id !== this.me && !m.deleted_at);
+    const first = theirs[Math.max(0, theirs.length - unread)];
+    if (first) this.dividerBefore.set(roomId, first.id);
+  }
+
+  /** Loads older pages until the message with `seq` is loaded (a search result's place). */
+  async loadUntil(roomId: string, seq: number): Promise<boolean> {
+    if (!this.messages.has(roomId)) await this.reloadHistory(roomId);
+    for (let pages = 0; pages < 40; pages++) {
+      const oldest = this.messages.get(roomId)?.[0];
+      if (!oldest || oldest.seq <= seq) break;
+      if (!(await this.loadOlder(roomId))) break;
+    }
+    return (this.messages.get(roomId) ?? []).some((m) => m.seq === seq);
   }
 
   async reloadHistory(roomId: string): Promise<void> {
@@ -150,8 +208,13 @@ export class ChatStore {
       case 'message.created':
       case 'message.updated':
       case 'message.deleted':
+      case 'message.acknowledged':
       case 'reaction.updated': {
         const message = frame.message as Message;
+        if (frame.type === 'message.acknowledged') {
+          if (frame.user_id === this.me) this.acknowledgedByMe.add(message.id);
+          if (this.acknowledgementLists.has(message.id)) void this.loadAcknowledgements(roomId, message.id, true);
+        }
         this.upsert(roomId, message);
         if (frame.type === 'reaction.updated' && frame.user_id === this.me) {
           const set = this.mine.get(message.id) ?? new Set<string>();
@@ -162,7 +225,13 @@ export class ChatStore {
         this.touchRoom(roomId, message, frame.type === 'message.created');
         if (frame.type === 'message.created') {
           if (this.typing.get(roomId)?.delete(message.sender_id)) this.notify('typing');
-          if (roomId === this.activeRoomId && message.sender_id !== this.me) void this.markActiveRead();
+          if (message.sender_id !== this.me) {
+            // A message that arrives while the page is hidden starts the divider of the open room.
+            if (roomId === this.activeRoomId && document.visibilityState !== 'visible' && !this.dividerBefore.has(roomId))
+              this.dividerBefore.set(roomId, message.id);
+            for (const listener of this.incomingListeners) listener(roomId, message);
+            if (roomId === this.activeRoomId) void this.markActiveRead();
+          } else if (roomId === this.activeRoomId) this.dividerBefore.delete(roomId);
         }
         this.notify('messages');
         return;
@@ -195,13 +264,17 @@ export class ChatStore {
       case 'room.updated':
       case 'member.added':
         void this.refreshRooms();
+        if (frame.type === 'member.added' && this.members.has(roomId)) this.loadMembers(roomId).catch(() => undefined);
         return;
       case 'member.removed':
         if (frame.user_id === this.me) {
           this.rooms = this.rooms.filter((r) => r.id !== roomId);
           if (this.activeRoomId === roomId) void this.open(null);
           this.notify('rooms');
-        } else void this.refreshRooms();
+        } else {
+          void this.refreshRooms();
+          if (this.members.has(roomId)) this.loadMembers(roomId).catch(() => undefined);
+        }
         return;
     }
   }
@@ -213,6 +286,7 @@ export class ChatStore {
     const merged = {
       ...message,
       reactions: message.reactions.map((r) => ({ ...r, me: this.mine.get(message.id)?.has(r.emoji) ?? false })),
+      acknowledgements: { count: message.acknowledgements.count, me: this.acknowledgedByMe.has(message.id) },
     };
     if (index >= 0) list[index] = merged;
     else {
@@ -232,6 +306,29 @@ export class ChatStore {
   private rememberMine(message: Message): void {
     const mine = message.reactions.filter((r) => r.me).map((r) => r.emoji);
     if (mine.length) this.mine.set(message.id, new Set(mine));
+    if (message.acknowledgements.me) this.acknowledgedByMe.add(message.id);
+  }
+
+  /** Loads (once, or again with `force`) who acknowledged a message; re-renders when it arrives. */
+  async loadAcknowledgements(roomId: string, messageId: string, force = false): Promise<void> {
+    if (this.loadingAcknowledgements.has(messageId) || (!force && this.acknowledgementLists.has(messageId))) return;
+    this.loadingAcknowledgements.add(messageId);
+    try {
+      this.acknowledgementLists.set(messageId, await this.client.acknowledgements(roomId, messageId));
+      this.notify('messages');
+    } catch {
+      // Shown without names; the next event about the message tries again.
+    } finally {
+      this.loadingAcknowledgements.delete(messageId);
+    }
+  }
+
+  async acknowledge(roomId: string, message: Message): Promise<void> {
+    const acknowledged = await this.client.acknowledge(roomId, message.id);
+    this.acknowledgedByMe.add(message.id);
+    this.upsert(roomId, acknowledged);
+    await this.loadAcknowledgements(roomId, message.id, true);
+    this.notify('messages');
   }
 
   // --- actions ---
@@ -256,11 +353,10 @@ export class ChatStore {
     this.notify('messages');
   }
 
-  async upload(roomId: string, file: File): Promise<string> {
-    const form = new FormData();
-    form.append('file', file, file.name);
-    const attachment = await this.client.api<{ id: string }>('POST', `/v1/rooms/${roomId}/attachments`, undefined, { raw: form });
-    return attachment.id;
+  search(query: string, roomId?: string): Promise<SearchPage> {
+    const params = new URLSearchParams({ q: query, limit: '30' });
+    if (roomId) params.set('room_id', roomId);
+    return this.client.api<SearchPage>('GET', `/v1/search/messages?${params}`);
   }
 
   /** Attachments need the bearer token, so they are fetched and shown from object URLs. */
@@ -281,11 +377,49 @@ export class ChatStore {
     await this.refreshRooms();
   }
 
+  // --- group management (REST; the rooms service decides who may do what) ---
+
+  async loadMembers(roomId: string): Promise<Member[]> {
+    const page = await this.client.api<{ items: Member[] }>('GET', `/v1/rooms/${roomId}/members?limit=1000`);
+    this.members.set(roomId, page.items);
+    this.notify('messages');
+    return page.items;
+  }
+
+  async renameRoom(roomId: string, title: string): Promise<void> {
+    await this.client.api('PATCH', `/v1/rooms/${roomId}`, { title });
+    await this.refreshRooms();
+  }
+
+  async addMembers(roomId: string, memberIds: string[]): Promise<void> {
+    await this.client.api('POST', `/v1/rooms/${roomId}/members`, { member_ids: memberIds });
+    await Promise.all([this.loadMembers(roomId), this.refreshRooms()]);
+  }
+
+  async changeRole(roomId: string, userId: string, role: Member['role']): Promise<void> {
+    await this.client.api('PATCH', `/v1/rooms/${roomId}/members/${encodeURIComponent(userId)}`, { role });
+    await Promise.all([this.loadMembers(roomId), this.refreshRooms()]);
+  }
+
+  async removeMember(roomId: string, userId: string): Promise<void> {
+    await this.client.api('DELETE', `/v1/rooms/${roomId}/members/${encodeURIComponent(userId)}`);
+    if (userId === this.me) {
+      this.rooms = this.rooms.filter((r) => r.id !== roomId);
+      this.messages.delete(roomId);
+      if (this.activeRoomId === roomId) await this.open(null);
+      this.notify('rooms');
+      return;
+    }
+    await Promise.all([this.loadMembers(roomId), this.refreshRooms()]);
+  }
+
   typingNames(roomId: string): string[] {
     const now = Date.now();
     return [...(this.typing.get(roomId) ?? new Map()).values()].filter((t) => t.until > now).map((t) => t.name);
   }
 }
+
+const outboxKey = (token: string) => `chat.outbox.${tokenSubject(token)}`;
 
 /** The user id inside a token, to keep one outbox per user on a shared browser. */
 function tokenSubject(token: string): string {

@@ -2,10 +2,11 @@ import type { TimeIdCursor } from '@chat/shared';
 import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
-import type { HistoryPlan } from '../domain/message-rules.js';
+import { type HistoryPlan, ThreadRootRefused } from '../domain/message-rules.js';
+import type { ReactionCount, ThreadSummaryRow } from '../domain/rows.js';
+import { OUTBOX_CHANNEL } from './outbox-repository.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
-
-export const OUTBOX_CHANNEL = 'messages_outbox';
+import { indexMessages } from './search-index.js';
 
 export async function findByClientMsgId(
   db: Kysely<MessagesDatabase>,
@@ -40,14 +41,27 @@ export async function readLastSeq(db: Kysely<MessagesDatabase>, roomId: string):
   return row?.last_seq ?? 0;
 }
 
-export async function messageExistsInRoom(db: Kysely<MessagesDatabase>, messageId: string, roomId: string): Promise<boolean> {
+/** The seq of a message of the room, or undefined when the room has no such message. */
+export async function findMessageSeq(db: Kysely<MessagesDatabase>, messageId: string, roomId: string): Promise<number | undefined> {
   const row = await db
     .selectFrom('messages.messages')
-    .select('id')
+    .select('seq')
     .where('id', '=', messageId)
     .where('room_id', '=', roomId)
     .executeTakeFirst();
-  return row !== undefined;
+  return row?.seq;
+}
+
+/** The seqs of those of these messages that are in the room. */
+export async function findMessageSeqs(db: Kysely<MessagesDatabase>, roomId: string, messageIds: string[]): Promise<Map<string, number>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('messages.messages')
+    .select(['id', 'seq'])
+    .where('room_id', '=', roomId)
+    .where('id', 'in', messageIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.seq]));
 }
 
 export interface MessageDraft {
@@ -60,7 +74,10 @@ export interface MessageDraft {
   body: string;
   mentions: string[];
   reply_to: string | null;
+  thread_root_id: string | null;
   attachments: MessageRow['attachments'];
+  priority: MessageRow['priority'];
+  ack_requested: boolean;
 }
 
 /** Thrown inside the transaction to undo the seq it took when the idempotency key was taken. */
@@ -103,9 +120,16 @@ export async function insertMessageWithEvent(
   db: Kysely<MessagesDatabase>,
   draft: MessageDraft,
   encodeEvent: (row: MessageRow) => string,
+  /** For a message with ack_requested: who is asked (the members at send time, less the sender). */
+  ackRecipients: readonly string[] = [],
+  /** A thread root must come after this seq (joined history). */
+  rootAfterSeq = 0,
 ): Promise<MessageRow | undefined> {
   try {
     return await db.transaction().execute(async (trx) => {
+      if (draft.thread_root_id !== null && !(await isThreadRoot(trx, draft.thread_root_id, draft.room_id, rootAfterSeq))) {
+        throw new ThreadRootRefused();
+      }
       const seq = await takeNextSeq(trx, draft.room_id);
       const row = await trx
         .insertInto('messages.messages')
@@ -115,6 +139,12 @@ export async function insertMessageWithEvent(
         .executeTakeFirst();
       if (!row) throw new DuplicateClientMsgId();
       if (draft.attachments.length > 0) await claimAttachments(trx, draft);
+      if (draft.ack_requested) {
+        await trx
+          .insertInto('messages.acknowledgement_requests')
+          .values({ message_id: row.id, room_id: row.room_id, recipients: [...ackRecipients] })
+          .execute();
+      }
       await appendRoomEvent(trx, draft.room_id, seq, 'message.created', encodeEvent(row));
       return row;
     });
@@ -124,18 +154,63 @@ export async function insertMessageWithEvent(
   }
 }
 
+/** A top-level message of the room: what a thread reply may name as its root (DESIGN 10.5). */
+async function isThreadRoot(trx: Transaction<MessagesDatabase>, messageId: string, roomId: string, afterSeq: number): Promise<boolean> {
+  const row = await trx
+    .selectFrom('messages.messages')
+    .select('id')
+    .where('id', '=', messageId)
+    .where('room_id', '=', roomId)
+    .where('thread_root_id', 'is', null)
+    .where('seq', '>', afterSeq)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Summaries of those of `rootIds` that have replies not deleted: computed from the replies (index
+ * per thread) when a page is read, so sends never touch the root. Participants are the repliers
+ * in the order of their first reply, at most 10.
+ */
+export async function loadThreadSummaries(
+  db: Kysely<MessagesDatabase> | Transaction<MessagesDatabase>,
+  rootIds: string[],
+): Promise<ThreadSummaryRow[]> {
+  if (rootIds.length === 0) return [];
+  const result = await sql<ThreadSummaryRow>`
+    select r.root_id, s.reply_count, s.last_reply_at,
+           array(select p.sender_id from messages.messages p
+                  where p.thread_root_id = r.root_id and p.deleted_at is null
+                  group by p.sender_id order by min(p.seq) limit 10) as participant_ids
+      from unnest(${rootIds}::uuid[]) as r(root_id)
+      cross join lateral (
+        select count(*)::int as reply_count, max(m.created_at) as last_reply_at
+          from messages.messages m
+         where m.thread_root_id = r.root_id and m.deleted_at is null
+      ) s
+     where s.reply_count > 0`.execute(db);
+  return result.rows;
+}
+
+/** For pushes: each root's author and everyone who replied in its thread (DESIGN 10.5: notified as if mentioned). */
+export async function loadThreadParticipants(db: Kysely<MessagesDatabase>, rootIds: string[]): Promise<Map<string, string[]>> {
+  if (rootIds.length === 0) return new Map();
+  const result = await sql<{ root_id: string; participant_ids: string[] }>`
+    select r.id as root_id,
+           array(select r.sender_id union
+                 select p.sender_id from messages.messages p where p.thread_root_id = r.id and p.deleted_at is null
+                 limit 1000) as participant_ids
+      from messages.messages r
+     where r.id = any(${rootIds}::uuid[])`.execute(db);
+  return new Map(result.rows.map((row) => [row.root_id, row.participant_ids]));
+}
+
 /** A change to an existing message; each that changes something is a room event with its own seq. */
 export type MessageChange =
   | { kind: 'edit'; body: string }
   | { kind: 'delete' }
-  | { kind: 'reaction'; userId: string; emoji: string; action: 'added' | 'removed' };
-
-export interface ReactionCount {
-  message_id: string;
-  emoji: string;
-  count: number;
-  me: boolean;
-}
+  | { kind: 'reaction'; userId: string; emoji: string; action: 'added' | 'removed' }
+  | { kind: 'acknowledge'; userId: string; name: string | null };
 
 /**
  * Applies a change under the message's row lock: `check` may refuse it (seeing the current row),
@@ -162,6 +237,9 @@ export async function applyMessageChange(
     check(current);
     const row = await applyChange(trx, current, change);
     if (!row) return { row: current, changed: false };
+    // An edit or delete writes the message's search document itself (the indexer would only a
+    // moment later): a search right after it never matches the old text.
+    if (change.kind !== 'reaction') await indexMessages(trx, [messageId]);
     const seq = await takeNextSeq(trx, roomId);
     const reactions = await loadReactionCounts(trx, [messageId], null);
     await appendRoomEvent(trx, roomId, seq, eventTypeOf(change), encodeEvent(row, reactions, seq));
@@ -172,6 +250,7 @@ export async function applyMessageChange(
 function eventTypeOf(change: MessageChange): string {
   if (change.kind === 'edit') return 'message.updated';
   if (change.kind === 'delete') return 'message.deleted';
+  if (change.kind === 'acknowledge') return 'message.acknowledged';
   return 'reaction.updated';
 }
 
@@ -216,7 +295,66 @@ async function applyChange(
       const affected = 'numInsertedOrUpdatedRows' in result ? result.numInsertedOrUpdatedRows : result.numDeletedRows;
       return Number(affected ?? 0) > 0 ? current : undefined;
     }
+    case 'acknowledge': {
+      // A repeat finds its row and changes nothing: no count, no event, no seq.
+      const inserted = await trx
+        .insertInto('messages.acknowledgements')
+        .values({ message_id: current.id, user_id: change.userId, name: change.name })
+        .onConflict((oc) => oc.columns(['message_id', 'user_id']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
+      return trx
+        .updateTable('messages.messages')
+        .set({ ack_count: sql`ack_count + 1` })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    }
   }
+}
+
+/** Which of these messages the viewer has acknowledged. */
+export async function acknowledgedBy(db: Kysely<MessagesDatabase>, messageIds: string[], viewerId: string): Promise<Set<string>> {
+  if (messageIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('messages.acknowledgements')
+    .select('message_id')
+    .where('message_id', 'in', messageIds)
+    .where('user_id', '=', viewerId)
+    .execute();
+  return new Set(rows.map((r) => r.message_id));
+}
+
+/** Who acknowledged a message (first first), and who of those asked has not. */
+export async function readAcknowledgements(
+  db: Kysely<MessagesDatabase>,
+  messageId: string,
+): Promise<{ items: Array<{ user_id: string; name: string | null; acknowledged_at: Date }>; pending: string[] }> {
+  const [items, request] = await Promise.all([
+    db
+      .selectFrom('messages.acknowledgements')
+      .select(['user_id', 'name', 'acknowledged_at'])
+      .where('message_id', '=', messageId)
+      .orderBy('acknowledged_at')
+      .orderBy('user_id')
+      .execute(),
+    db.selectFrom('messages.acknowledgement_requests').select('recipients').where('message_id', '=', messageId).executeTakeFirst(),
+  ]);
+  const acknowledged = new Set(items.map((i) => i.user_id));
+  return { items, pending: (request?.recipients ?? []).filter((id) => !acknowledged.has(id)) };
+}
+
+/** For messages that asked for acknowledgements: who of those asked has not acknowledged yet. */
+export async function pendingAcknowledgements(db: Kysely<MessagesDatabase>, messageIds: string[]): Promise<Map<string, string[]>> {
+  if (messageIds.length === 0) return new Map();
+  const result = await sql<{ message_id: string; pending: string[] }>`
+    select r.message_id,
+           array(select u from unnest(r.recipients) as u
+                  where not exists (select 1 from messages.acknowledgements a where a.message_id = r.message_id and a.user_id = u)
+                  order by u) as pending
+      from messages.acknowledgement_requests r
+     where r.message_id = any(${messageIds}::uuid[])`.execute(db);
+  return new Map(result.rows.map((r) => [r.message_id, r.pending]));
 }
 
 /** Reactions of some messages, aggregated per emoji in first-use order; `me` marks the viewer's. */
@@ -248,8 +386,13 @@ export async function readHistory(
   db: Kysely<MessagesDatabase>,
   roomId: string,
   plan: HistoryPlan,
+  visibleFromSeq = 0,
 ): Promise<{ rows: MessageRow[]; more: boolean }> {
   let query = db.selectFrom('messages.messages').selectAll().where('room_id', '=', roomId);
+  if (plan.threadRootId !== undefined) query = query.where('thread_root_id', '=', plan.threadRootId);
+  else if (plan.topLevel) query = query.where('thread_root_id', 'is', null);
+  // Joined history: what came before the reader joined does not exist for them.
+  if (visibleFromSeq > 0) query = query.where('seq', '>', visibleFromSeq);
   if (plan.beforeSeq !== undefined) query = query.where('seq', '<', plan.beforeSeq);
   if (plan.afterSeq !== undefined) query = query.where('seq', '>', plan.afterSeq);
   const rows = await query
@@ -295,27 +438,65 @@ export async function readSyncWindow(
   return { lastSeq, events: events.length > maxEvents ? null : events, allPublished: !row?.pending };
 }
 
-/** A page of matching messages, newest first; `after` is where the previous page ended. */
+/** The last seqs of those rooms that have events. */
+export async function readLastSeqs(pool: Pick<pg.Pool, 'query'>, roomIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ room_id: string; last_seq: string }>({
+    name: 'messages.last_seqs',
+    text: 'select room_id, last_seq from messages.room_sequences where room_id = any($1::uuid[])',
+    values: [roomIds],
+  });
+  return new Map(rows.map((r) => [r.room_id, Number(r.last_seq)]));
+}
+
+/** Committed events of a room after `afterSeq`, in seq order, exactly as they were published. */
+export async function readRoomLog(pool: Pick<pg.Pool, 'query'>, roomId: string, afterSeq: number, limit: number): Promise<string[]> {
+  const { rows } = await pool.query<{ event: string }>({
+    name: 'messages.room_log',
+    text: 'select event from messages.room_events where room_id = $1 and seq > $2 order by seq limit $3',
+    values: [roomId, afterSeq, limit],
+  });
+  return rows.map((r) => r.event);
+}
+
+/** Shorter queries skip the substring match (and its trigram index). */
+export const SUBSTRING_MIN_CHARS = 3;
+
+/**
+ * A page of matching messages, newest first; `after` is where the previous page ended. Matches
+ * are found in the search documents (written by the search indexer, see search-index.ts); the
+ * message itself comes from its row, so a deleted message is never returned.
+ */
 export async function searchMessages(
   db: Kysely<MessagesDatabase>,
   roomIds: string[],
   query: string,
   limit: number,
   after: TimeIdCursor | undefined,
+  /** Rooms where the reader sees only messages after a seq (joined history): room id → that seq. */
+  visibleFrom: ReadonlyMap<string, number> = new Map(),
 ): Promise<Array<MessageRow & { created_micros: number }>> {
   if (roomIds.length === 0) return [];
+  const floors = [...visibleFrom].filter(([, seq]) => seq > 0);
+  const visible = floors.length
+    ? sql`and m.seq > coalesce((${JSON.stringify(Object.fromEntries(floors))}::jsonb ->> m.room_id::text)::bigint, 0)`
+    : sql``;
   const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const micros = sql`(extract(epoch from m.created_at) * 1000000)::bigint`;
-  const page = after ? sql`and (${micros}, m.id) < (${after.micros}::bigint, ${after.id}::uuid)` : sql``;
+  // A substring of one or two characters matches nearly every row and cannot use the trigram
+  // index (it needs three): such queries match whole words through the full-text index only.
+  const substring = [...query].length >= SUBSTRING_MIN_CHARS ? sql`or lower(d.body) like ${pattern}` : sql``;
+  const micros = sql`(extract(epoch from d.created_at) * 1000000)::bigint`;
+  const page = after ? sql`and (${micros}, d.message_id) < (${after.micros}::bigint, ${after.id}::uuid)` : sql``;
   const result = await sql<MessageRow & { created_micros: number }>`
-    select m.id, m.room_id, m.seq, m.sender_id, m.sender_name, m.client_msg_id, m.kind, m.body, m.mentions, m.reply_to,
-           m.attachments, m.created_at, m.edited_at, m.deleted_at, ${micros} as created_micros
-      from messages.messages m
-     where m.room_id = any(${roomIds}::uuid[])
+    select m.id, m.room_id, m.seq, m.sender_id, m.sender_name, m.client_msg_id, m.kind, m.body, m.mentions, m.reply_to, m.thread_root_id,
+           m.attachments, m.priority, m.ack_requested, m.ack_count, m.created_at, m.edited_at, m.deleted_at, ${micros} as created_micros
+      from messages.search_docs d
+      join messages.messages m on m.id = d.message_id
+     where d.room_id = any(${roomIds}::uuid[])
        and m.deleted_at is null
-       and (m.search @@ websearch_to_tsquery('simple', ${query}) or lower(m.body) like ${pattern})
+       and (d.search @@ websearch_to_tsquery('simple', ${query}) ${substring})
+       ${visible}
        ${page}
-     order by m.created_at desc, m.id desc
+     order by d.created_at desc, d.message_id desc
      limit ${limit}`.execute(db);
   return result.rows;
 }
@@ -338,9 +519,20 @@ async function claimAttachments(trx: Transaction<MessagesDatabase>, draft: Messa
 
 export async function insertAttachment(
   db: Kysely<MessagesDatabase>,
-  row: Omit<AttachmentRow, 'created_at' | 'message_id' | 'deleted_at'>,
+  row: Omit<AttachmentRow, 'created_at' | 'message_id' | 'deleted_at' | 'sweep_until' | 'blob_deleted_at'>,
 ): Promise<void> {
   await db.insertInto('messages.attachments').values(row).execute();
+}
+
+/** What a user uploaded in the last 24 hours (deleted uploads count: they were stored). */
+export async function uploadedInLastDay(db: Kysely<MessagesDatabase>, uploaderId: string): Promise<{ bytes: number; oldest: Date | null }> {
+  const row = await db
+    .selectFrom('messages.attachments')
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>('size'), sql<string>`0`).as('bytes'), eb.fn.min('created_at').as('oldest')])
+    .where('uploader_id', '=', uploaderId)
+    .where('created_at', '>', sql<Date>`now() - interval '1 day'`)
+    .executeTakeFirst();
+  return { bytes: Number(row?.bytes ?? 0), oldest: row?.oldest ? new Date(row.oldest as unknown as string) : null };
 }
 
 export async function findAttachments(db: Kysely<MessagesDatabase>, ids: string[]): Promise<AttachmentRow[]> {

@@ -1,5 +1,9 @@
-import type { Attachment, MessageKind } from '@chat/shared';
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { Attachment, Priority } from '@chat/shared';
+import type { ColumnType, Generated } from 'kysely';
+import type { AttachmentRow, MessageRow } from '../domain/rows.js';
+
+/** The selected rows of the messages and attachments tables (declared with the rules that read them). */
+export type { AttachmentRow, MessageRow };
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -9,21 +13,37 @@ export interface RoomSequencesTable {
   last_seq: number;
 }
 
-export interface MessagesTable {
-  id: string;
-  room_id: string;
-  seq: number;
-  sender_id: string;
-  sender_name: string | null;
-  client_msg_id: string;
-  kind: MessageKind;
-  body: string;
-  mentions: string[];
-  reply_to: string | null;
+/** The messages table: the row the domain reads (MessageRow), with how columns are written. */
+export interface MessagesTable
+  extends Omit<
+    MessageRow,
+    'thread_root_id' | 'attachments' | 'priority' | 'ack_requested' | 'ack_count' | 'created_at' | 'edited_at' | 'deleted_at'
+  > {
+  /** The thread root this message replies in (DESIGN 10.5), or null for a top-level message. */
+  thread_root_id: ColumnType<string | null, string | null | undefined, string | null>;
   attachments: ColumnType<Attachment[], string, string>;
+  priority: ColumnType<Priority, Priority | undefined, Priority>;
+  ack_requested: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Acknowledgements so far, kept on the row so showing a message needs no count query. */
+  ack_count: ColumnType<number, number | undefined, number>;
   created_at: Generated<Date>;
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
+}
+
+/** The members at send time (less the sender) of a message that asked for acknowledgements. */
+export interface AcknowledgementRequestsTable {
+  message_id: string;
+  room_id: string;
+  recipients: string[];
+}
+
+export interface AcknowledgementsTable {
+  message_id: string;
+  user_id: string;
+  /** The display name the user presented when acknowledging. */
+  name: string | null;
+  acknowledged_at: Generated<Date>;
 }
 
 /** The per-room event log, append-only: the record replay reads and the relay publishes. */
@@ -44,6 +64,19 @@ export interface OutboxTable {
   event_id: number;
   room_id: string;
   created_at: Generated<Date>;
+  /** From when the relay publishes the row (the writer publishes it itself before then). */
+  relay_after: Generated<Date>;
+}
+
+/** Searchable text per message, written by the search indexer off the send path (see search-index.ts). */
+export interface SearchDocsTable {
+  message_id: string;
+  room_id: string;
+  created_at: Date;
+  /** The message row's last change (created, edited or deleted) this document reflects. */
+  version: Date;
+  /** The message's text; empty once it is deleted. */
+  body: string;
 }
 
 export interface ReactionsTable {
@@ -53,30 +86,22 @@ export interface ReactionsTable {
   created_at: Generated<Date>;
 }
 
-export interface AttachmentsTable {
-  id: string;
-  room_id: string;
-  uploader_id: string;
-  message_id: string | null;
-  name: string;
-  content_type: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  storage_key: string;
+/** The attachments table: the row the domain reads (AttachmentRow), with how columns are written. */
+export interface AttachmentsTable extends Omit<AttachmentRow, 'created_at' | 'deleted_at' | 'sweep_until' | 'blob_deleted_at'> {
   created_at: Generated<Date>;
   deleted_at: Timestamp | null;
+  sweep_until: ColumnType<Date | null, never, Date | null>;
+  blob_deleted_at: ColumnType<Date | null, never, Date | null>;
 }
-
-export type AttachmentRow = Selectable<AttachmentsTable>;
 
 export interface MessagesDatabase {
   'messages.attachments': AttachmentsTable;
+  'messages.acknowledgement_requests': AcknowledgementRequestsTable;
+  'messages.acknowledgements': AcknowledgementsTable;
   'messages.reactions': ReactionsTable;
   'messages.room_sequences': RoomSequencesTable;
   'messages.messages': MessagesTable;
   'messages.room_events': RoomEventsTable;
   'messages.outbox': OutboxTable;
+  'messages.search_docs': SearchDocsTable;
 }
-
-export type MessageRow = Selectable<MessagesTable>;

@@ -1,6 +1,9 @@
-import { currentTraceparent } from '@chat/shared/telemetry';
+import { currentTraceparent, inSpan, SpanKind, tracer } from '@chat/shared/telemetry';
+import { type Context, context, type Span, trace } from '@opentelemetry/api';
 import type pg from 'pg';
-import { type MessageDraft, OUTBOX_CHANNEL } from './messages-repository.js';
+import { ThreadRootRefused } from '../domain/message-rules.js';
+import type { MessageDraft } from './messages-repository.js';
+import type { CommittedEvent } from './outbox-repository.js';
 import type { MessageRow } from './schema.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -9,7 +12,11 @@ type Queryable = Pick<pg.Pool, 'query'>;
 export interface QueuedSend {
   draft: MessageDraft;
   encodeEvent: (row: MessageRow) => string;
+  /** A thread root must come after this seq: what a late joiner (joined history) can see. */
+  rootAfterSeq?: number;
   traceparent: string | null;
+  /** The send's own trace context (its `process messages.send` span), to link and to parent its store span. */
+  context?: Context;
   resolve(row: MessageRow | undefined): void;
   reject(error: unknown): void;
 }
@@ -27,12 +34,22 @@ const STORE_BATCH = {
   text: `with input as (
       select * from json_to_recordset($1::json) as t(
         ord int, id uuid, room_id uuid, sender_id text, sender_name text, client_msg_id text, kind text,
-        body text, mentions text[], reply_to uuid, created_at timestamptz, event text, trace_context text)
+        body text, mentions text[], reply_to uuid, thread_root_id uuid, root_after_seq bigint, created_at timestamptz, event text,
+        trace_context text)
+    ),
+    novel as (
+      select i.* from input i
+      left join lateral (
+        select true as taken from messages.messages m
+         where m.sender_id = i.sender_id and m.client_msg_id = i.client_msg_id limit 1
+      ) existing on true
+      where existing.taken is null
     ),
     fresh as (
-      select i.* from input i
-      where not exists (
-        select 1 from messages.messages m where m.sender_id = i.sender_id and m.client_msg_id = i.client_msg_id)
+      select n.* from novel n
+      where n.thread_root_id is null or exists (
+        select 1 from messages.messages r
+        where r.id = n.thread_root_id and r.room_id = n.room_id and r.thread_root_id is null and r.seq > n.root_after_seq)
     ),
     ranges as (
       insert into messages.room_sequences as s (room_id, last_seq)
@@ -46,8 +63,8 @@ const STORE_BATCH = {
     ),
     inserted as (
       insert into messages.messages
-        (id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, attachments, created_at)
-      select id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, '[]', created_at
+        (id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, thread_root_id, attachments, created_at)
+      select id, room_id, seq, sender_id, sender_name, client_msg_id, kind, body, mentions, reply_to, thread_root_id, '[]', created_at
       from numbered
       returning id, seq
     ),
@@ -55,16 +72,29 @@ const STORE_BATCH = {
       insert into messages.room_events (room_id, seq, type, event, trace_context)
       select room_id, seq, 'message.created', replace(event, $2, '"seq":' || seq), trace_context
       from numbered order by room_id, seq
-      returning id, room_id
+      returning id, room_id, seq
     ),
     outboxed as (
-      insert into messages.outbox (event_id, room_id) select id, room_id from events
+      insert into messages.outbox (event_id, room_id, relay_after)
+      select id, room_id, now() + make_interval(secs => $3::float8 / 1000) from events
     )
-    select id, seq, (select pg_notify($3, '')) is null as notified from inserted`,
+    select n.id, n.seq, e.id as event_id from numbered n join events e on e.room_id = n.room_id and e.seq = n.seq
+    union all
+    select v.id, null, null from novel v where not exists (select 1 from fresh f where f.id = v.id)`,
 };
 
 const UNIQUE_VIOLATION = '23505';
 const MAX_ATTEMPTS = 5;
+
+export interface SendBatchOptions {
+  /**
+   * Whose job publishing is: 0 leaves it to the relay at once; otherwise `onCommitted` publishes
+   * and the relay only takes rows left after this many milliseconds (the writer died).
+   */
+  relayGraceMs: number;
+  /** The batch's events after its commit, in seq order per room. */
+  onCommitted?: (events: CommittedEvent[]) => void;
+}
 
 /**
  * Stores a batch of plain sends (no attachments) in one statement, so one round trip and one WAL
@@ -74,11 +104,17 @@ const MAX_ATTEMPTS = 5;
  * meanwhile, the unique violation undoes the whole statement and the batch is tried again, so no
  * seq is ever skipped.
  */
-export async function storeSendBatch(pool: Queryable, batch: QueuedSend[]): Promise<void> {
+export async function storeSendBatch(pool: Queryable, batch: QueuedSend[], options: SendBatchOptions = { relayGraceMs: 0 }): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const stored = await insertBatch(pool, batch);
-      for (const send of batch) send.resolve(stored.get(send));
+      const { result, events } = await insertBatch(pool, batch, options.relayGraceMs);
+      // Published before the acks go out, so a sender's own event is on its way when it hears back.
+      if (events.length > 0) options.onCommitted?.(events);
+      for (const send of batch) {
+        const outcome = result.get(send);
+        if (outcome instanceof ThreadRootRefused) send.reject(outcome);
+        else send.resolve(outcome);
+      }
       return;
     } catch (error) {
       if (isUniqueViolation(error) && attempt < MAX_ATTEMPTS) continue;
@@ -92,19 +128,25 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
 }
 
-async function insertBatch(pool: Queryable, batch: QueuedSend[]): Promise<Map<QueuedSend, MessageRow | undefined>> {
-  const result = new Map<QueuedSend, MessageRow | undefined>();
+async function insertBatch(
+  pool: Queryable,
+  batch: QueuedSend[],
+  relayGraceMs: number,
+): Promise<{ result: Map<QueuedSend, MessageRow | ThreadRootRefused | undefined>; events: CommittedEvent[] }> {
+  const result = new Map<QueuedSend, MessageRow | ThreadRootRefused | undefined>();
   // The same key twice in one batch: the first one stands for both.
   const byKey = new Map<string, QueuedSend>();
   const createdAt = new Date();
   const rows: Array<Record<string, unknown>> = [];
-  const pending = new Map<string, { send: QueuedSend; row: MessageRow }>();
+  const pending = new Map<string, { send: QueuedSend; row: MessageRow; event: string }>();
   for (const send of batch) {
     const key = `${send.draft.sender_id}\u0000${send.draft.client_msg_id}`;
     if (byKey.has(key)) continue;
     byKey.set(key, send);
-    const row: MessageRow = { ...send.draft, seq: SEQ_PLACEHOLDER, created_at: createdAt, edited_at: null, deleted_at: null };
-    pending.set(send.draft.id, { send, row });
+    // Batched sends are plain ones (normal priority, no acknowledgement request): the columns' defaults.
+    const row: MessageRow = { ...send.draft, seq: SEQ_PLACEHOLDER, ack_count: 0, created_at: createdAt, edited_at: null, deleted_at: null };
+    const event = send.encodeEvent(row);
+    pending.set(send.draft.id, { send, row, event });
     rows.push({
       ord: rows.length,
       id: send.draft.id,
@@ -116,22 +158,40 @@ async function insertBatch(pool: Queryable, batch: QueuedSend[]): Promise<Map<Qu
       body: send.draft.body,
       mentions: send.draft.mentions,
       reply_to: send.draft.reply_to,
+      thread_root_id: send.draft.thread_root_id,
+      root_after_seq: send.rootAfterSeq ?? 0,
       created_at: createdAt.toISOString(),
-      event: send.encodeEvent(row),
+      event,
       trace_context: send.traceparent,
     });
   }
-  const stored = await pool.query<{ id: string; seq: string }>({
+  const stored = await pool.query<{ id: string; seq: string | null; event_id: string | null }>({
     ...STORE_BATCH,
-    values: [JSON.stringify(rows), PLACEHOLDER_TEXT, OUTBOX_CHANNEL],
+    values: [JSON.stringify(rows), PLACEHOLDER_TEXT, relayGraceMs],
   });
-  for (const { id, seq } of stored.rows) {
+  const events: CommittedEvent[] = [];
+  for (const { id, seq, event_id } of stored.rows) {
     const entry = pending.get(id);
-    if (entry) result.set(entry.send, { ...entry.row, seq: Number(seq) });
+    if (!entry) continue;
+    if (seq === null || event_id === null) {
+      result.set(entry.send, new ThreadRootRefused());
+      continue;
+    }
+    result.set(entry.send, { ...entry.row, seq: Number(seq) });
+    events.push({
+      id: event_id,
+      room_id: entry.row.room_id,
+      seq: Number(seq),
+      // The same substitution the statement made (the event's seq and its message's).
+      event: entry.event.replaceAll(PLACEHOLDER_TEXT, `"seq":${seq}`),
+      trace_context: entry.send.traceparent,
+    });
   }
+  // Per room in seq order, as the relay publishes: a gateway then rarely has to wait for a gap.
+  events.sort((a, b) => (a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : a.seq - b.seq));
   // Keys that existed (or repeated within the batch) are answered from the stored message.
   for (const send of batch) if (!result.has(send)) result.set(send, undefined);
-  return result;
+  return { result, events };
 }
 
 /**
@@ -145,12 +205,12 @@ export class SendBatcher {
 
   constructor(
     private readonly pool: Queryable,
-    private readonly options: { maxBatch: number; parallel: number },
+    private readonly options: { maxBatch: number; parallel: number } & Partial<SendBatchOptions>,
   ) {}
 
-  store(draft: MessageDraft, encodeEvent: (row: MessageRow) => string): Promise<MessageRow | undefined> {
+  store(draft: MessageDraft, encodeEvent: (row: MessageRow) => string, rootAfterSeq = 0): Promise<MessageRow | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, encodeEvent, traceparent: currentTraceparent(), resolve, reject });
+      this.queue.push({ draft, encodeEvent, rootAfterSeq, traceparent: currentTraceparent(), context: context.active(), resolve, reject });
       this.drain();
     });
   }
@@ -159,10 +219,56 @@ export class SendBatcher {
     while (this.inFlight < this.options.parallel && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight++;
-      void storeSendBatch(this.pool, batch).finally(() => {
+      const { relayGraceMs = 0, onCommitted } = this.options;
+      void traceBatch(batch, (traced) =>
+        storeSendBatch(this.pool, traced, onCommitted ? { relayGraceMs, onCommitted } : { relayGraceMs: 0 }),
+      ).finally(() => {
         this.inFlight--;
         this.drain();
       });
     }
   }
+}
+
+/**
+ * A batch serves many traces, so (OpenTelemetry messaging conventions for batches) it gets its
+ * own root span, linked to every send's span, and holding the batch's SQL; each send keeps a child
+ * span in its own trace, linked back to the batch, from the moment the batch starts until its row
+ * is stored.
+ */
+function traceBatch(batch: QueuedSend[], store: (batch: QueuedSend[]) => Promise<void>): Promise<void> {
+  const links = batch.flatMap((send) => {
+    const spanContext = send.context && trace.getSpanContext(send.context);
+    return spanContext ? [{ context: spanContext }] : [];
+  });
+  return inSpan(
+    'messages.send batch',
+    { root: true, links, attributes: { 'messaging.batch.message_count': batch.length, 'db.operation.batch.size': batch.length } },
+    (batchSpan) => {
+      const traced = batch.map((send) => {
+        const span: Span = tracer.startSpan(
+          'messages.send store',
+          {
+            kind: SpanKind.INTERNAL,
+            links: [{ context: batchSpan.spanContext() }],
+            attributes: { 'chat.room_id': send.draft.room_id, 'messaging.batch.message_count': batch.length },
+          },
+          send.context,
+        );
+        return {
+          ...send,
+          resolve: (row: MessageRow | undefined) => {
+            span.end();
+            send.resolve(row);
+          },
+          reject: (error: unknown) => {
+            span.recordException(error as Error);
+            span.end();
+            send.reject(error);
+          },
+        };
+      });
+      return store(traced);
+    },
+  );
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { attachmentProblem, deriveKind, normaliseBody, planHistory, toAttachment, toMessage } from './message-rules.js';
+import {
+  acknowledgementProblem,
+  attachmentProblem,
+  deriveKind,
+  normaliseBody,
+  planHistory,
+  toAttachment,
+  toMessage,
+} from './message-rules.js';
 
 describe('message rules', () => {
   it('trims bodies and enforces 1..max characters after trimming', () => {
@@ -35,12 +43,45 @@ describe('message rules', () => {
       body: 'secret',
       mentions: [],
       reply_to: null,
+      thread_root_id: null,
       attachments: [{ id: 'a', name: 'x.png', content_type: 'image/png', size: 1, url: '/a' }],
+      priority: 'normal',
+      ack_requested: false,
+      ack_count: 0,
       created_at: new Date('2026-01-01T00:00:00Z'),
       edited_at: null,
       deleted_at: new Date('2026-01-02T00:00:00Z'),
     });
     expect(message).toMatchObject({ seq: 4, body: '', attachments: [], deleted_at: '2026-01-02T00:00:00.000Z' });
+  });
+
+  it('shows acknowledgements with `me` for one viewer and without it for events', () => {
+    const row = {
+      id: 'm',
+      room_id: 'r',
+      seq: 4,
+      sender_id: 'u',
+      sender_name: null,
+      client_msg_id: 'c',
+      kind: 'text' as const,
+      body: 'Fire drill at 10',
+      mentions: [],
+      reply_to: null,
+      thread_root_id: null,
+      attachments: [],
+      priority: 'urgent' as const,
+      ack_requested: true,
+      ack_count: 2,
+      created_at: new Date('2026-01-01T00:00:00Z'),
+      edited_at: null,
+      deleted_at: null,
+    };
+    expect(toMessage(row).acknowledgements).toEqual({ count: 2 });
+    expect(toMessage(row, [], true)).toMatchObject({ priority: 'urgent', ack_requested: true, acknowledgements: { count: 2, me: true } });
+    expect(acknowledgementProblem(row, 'v')).toBeNull();
+    expect(acknowledgementProblem(row, 'u')).toMatch(/sender/);
+    expect(acknowledgementProblem({ ...row, ack_requested: false }, 'v')).toMatch(/does not ask/);
+    expect(acknowledgementProblem({ ...row, deleted_at: new Date() }, 'v')).toMatch(/deleted/);
   });
 });
 
@@ -56,8 +97,14 @@ describe('attachment rules', () => {
     width: 2,
     height: 3,
     storage_key: 'r1/a',
+    thumbnail_content_type: null,
+    thumbnail_size: null,
+    thumbnail_width: null,
+    thumbnail_height: null,
     created_at: new Date(),
     deleted_at: null,
+    sweep_until: null,
+    blob_deleted_at: null,
   };
   it('lets an upload go into one message of its uploader in its room', () => {
     expect(attachmentProblem(row, 'r1', 'u1')).toBeNull();
@@ -75,6 +122,9 @@ describe('attachment rules', () => {
       width: 2,
       height: 3,
     });
+    expect(toAttachment({ ...row, thumbnail_content_type: 'image/jpeg', thumbnail_size: 9 }).thumbnail_url).toBe(
+      '/v1/attachments/a?size=thumb',
+    );
   });
 
   it('allows an empty body only beside attachments', () => {

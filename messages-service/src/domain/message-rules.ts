@@ -1,6 +1,13 @@
-import { type Attachment, ChatError, countChars, type Message, type MessageKind, type ReactionSummary } from '@chat/shared';
-import type { ReactionCount } from '../db/messages-repository.js';
-import type { AttachmentRow, MessageRow } from '../db/schema.js';
+import {
+  type Attachment,
+  ChatError,
+  countChars,
+  type Message,
+  type MessageKind,
+  type ReactionSummary,
+  type ThreadSummary,
+} from '@chat/shared';
+import type { AttachmentRow, MessageRow, ReactionCount, ThreadSummaryRow } from './rows.js';
 
 /**
  * Bodies are stored trimmed and must hold 1..max characters (code points) after trimming; a message
@@ -24,6 +31,13 @@ export function deriveKind(attachments: readonly Attachment[]): MessageKind {
   return attachments.some((a) => a.content_type.startsWith('image/')) ? 'image' : 'file';
 }
 
+/** The public form of a root's summary (rows without one are no roots with replies). */
+export function threadSummaryOf(rows: readonly ThreadSummaryRow[], messageId: string): ThreadSummary | null {
+  const row = rows.find((r) => r.root_id === messageId);
+  if (!row) return null;
+  return { reply_count: row.reply_count, last_reply_at: row.last_reply_at.toISOString(), participant_ids: row.participant_ids };
+}
+
 /** Reactions as a message shows them: per emoji, with `me` only when shown to one viewer. */
 export function summariseReactions(counts: readonly ReactionCount[], messageId: string, withMe: boolean): ReactionSummary[] {
   return counts
@@ -31,7 +45,19 @@ export function summariseReactions(counts: readonly ReactionCount[], messageId: 
     .map((c) => (withMe ? { emoji: c.emoji, count: c.count, me: c.me } : { emoji: c.emoji, count: c.count }));
 }
 
-export function toMessage(row: MessageRow, reactions: ReactionSummary[] = []): Message {
+/**
+ * The public form of a stored message. `acknowledgedByViewer` is given when one viewer sees it (acks,
+ * REST): `acknowledgements.me`; left out for events, which every recipient shares. Likewise `thread`
+ * is given for acks and REST answers (null when the message is no root with replies) and left
+ * undefined for events, which leave it out: a root's summary changes without an event of its own
+ * (clients count the replies they receive).
+ */
+export function toMessage(
+  row: MessageRow,
+  reactions: ReactionSummary[] = [],
+  acknowledgedByViewer?: boolean,
+  thread?: ThreadSummary | null,
+): Message {
   const deleted = row.deleted_at !== null;
   return {
     id: row.id,
@@ -44,8 +70,13 @@ export function toMessage(row: MessageRow, reactions: ReactionSummary[] = []): M
     body: deleted ? '' : row.body,
     mentions: row.mentions,
     reply_to: row.reply_to,
+    thread_root_id: row.thread_root_id ?? null,
+    ...(thread === undefined ? {} : { thread }),
     attachments: deleted ? [] : row.attachments,
     reactions: deleted ? [] : reactions,
+    priority: row.priority,
+    ack_requested: row.ack_requested,
+    acknowledgements: acknowledgedByViewer === undefined ? { count: row.ack_count } : { count: row.ack_count, me: acknowledgedByViewer },
     created_at: row.created_at.toISOString(),
     edited_at: row.edited_at ? new Date(row.edited_at).toISOString() : null,
     deleted_at: row.deleted_at ? new Date(row.deleted_at).toISOString() : null,
@@ -57,7 +88,7 @@ export function toMessage(row: MessageRow, reactions: ReactionSummary[] = []): M
  * `type`, `room_id` and `seq` come first: gateways read the seq from the head of the bytes.
  */
 export function encodeRoomEvent(
-  type: 'message.created' | 'message.updated' | 'message.deleted' | 'reaction.updated',
+  type: 'message.created' | 'message.updated' | 'message.deleted' | 'reaction.updated' | 'message.acknowledged',
   seq: number,
   message: Message,
   extra: Record<string, unknown> = {},
@@ -71,14 +102,25 @@ export interface HistoryPlan {
   beforeSeq: number | undefined;
   afterSeq: number | undefined;
   limit: number;
+  /** That thread's replies only (the root left out). */
+  threadRootId: string | undefined;
+  /** Thread replies left out. */
+  topLevel: boolean;
 }
 
 export function planHistory(query: {
   before_seq?: number | undefined;
   after_seq?: number | undefined;
   limit?: number | undefined;
+  thread_root_id?: string | undefined;
+  top_level?: boolean | undefined;
 }): HistoryPlan {
   const limit = query.limit ?? 50;
+  if (query.thread_root_id !== undefined && query.top_level) {
+    throw ChatError.invalid('thread_root_id and top_level=true exclude each other', [
+      { path: 'top_level', message: 'a thread holds replies only' },
+    ]);
+  }
   if (query.before_seq !== undefined && query.after_seq !== undefined && query.after_seq >= query.before_seq - 1) {
     throw ChatError.invalid('after_seq must be below before_seq - 1', [{ path: 'after_seq', message: 'empty range' }]);
   }
@@ -87,6 +129,8 @@ export function planHistory(query: {
     beforeSeq: query.before_seq,
     afterSeq: query.after_seq,
     limit,
+    threadRootId: query.thread_root_id,
+    topLevel: query.top_level ?? false,
   };
 }
 
@@ -100,6 +144,7 @@ export function toAttachment(row: AttachmentRow): Attachment {
     url: `/v1/attachments/${row.id}`,
     ...(row.width ? { width: row.width } : {}),
     ...(row.height ? { height: row.height } : {}),
+    ...(row.thumbnail_content_type ? { thumbnail_url: `/v1/attachments/${row.id}?size=thumb` } : {}),
   };
 }
 
@@ -120,4 +165,23 @@ export function previewOf(row: Pick<MessageRow, 'body' | 'kind' | 'deleted_at'>,
   if (row.kind === 'image') return '📷 Photo';
   if (row.kind === 'file') return '📎 File';
   return '';
+}
+
+/** Why this user may not acknowledge this message (409 conflict), or null when they may. */
+export function acknowledgementProblem(row: Pick<MessageRow, 'ack_requested' | 'sender_id' | 'deleted_at'>, userId: string): string | null {
+  if (!row.ack_requested) return 'this message does not ask for acknowledgements';
+  if (row.sender_id === userId) return 'the sender does not acknowledge their own message';
+  if (row.deleted_at !== null) return 'a deleted message cannot be acknowledged';
+  return null;
+}
+
+/**
+ * A send whose `thread_root_id` is no root of its room (another room's message, a reply, none, or
+ * one from before a late joiner joined):
+ * checked inside the batch statement, so a thread reply costs no round trip of its own.
+ */
+export class ThreadRootRefused extends Error {
+  constructor() {
+    super('thread_root_id is not a top-level message of this room');
+  }
 }

@@ -2,38 +2,52 @@ import { randomUUID } from 'node:crypto';
 import {
   type Attachment,
   ChatError,
+  type ContextRef,
   decodeTimeIdCursor,
   encodeTimeIdCursor,
   type Message,
   type Page,
   type SendMessageBody,
+  type SystemMessageBody,
+  visibleEvent,
 } from '@chat/shared';
-import type { Actor } from '@chat/shared/auth';
-import type { AttachmentUpload, RoomAction } from '@chat/shared/rpc';
+import { type Actor, isService } from '@chat/shared/auth';
+import { type AttachmentUpload, type RoomAction, thumbnailKeyOf } from '@chat/shared/rpc';
 import { trace } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import {
   AttachmentTaken,
+  acknowledgedBy,
   applyMessageChange,
   distinctEmojiCount,
   findAttachments,
   findByClientMsgId,
   findMessage,
+  findMessageSeq,
+  findMessageSeqs,
   findMessages,
   insertAttachment,
   insertMessageWithEvent,
   loadReactionCounts,
+  loadThreadParticipants,
+  loadThreadSummaries,
   type MessageChange,
-  messageExistsInRoom,
+  pendingAcknowledgements,
+  readAcknowledgements,
   readHistory,
   readLastSeq,
+  readLastSeqs,
+  readRoomLog,
   readSyncWindow,
   searchMessages,
+  uploadedInLastDay,
 } from '../db/messages-repository.js';
+import type { CommittedEvent } from '../db/outbox-repository.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from '../db/schema.js';
 import { SendBatcher } from '../db/send-batch.js';
 import {
+  acknowledgementProblem,
   attachmentProblem,
   deriveKind,
   encodeRoomEvent,
@@ -41,25 +55,58 @@ import {
   planHistory,
   previewOf,
   summariseReactions,
+  ThreadRootRefused,
+  threadSummaryOf,
   toAttachment,
   toMessage,
 } from './message-rules.js';
 
-/** The rooms service's one rule set, as this service reaches it. */
-export interface RoomAccess {
-  authorize(roomId: string, actor: Actor, action: RoomAction): Promise<{ allowed: boolean; member: boolean }>;
-  roomIdsOf(userId: string): Promise<string[]>;
-  /** Those of `userIds` who are not members of the room. */
-  nonMembers(roomId: string, userIds: string[]): Promise<string[]>;
+/** What the rooms service decided, and the room facts a refusal is explained by. */
+export interface RoomAccessAnswer {
+  allowed: boolean;
+  member: boolean;
+  /** The room is closed (read-only): writes are refused as a conflict. */
+  closed: boolean;
+  /** Joined history: the member sees only events after this seq (0: the whole history). */
+  visible_from_seq: number;
 }
 
+/** The rooms service's one rule set, as this service reaches it. */
+export interface RoomAccess {
+  authorize(roomId: string, actor: Actor, action: RoomAction): Promise<RoomAccessAnswer>;
+  /** The user's rooms, each with where their view of it starts (joined history; else 0). */
+  roomsOf(userId: string): Promise<Array<{ room_id: string; visible_from_seq: number }>>;
+  /** Those of `userIds` who are not members of the room. */
+  nonMembers(roomId: string, userIds: string[]): Promise<string[]>;
+  /** The room's members now (the recipients of an acknowledgement request). */
+  memberIds(roomId: string): Promise<string[]>;
+  /** The room of a host object, for its service token (forbidden / not_found otherwise). */
+  contextRoom(actor: Actor, context: ContextRef): Promise<{ room_id: string; closed: boolean }>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const closedRoom = () => new ChatError('conflict', 'the room is closed: it can be read but not written to');
+
 export interface MessagesDomainOptions {
+  /** Bytes one user may upload in any 24 hours (unset: no quota). */
+  attachmentQuotaBytesPerDay?: number;
   maxBodyChars: number;
   replayMaxEvents: number;
   maxDistinctReactions: number;
   /** Sends stored per transaction at most, and transactions in flight (SendBatcher). */
   sendBatchMax: number;
   sendBatchParallel: number;
+  /** Publishes a send batch's events right after its commit; without it the relay does. */
+  publishCommitted?: (events: CommittedEvent[]) => void;
+  /** How long the relay leaves events `publishCommitted` was given before publishing them itself. */
+  relayGraceMs?: number;
+  /**
+   * Resolves once what was sent before the call is in the search documents (or it waited long
+   * enough): the search indexer writes them off the send path, and a search must still find a
+   * message its sender was just told is stored. Without it searches read what is indexed.
+   */
+  searchIndexCaughtUp?: () => Promise<unknown>;
 }
 
 export class MessagesDomain {
@@ -76,7 +123,11 @@ export class MessagesDomain {
   ) {
     this.db = database.db;
     this.pool = database.pool;
-    this.batcher = new SendBatcher(this.pool, { maxBatch: options.sendBatchMax, parallel: options.sendBatchParallel });
+    this.batcher = new SendBatcher(this.pool, {
+      maxBatch: options.sendBatchMax,
+      parallel: options.sendBatchParallel,
+      ...(options.publishCommitted ? { onCommitted: options.publishCommitted, relayGraceMs: options.relayGraceMs ?? 2000 } : {}),
+    });
   }
 
   async send(actor: Actor, roomId: string, input: SendMessageBody): Promise<{ message: Message; created: boolean }> {
@@ -88,7 +139,11 @@ export class MessagesDomain {
       const earlier = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
       if (earlier) return earlier;
     }
-    await this.requireAccess(roomId, actor, 'message.send');
+    const priority = input.priority ?? 'normal';
+    const ackRequested = input.ack_requested ?? false;
+    // Urgent messages and acknowledgement requests are for those who run the room (DESIGN 10.2).
+    const special = priority === 'urgent' || ackRequested;
+    const access = await this.requireAccess(roomId, actor, special ? 'message.send_urgent' : 'message.send');
     const mentions = [...new Set(input.mentions ?? [])];
     const outsiders = await this.rooms.nonMembers(roomId, mentions);
     if (outsiders.length > 0) {
@@ -97,8 +152,12 @@ export class MessagesDomain {
         outsiders.map((id) => ({ path: `mentions.${mentions.indexOf(id)}`, message: `${id} is not a member` })),
       );
     }
-    if (input.reply_to && !(await messageExistsInRoom(this.db, input.reply_to, roomId))) {
-      throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
+    if (input.reply_to) {
+      // A message from before a late joiner joined (joined history) does not exist for them.
+      const target = await findMessageSeq(this.db, input.reply_to, roomId);
+      if (target === undefined || target <= access.visible_from_seq) {
+        throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
+      }
     }
     const attachments = await this.resolveAttachments(actor, roomId, attachmentIds);
     const draft = {
@@ -111,23 +170,83 @@ export class MessagesDomain {
       body,
       mentions,
       reply_to: input.reply_to ?? null,
+      thread_root_id: input.thread_root_id ?? null,
       attachments,
+      priority,
+      ack_requested: ackRequested,
     };
     const encode = (stored: MessageRow) => encodeRoomEvent('message.created', stored.seq, toMessage(stored));
-    // Plain sends are batched; a send with attachments claims them alone, so a clash fails only itself.
-    const row =
-      attachments.length === 0
-        ? await this.batcher.store(draft, encode)
-        : await insertMessageWithEvent(this.db, draft, encode).catch((error: unknown) => {
-            if (error instanceof AttachmentTaken)
-              throw new ChatError('conflict', 'an attachment was used by another message at the same time');
-            throw error;
-          });
+    // Who is asked to acknowledge: the members now, less the sender (one lookup, only for such sends).
+    const recipients = ackRequested ? (await this.rooms.memberIds(roomId)).filter((id) => id !== actor.user_id) : [];
+    // Plain sends are batched (the hot path, unchanged); a send with attachments claims them alone,
+    // so a clash fails only itself, and urgent or acknowledgement-requesting sends (rare) go alone
+    // too, with their own columns and recipient set. Either way a thread root is checked in the write.
+    const row = await (attachments.length === 0 && !special
+      ? this.batcher.store(draft, encode, access.visible_from_seq)
+      : insertMessageWithEvent(this.db, draft, encode, recipients, access.visible_from_seq)
+    ).catch((error: unknown) => {
+      if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
+      if (error instanceof ThreadRootRefused) {
+        throw ChatError.unprocessable('thread_root_id is not a top-level message of this room', [
+          { path: 'thread_root_id', message: 'not a message of this room, or itself a thread reply' },
+        ]);
+      }
+      throw error;
+    });
     if (row) {
       trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
-      return { message: toMessage(row), created: true };
+      // The sender never acknowledges their own message; a message just stored has no replies yet.
+      return { message: toMessage(row, [], false, null), created: true };
     }
     // A concurrent send with the same key won the race; answer with its message.
+    const winner = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
+    if (!winner) throw new ChatError('internal', 'idempotent send lost its first message');
+    return winner;
+  }
+
+  /**
+   * A host application's message into the room of one of its objects (DESIGN 10.4): kind
+   * `system`, from the service token's sub and name, through the same batched, idempotent store
+   * as any send, so it is unread, pushed and published like one.
+   */
+  async sendSystem(actor: Actor, context: ContextRef, input: SystemMessageBody): Promise<{ message: Message; created: boolean }> {
+    if (!isService(actor)) throw ChatError.forbidden('only a service token posts system messages');
+    const body = normaliseBody(input.body, this.options.maxBodyChars);
+    const { room_id: roomId, closed } = await this.rooms.contextRoom(actor, context);
+    if (closed) {
+      // A retry of a message stored before the room closed still gets its message back.
+      const earlier = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
+      if (earlier) return earlier;
+      throw new ChatError('conflict', 'the room is closed: it can be read but not written to');
+    }
+    const priority = input.priority ?? 'normal';
+    const ackRequested = input.ack_requested ?? false;
+    const draft = {
+      id: randomUUID(),
+      room_id: roomId,
+      sender_id: actor.user_id,
+      sender_name: actor.name,
+      client_msg_id: input.client_msg_id,
+      kind: 'system' as const,
+      body,
+      mentions: [],
+      reply_to: null,
+      thread_root_id: null,
+      attachments: [],
+      priority,
+      ack_requested: ackRequested,
+    };
+    const encode = (stored: MessageRow) => encodeRoomEvent('message.created', stored.seq, toMessage(stored));
+    // The host is not a member: everyone in the room is asked to acknowledge.
+    const recipients = ackRequested ? await this.rooms.memberIds(roomId) : [];
+    const row =
+      priority === 'normal' && !ackRequested
+        ? await this.batcher.store(draft, encode)
+        : await insertMessageWithEvent(this.db, draft, encode, recipients);
+    if (row) {
+      trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
+      return { message: toMessage(row, [], false, null), created: true };
+    }
     const winner = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
     if (!winner) throw new ChatError('internal', 'idempotent send lost its first message');
     return winner;
@@ -136,19 +255,21 @@ export class MessagesDomain {
   async history(
     actor: Actor,
     roomId: string,
-    query: { before_seq?: number | undefined; after_seq?: number | undefined; limit?: number | undefined },
+    query: {
+      before_seq?: number | undefined;
+      after_seq?: number | undefined;
+      limit?: number | undefined;
+      thread_root_id?: string | undefined;
+      top_level?: boolean | undefined;
+    },
   ): Promise<Page<Message>> {
     const plan = planHistory(query);
-    await this.requireAccess(roomId, actor, 'room.read');
-    const { rows, more } = await readHistory(this.db, roomId, plan);
-    const counts = await loadReactionCounts(
-      this.db,
-      rows.map((r) => r.id),
-      actor.user_id,
-    );
+    const access = await this.requireAccess(roomId, actor, 'room.read');
+    const { rows, more } = await readHistory(this.db, roomId, plan, access.visible_from_seq);
+    await this.hideEarlierReplies(roomId, rows, access.visible_from_seq);
     const edge = plan.direction === 'older' ? rows[0] : rows.at(-1);
     return {
-      items: rows.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
+      items: await this.viewedBy(rows, actor),
       next_cursor: more && edge ? String(edge.seq) : null,
     };
   }
@@ -156,18 +277,56 @@ export class MessagesDomain {
   /** Records an upload the gateway has stored; it can then go into one message of its uploader. */
   async registerAttachment(actor: Actor, roomId: string, upload: AttachmentUpload): Promise<Attachment> {
     await this.requireAccess(roomId, actor, 'message.send');
-    const row = { ...upload, room_id: roomId, uploader_id: actor.user_id, width: upload.width ?? null, height: upload.height ?? null };
+    const quota = this.options.attachmentQuotaBytesPerDay;
+    if (quota !== undefined) {
+      const usage = await uploadedInLastDay(this.db, actor.user_id);
+      if (usage.bytes + upload.size > quota) {
+        // The window frees up as the oldest upload of the last day ages out.
+        const retryAfterMs = usage.oldest ? Math.max(1000, usage.oldest.getTime() + DAY_MS - Date.now()) : DAY_MS;
+        throw new ChatError('rate_limited', `upload quota of ${quota} bytes per day reached`, undefined, retryAfterMs);
+      }
+    }
+    const { thumbnail, ...file } = upload;
+    const row = {
+      ...file,
+      room_id: roomId,
+      uploader_id: actor.user_id,
+      width: upload.width ?? null,
+      height: upload.height ?? null,
+      thumbnail_content_type: thumbnail?.content_type ?? null,
+      thumbnail_size: thumbnail?.size ?? null,
+      thumbnail_width: thumbnail?.width ?? null,
+      thumbnail_height: thumbnail?.height ?? null,
+    };
     await insertAttachment(this.db, row);
-    return toAttachment({ ...row, message_id: null, created_at: new Date(), deleted_at: null });
+    return toAttachment({ ...row, message_id: null, created_at: new Date(), deleted_at: null, sweep_until: null, blob_deleted_at: null });
   }
 
   /** An attachment for download: members of its room only, and gone once its message is deleted. */
-  async getAttachment(actor: Actor, attachmentId: string): Promise<{ attachment: Attachment; storage_key: string }> {
+  async getAttachment(
+    actor: Actor,
+    attachmentId: string,
+  ): Promise<{
+    attachment: Attachment;
+    storage_key: string;
+    thumbnail: { storage_key: string; content_type: string; size: number } | null;
+  }> {
     const [row] = await findAttachments(this.db, [attachmentId]);
     if (!row || row.deleted_at !== null) throw ChatError.notFound('attachment');
     const decision = await this.rooms.authorize(row.room_id, actor, 'room.read');
     if (!decision.allowed) throw ChatError.notFound('attachment');
-    return { attachment: toAttachment(row), storage_key: row.storage_key };
+    if (decision.visible_from_seq > 0) {
+      // Joined history: files of messages from before the reader joined do not exist for them,
+      // nor do others' uploads not yet sent (they may predate the joining too).
+      const seq = row.message_id ? await findMessageSeq(this.db, row.message_id, row.room_id) : undefined;
+      const visible = row.message_id ? seq !== undefined && seq > decision.visible_from_seq : row.uploader_id === actor.user_id;
+      if (!visible) throw ChatError.notFound('attachment');
+    }
+    const thumbnail =
+      row.thumbnail_content_type !== null && row.thumbnail_size !== null
+        ? { storage_key: thumbnailKeyOf(row.storage_key), content_type: row.thumbnail_content_type, size: row.thumbnail_size }
+        : null;
+    return { attachment: toAttachment(row), storage_key: row.storage_key, thumbnail };
   }
 
   private async resolveAttachments(actor: Actor, roomId: string, ids: string[]): Promise<Attachment[]> {
@@ -185,8 +344,8 @@ export class MessagesDomain {
   /** The sender edits their own message, until it is deleted. */
   async edit(actor: Actor, roomId: string, messageId: string, body: string): Promise<Message> {
     const normalised = normaliseBody(body, this.options.maxBodyChars);
-    await this.requireAccess(roomId, actor, 'message.send');
-    return this.change(actor, roomId, messageId, { kind: 'edit', body: normalised }, (current) => {
+    const access = await this.requireAccess(roomId, actor, 'message.send');
+    return this.change(actor, roomId, messageId, access.visible_from_seq, { kind: 'edit', body: normalised }, (current) => {
       if (current.sender_id !== actor.user_id) throw ChatError.forbidden('only the sender edits a message');
       if (current.deleted_at !== null) throw new ChatError('conflict', 'a deleted message cannot be edited');
     });
@@ -203,18 +362,19 @@ export class MessagesDomain {
         own ? 'not allowed to delete in this room' : 'only the sender, a room owner or admin, or a moderator deletes a message',
       );
     }
-    return this.change(actor, roomId, messageId, { kind: 'delete' }, () => undefined);
+    return this.change(actor, roomId, messageId, decision.visible_from_seq, { kind: 'delete' }, () => undefined);
   }
 
   /** One reaction per user and emoji; adding it twice or removing an absent one changes nothing. */
   async react(actor: Actor, roomId: string, messageId: string, emoji: string, action: 'added' | 'removed'): Promise<Message> {
-    await this.requireAccess(roomId, actor, 'message.send');
+    const access = await this.requireAccess(roomId, actor, 'message.send');
     if (action === 'added' && (await distinctEmojiCount(this.db, messageId)) >= this.options.maxDistinctReactions) {
       throw ChatError.invalid(`a message holds at most ${this.options.maxDistinctReactions} different reactions`, [
         { path: 'emoji', message: 'too many reactions' },
       ]);
     }
-    return this.change(actor, roomId, messageId, { kind: 'reaction', userId: actor.user_id, emoji, action }, (current) => {
+    const reaction: MessageChange = { kind: 'reaction', userId: actor.user_id, emoji, action };
+    return this.change(actor, roomId, messageId, access.visible_from_seq, reaction, (current) => {
       if (current.deleted_at !== null) throw new ChatError('conflict', 'a deleted message takes no reactions');
     });
   }
@@ -223,22 +383,95 @@ export class MessagesDomain {
     actor: Actor,
     roomId: string,
     messageId: string,
+    visibleFromSeq: number,
     change: MessageChange,
     check: (current: MessageRow) => void,
   ): Promise<Message> {
-    const extra = change.kind === 'reaction' ? { user_id: change.userId, emoji: change.emoji, action: change.action } : {};
-    const type = change.kind === 'edit' ? 'message.updated' : change.kind === 'delete' ? 'message.deleted' : 'reaction.updated';
-    const result = await applyMessageChange(this.db, roomId, messageId, change, check, (row, counts, seq) =>
+    const extra =
+      change.kind === 'reaction'
+        ? { user_id: change.userId, emoji: change.emoji, action: change.action }
+        : change.kind === 'acknowledge'
+          ? { user_id: change.userId }
+          : {};
+    const type = (
+      { edit: 'message.updated', delete: 'message.deleted', reaction: 'reaction.updated', acknowledge: 'message.acknowledged' } as const
+    )[change.kind];
+    const guarded = (current: MessageRow) => {
+      // Joined history: a message from before the actor joined does not exist for them.
+      if (current.seq <= visibleFromSeq) throw ChatError.notFound('message');
+      check(current);
+    };
+    const result = await applyMessageChange(this.db, roomId, messageId, change, guarded, (row, counts, seq) =>
       encodeRoomEvent(type, seq, toMessage(row, summariseReactions(counts, row.id, false)), extra),
     );
     if (!result) throw ChatError.notFound('message');
-    return this.withReactions(result.row, actor);
+    return this.withReactions(result.row, actor, visibleFromSeq);
   }
 
-  /** A message as one viewer sees it: reactions with `me`. */
-  private async withReactions(row: MessageRow, viewer: Actor): Promise<Message> {
-    const counts = await loadReactionCounts(this.db, [row.id], viewer.user_id);
-    return toMessage(row, summariseReactions(counts, row.id, true));
+  /** A message as one viewer sees it: reactions and acknowledgements with `me`, its thread's summary, no reply_to they may not see. */
+  private async withReactions(row: MessageRow, viewer: Actor, visibleFromSeq = 0): Promise<Message> {
+    await this.hideEarlierReplies(row.room_id, [row], visibleFromSeq);
+    const [message] = await this.viewedBy([row], viewer);
+    return message as Message;
+  }
+
+  /**
+   * Messages as one viewer sees them (acks and REST): reactions with `me`, acknowledgements looked
+   * up only for messages that ask for them, thread summaries on top-level messages.
+   */
+  private async viewedBy(rows: MessageRow[], viewer: Actor): Promise<Message[]> {
+    const asking = rows.filter((r) => r.ack_requested && r.ack_count > 0).map((r) => r.id);
+    const [counts, acknowledged, threads] = await Promise.all([
+      loadReactionCounts(
+        this.db,
+        rows.map((r) => r.id),
+        viewer.user_id,
+      ),
+      acknowledgedBy(this.db, asking, viewer.user_id),
+      loadThreadSummaries(
+        this.db,
+        rows.filter((r) => r.thread_root_id === null).map((r) => r.id),
+      ),
+    ]);
+    return rows.map((r) => toMessage(r, summariseReactions(counts, r.id, true), acknowledged.has(r.id), threadSummaryOf(threads, r.id)));
+  }
+
+  /**
+   * A member records that they have seen a message that asked for it (DESIGN 10.2). The first time
+   * is a `message.acknowledged` event with its own seq; a repeat returns the message and writes nothing.
+   */
+  async acknowledge(actor: Actor, roomId: string, messageId: string): Promise<Message> {
+    const access = await this.requireAccess(roomId, actor, 'message.send');
+    const acknowledgement: MessageChange = { kind: 'acknowledge', userId: actor.user_id, name: actor.name };
+    return this.change(actor, roomId, messageId, access.visible_from_seq, acknowledgement, (current) => {
+      const problem = acknowledgementProblem(current, actor.user_id);
+      if (problem) throw new ChatError('conflict', problem);
+    });
+  }
+
+  /** Who acknowledged (first first) and who of the members at send time, less the sender, has not. */
+  async acknowledgements(actor: Actor, roomId: string, messageId: string) {
+    const access = await this.requireAccess(roomId, actor, 'room.read');
+    const row = await findMessage(this.db, roomId, messageId);
+    // Joined history: a message from before the reader joined does not exist for them.
+    if (!row || row.seq <= access.visible_from_seq) throw ChatError.notFound('message');
+    const { items, pending } = await readAcknowledgements(this.db, messageId);
+    return { items: items.map((i) => ({ ...i, acknowledged_at: new Date(i.acknowledged_at).toISOString() })), pending };
+  }
+
+  /**
+   * Joined history: a reply to a message from before the reader joined shows no `reply_to`, as if
+   * the target did not exist. Changes the rows in place; costs nothing under shared history.
+   */
+  private async hideEarlierReplies(roomId: string, rows: MessageRow[], visibleFromSeq: number): Promise<void> {
+    if (visibleFromSeq === 0) return;
+    const targets = [...new Set(rows.flatMap((r) => (r.reply_to ? [r.reply_to] : [])))];
+    if (targets.length === 0) return;
+    const seqs = await findMessageSeqs(this.db, roomId, targets);
+    for (const row of rows) {
+      const seq = row.reply_to ? seqs.get(row.reply_to) : undefined;
+      if (row.reply_to && (seq === undefined || seq <= visibleFromSeq)) row.reply_to = null;
+    }
   }
 
   /** Full-text and partial-word search over the rooms the actor is in (or one of them), newest first. */
@@ -250,23 +483,35 @@ export class MessagesDomain {
     if (q.length === 0) throw ChatError.invalid('q must not be blank', [{ path: 'q', message: 'must not be blank' }]);
     const after = query.cursor === undefined ? undefined : decodeTimeIdCursor(query.cursor);
     if (after === null) throw ChatError.invalid('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
-    let roomIds: string[];
+    let rooms: Array<{ room_id: string; visible_from_seq: number }>;
     if (query.room_id) {
-      await this.requireAccess(query.room_id, actor, 'room.read');
-      roomIds = [query.room_id];
+      const access = await this.requireAccess(query.room_id, actor, 'room.read');
+      rooms = [{ room_id: query.room_id, visible_from_seq: access.visible_from_seq }];
     } else {
-      roomIds = await this.rooms.roomIdsOf(actor.user_id);
+      rooms = await this.rooms.roomsOf(actor.user_id);
     }
-    const rows = await searchMessages(this.db, roomIds, q, query.limit + 1, after);
-    const page = rows.slice(0, query.limit);
-    const counts = await loadReactionCounts(
+    const visibleFrom = new Map(rooms.map((r) => [r.room_id, r.visible_from_seq]));
+    await this.options.searchIndexCaughtUp?.();
+    const rows = await searchMessages(
       this.db,
-      page.map((r) => r.id),
-      actor.user_id,
+      rooms.map((r) => r.room_id),
+      q,
+      query.limit + 1,
+      after,
+      visibleFrom,
     );
+    const page = rows.slice(0, query.limit);
+    for (const [roomId, from] of visibleFrom) {
+      if (from > 0)
+        await this.hideEarlierReplies(
+          roomId,
+          page.filter((r) => r.room_id === roomId),
+          from,
+        );
+    }
     const last = page.at(-1);
     return {
-      items: page.map((r) => toMessage(r, summariseReactions(counts, r.id, true))),
+      items: await this.viewedBy(page, actor),
       next_cursor: rows.length > query.limit && last ? encodeTimeIdCursor({ micros: last.created_micros, id: last.id }) : null,
     };
   }
@@ -274,6 +519,12 @@ export class MessagesDomain {
   /** For push re-checks by the notifier (a trusted internal caller): no actor, no membership check. */
   async messageStates(roomId: string, messageIds: string[]) {
     const rows = await findMessages(this.db, roomId, messageIds);
+    const pending = await pendingAcknowledgements(
+      this.db,
+      rows.filter((r) => r.ack_requested).map((r) => r.id),
+    );
+    const rootIds = [...new Set(rows.flatMap((r) => (r.thread_root_id ? [r.thread_root_id] : [])))];
+    const participants = await loadThreadParticipants(this.db, rootIds);
     return {
       messages: rows.map((r) => ({
         id: r.id,
@@ -283,7 +534,13 @@ export class MessagesDomain {
         kind: r.kind,
         deleted: r.deleted_at !== null,
         mentions: r.mentions,
+        thread_root_id: r.thread_root_id,
+        // A thread's root author and repliers hear of its replies as if mentioned (DESIGN 10.5).
+        thread_participants: r.thread_root_id ? (participants.get(r.thread_root_id) ?? []) : [],
         preview: previewOf(r),
+        priority: r.priority,
+        ack_requested: r.ack_requested,
+        ack_pending: r.ack_requested ? (pending.get(r.id) ?? []) : null,
       })),
     };
   }
@@ -292,22 +549,40 @@ export class MessagesDomain {
     return readLastSeq(this.db, roomId);
   }
 
+  async lastSeqs(roomIds: string[]): Promise<Record<string, number>> {
+    const found = await readLastSeqs(this.pool, roomIds);
+    return Object.fromEntries(roomIds.map((id) => [id, found.get(id) ?? 0]));
+  }
+
+  roomLog(roomId: string, afterSeq: number, limit: number): Promise<string[]> {
+    return readRoomLog(this.pool, roomId, afterSeq, limit);
+  }
+
   async getMessage(actor: Actor, roomId: string, messageId: string): Promise<Message> {
-    await this.requireAccess(roomId, actor, 'room.read');
+    const access = await this.requireAccess(roomId, actor, 'room.read');
     const row = await findMessage(this.db, roomId, messageId);
-    if (!row) throw ChatError.notFound('message');
-    return this.withReactions(row, actor);
+    if (!row || row.seq <= access.visible_from_seq) throw ChatError.notFound('message');
+    return this.withReactions(row, actor, access.visible_from_seq);
   }
 
   async sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number, membershipChecked = false) {
-    if (!membershipChecked) await this.requireAccess(roomId, actor, 'room.read');
-    const window = await readSyncWindow(this.pool, roomId, sinceSeq, Math.min(maxEvents, this.options.replayMaxEvents));
+    // A gateway checks membership only for rooms of shared history; joined history needs the member's start.
+    const visibleFrom = membershipChecked ? 0 : (await this.requireAccess(roomId, actor, 'room.read')).visible_from_seq;
+    // Joined history: a replay from before the member joined begins where they joined, with no resync.
+    const from = sinceSeq === undefined ? undefined : Math.max(sinceSeq, visibleFrom);
+    const window = await readSyncWindow(this.pool, roomId, from, Math.min(maxEvents, this.options.replayMaxEvents));
     if (sinceSeq !== undefined && sinceSeq > window.lastSeq) {
       throw ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [
         { path: 'since_seq', message: 'beyond last seq' },
       ]);
     }
-    return { last_seq: window.lastSeq, events: window.events, all_published: window.allPublished };
+    const events = visibleFrom > 0 && window.events ? window.events.map((event) => visibleEvent(event, visibleFrom)) : window.events;
+    return {
+      last_seq: window.lastSeq,
+      events,
+      all_published: window.allPublished,
+      ...(visibleFrom > 0 ? { visible_from_seq: visibleFrom } : {}),
+    };
   }
 
   /** The same key from the same user returns the first message; reusing it in another room is a conflict. */
@@ -320,10 +595,25 @@ export class MessagesDomain {
     return { message: await this.withReactions(existing, actor), created: false };
   }
 
+  /**
+   * Refuses a write in a closed room with 409 conflict (DESIGN 10.3), from the same cached answer
+   * the other checks use, so it costs no round trip of its own on a busy room. For writes that
+   * any member may do (acknowledgements): `requireAccess(…, 'message.send')` covers sends, edits
+   * and reactions already.
+   */
+  async requireOpenRoom(roomId: string, actor: Actor): Promise<void> {
+    const decision = await this.requireAccess(roomId, actor, 'room.read');
+    if (decision.closed) throw closedRoom();
+  }
+
   /** Non-members learn nothing, not even that the room exists. */
-  private async requireAccess(roomId: string, actor: Actor, action: RoomAction): Promise<void> {
+  private async requireAccess(roomId: string, actor: Actor, action: RoomAction): Promise<RoomAccessAnswer> {
     const decision = await this.rooms.authorize(roomId, actor, action);
     if (!decision.member) throw ChatError.notFound('room');
-    if (!decision.allowed) throw ChatError.forbidden(`not allowed: ${action}`);
+    if (!decision.allowed) {
+      if (decision.closed && (action === 'message.send' || action === 'message.send_urgent')) throw closedRoom();
+      throw ChatError.forbidden(`not allowed: ${action}`);
+    }
+    return decision;
   }
 }

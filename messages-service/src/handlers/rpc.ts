@@ -1,20 +1,28 @@
 import { handle } from '@chat/shared/nats';
 import { messagesRpc } from '@chat/shared/rpc';
+import type { AttachmentBlobs } from '../domain/attachment-blobs.js';
 import type { MessagesDomain } from '../domain/messages.js';
 
 /** NATS endpoints of the messages service: parse (done by serveEndpoints), call the domain, answer. */
-export function messagesEndpoints(domain: MessagesDomain) {
+export function messagesEndpoints(domain: MessagesDomain, blobs: AttachmentBlobs) {
   return [
     handle(messagesRpc.send, (req) => domain.send(req.actor, req.room_id, req.message)),
+    handle(messagesRpc.sendSystem, (req) => domain.sendSystem(req.actor, req.context, req.message)),
     handle(messagesRpc.edit, (req) => domain.edit(req.actor, req.room_id, req.message_id, req.body)),
     handle(messagesRpc.react, (req) => domain.react(req.actor, req.room_id, req.message_id, req.emoji, req.action)),
+    handle(messagesRpc.acknowledge, (req) => domain.acknowledge(req.actor, req.room_id, req.message_id)),
+    handle(messagesRpc.acknowledgements, (req) => domain.acknowledgements(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.deleteMessage, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.registerAttachment, (req) => domain.registerAttachment(req.actor, req.room_id, req.upload)),
     handle(messagesRpc.getAttachment, (req) => domain.getAttachment(req.actor, req.attachment_id)),
+    handle(messagesRpc.leaseUnreachableBlobs, async (req) => ({ blobs: await blobs.leaseUnreachable(req.limit, req.lease_ms) })),
+    handle(messagesRpc.markBlobsDeleted, async (req) => ({ marked: await blobs.markDeleted(req.ids) })),
     handle(messagesRpc.search, (req) => domain.search(req.actor, req)),
     handle(messagesRpc.history, (req) => domain.history(req.actor, req.room_id, req.query)),
     handle(messagesRpc.messageStates, (req) => domain.messageStates(req.room_id, req.message_ids)),
     handle(messagesRpc.roomState, async (req) => ({ last_seq: await domain.lastSeq(req.room_id) })),
+    handle(messagesRpc.lastSeqs, async (req) => ({ last_seqs: await domain.lastSeqs(req.room_ids) })),
+    handle(messagesRpc.roomLog, async (req) => ({ events: await domain.roomLog(req.room_id, req.after_seq, req.limit) })),
     handle(messagesRpc.getMessage, (req) => domain.getMessage(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.sync, (req) => domain.sync(req.actor, req.room_id, req.since_seq, req.max_events, req.membership_checked)),
   ];

@@ -8,6 +8,10 @@ export interface PushContent {
   body: string;
   /** The user's absolute unread total across rooms: the app badge. */
   badge: number;
+  /** Set for an urgent message (pushed alone): providers raise the interruption level. */
+  priority?: 'urgent';
+  /** Set on a re-notification of a message that asked for acknowledgement: which one (1, 2, …). */
+  reminder?: number;
 }
 
 export interface PushMessage {
@@ -15,6 +19,7 @@ export interface PushMessage {
   sender_name: string | null;
   sender_id: string;
   preview: string;
+  priority?: 'normal' | 'urgent' | undefined;
 }
 
 /**
@@ -34,5 +39,25 @@ export function composePush(
   let body: string;
   if (count === 1 && first) body = room.kind === 'direct' ? first.preview : `${sender}: ${first.preview}`;
   else body = `${count} new messages in ${room.kind === 'direct' ? `your chat with ${sender}` : title}`;
-  return { user_id: userId, room_id: room.id, message_ids: messages.map((m) => m.id), count, title, body, badge };
+  const urgent = messages.some((m) => m.priority === 'urgent');
+  return {
+    user_id: userId,
+    room_id: room.id,
+    message_ids: messages.map((m) => m.id),
+    count,
+    title,
+    body,
+    badge,
+    ...(urgent ? { priority: 'urgent' as const } : {}),
+  };
+}
+
+/**
+ * How the due messages of one device go out: every urgent message alone (never coalesced, DESIGN
+ * 10.2), everything else together in one push.
+ */
+export function pushGroups<T extends { id: string; priority?: 'normal' | 'urgent' | undefined }>(messages: readonly T[]): T[][] {
+  const normal = messages.filter((m) => m.priority !== 'urgent');
+  const urgent = messages.filter((m) => m.priority === 'urgent').map((m) => [m]);
+  return normal.length > 0 ? [...urgent, normal] : urgent;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@chat/shared/logging';
 import { subscribeRoomSignals } from '@chat/shared/nats';
 import type { NatsConnection } from 'nats';
-import { hashOf } from '../jobs/batches.js';
+import { hashOf } from '../jobs/ids.js';
 import type { PushQueues } from '../jobs/queues.js';
 
 /**

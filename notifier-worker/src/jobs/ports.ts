@@ -4,7 +4,6 @@ import type { PresenceRegistry } from '@chat/shared/presence';
 import type { messagesRpc, roomsRpc } from '@chat/shared/rpc';
 import type { Kysely } from 'kysely';
 import type { NotifyDatabase } from '../db/schema.js';
-import type { PushBatches } from './batches.js';
 import type { PushFunnel } from './funnel.js';
 import type { PushQueues } from './queues.js';
 
@@ -19,7 +18,6 @@ export interface PushSources {
 /** What both stages of the pipeline (deciding, coalescing) work with. */
 export interface PushPipeline {
   db: Kysely<NotifyDatabase>;
-  batches: PushBatches;
   queues: PushQueues;
   sources: PushSources;
   funnel: PushFunnel;

@@ -1,8 +1,10 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
+import type { OpenPair } from '../db/ledger-repository.js';
 import type { Notification, Target } from '../providers/provider.js';
+import { coalesceJobId } from './ids.js';
 
-/** A user's pending messages in a room, coalesced into one push when the window closes. */
+/** A user's due pushes in a room, coalesced into one push per device when the window closes. */
 export interface CoalesceJob {
   user_id: string;
   room_id: string;
@@ -13,11 +15,11 @@ export interface BadgeJob {
   user_id: string;
 }
 
-/** One notification to one device. Its job id is its delivery id: stable across retries and restarts. */
-export interface DeliverJob {
-  target: Target;
-  notification: Notification;
-}
+/**
+ * One delivery. `batch_id`: a coalesced push of the ledger (the job id is the batch id, its
+ * delivery id on every attempt). `target` + `notification`: a silent badge refresh, not ledgered.
+ */
+export type DeliverJob = { batch_id: string } | { target: Target; notification: Notification };
 
 export const QUEUE_NAMES = { coalesce: 'push-coalesce', deliver: 'push-deliver' } as const;
 
@@ -36,6 +38,43 @@ export function createQueues(connection: ConnectionOptions, namespace: string) {
   };
 }
 export type PushQueues = ReturnType<typeof createQueues>;
+
+/** Coalescing jobs for pairs with new due rows; ids per first seq, so a repeat adds nothing. */
+export async function scheduleCoalesce(queues: PushQueues, pairs: readonly OpenPair[], delayMs: number, suffix = ''): Promise<void> {
+  if (pairs.length === 0) return;
+  await queues.coalesce.addBulk(
+    pairs.map((pair) => ({
+      name: 'coalesce',
+      data: { user_id: pair.user_id, room_id: pair.room_id },
+      opts: {
+        jobId: coalesceJobId(pair.user_id, pair.room_id, pair.first_seq, suffix),
+        delay: delayMs,
+        attempts: 5,
+        backoff: { type: 'custom' },
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    })),
+  );
+}
+
+/** A ledger batch's delivery job; its id is the batch id, so re-queuing a live job adds nothing. */
+export async function scheduleDelivery(deliver: Queue<DeliverJob>, batchIds: readonly string[], attempts: number): Promise<void> {
+  if (batchIds.length === 0) return;
+  await deliver.addBulk(
+    batchIds.map((id) => ({
+      name: 'alert',
+      data: { batch_id: id },
+      opts: {
+        jobId: id,
+        attempts,
+        backoff: { type: 'custom' },
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    })),
+  );
+}
 
 /** Exponential back-off with jitter (50-100% of the step), so retries after an outage spread out. */
 export function backoffWithJitter(baseMs: number): (attemptsMade: number) => number {

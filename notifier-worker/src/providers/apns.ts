@@ -86,7 +86,10 @@ export class ApnsProvider implements PushProvider {
             badge: notification.push.badge,
             sound: 'default',
             'thread-id': notification.push.room_id,
+            // Urgent (DESIGN 10.2): shown at once, through Focus and scheduled summaries.
+            ...(notification.push.priority === 'urgent' ? { 'interruption-level': 'time-sensitive' } : {}),
           },
+          ...(notification.push.priority === 'urgent' ? { priority: 'urgent' } : {}),
           room_id: notification.push.room_id,
           message_ids: notification.push.message_ids,
         }
@@ -101,7 +104,9 @@ export class ApnsProvider implements PushProvider {
       'apns-id': apnsId(deliveryId),
       'content-type': 'application/json',
     };
-    if (alert) headers['apns-collapse-id'] = notification.push.room_id.slice(0, 64);
+    // An urgent push never replaces the room's earlier one: it collapses only with its own retries.
+    if (alert)
+      headers['apns-collapse-id'] = (notification.push.priority === 'urgent' ? apnsId(deliveryId) : notification.push.room_id).slice(0, 64);
     return new Promise((resolve) => {
       let request: ReturnType<ClientHttp2Session['request']>;
       try {

@@ -54,7 +54,14 @@ export class FcmProvider implements PushProvider {
         ? {
             token: target.token,
             notification: { title: notification.push.title, body: notification.push.body },
-            android: { priority: 'HIGH', notification: { tag: notification.push.room_id, notification_count: notification.push.badge } },
+            android: {
+              priority: 'HIGH',
+              // An urgent push is its own notification (its tag is the delivery), shown with the highest priority.
+              notification:
+                notification.push.priority === 'urgent'
+                  ? { tag: deliveryId, notification_count: notification.push.badge, notification_priority: 'PRIORITY_MAX' }
+                  : { tag: notification.push.room_id, notification_count: notification.push.badge },
+            },
             data: {
               type: 'message',
               room_id: notification.push.room_id,
@@ -62,6 +69,8 @@ export class FcmProvider implements PushProvider {
               count: String(notification.push.count),
               badge: String(notification.push.badge),
               delivery_id: deliveryId,
+              ...(notification.push.priority === 'urgent' ? { priority: 'urgent' } : {}),
+              ...(notification.push.reminder ? { reminder: String(notification.push.reminder) } : {}),
             },
           }
         : {

@@ -8,7 +8,7 @@ import { WebhookProvider } from './webhook.js';
 export function configuredProviders(config: NotifierConfig): Partial<Record<Target['platform'], PushProvider>> {
   const providers: Partial<Record<Target['platform'], PushProvider>> = {};
   if (config.NOTIFY_WEBHOOK_URL && config.NOTIFY_WEBHOOK_SECRET) {
-    providers.webhook = new WebhookProvider(config.NOTIFY_WEBHOOK_URL, config.NOTIFY_WEBHOOK_SECRET);
+    providers.webhook = new WebhookProvider(config.NOTIFY_WEBHOOK_URL, config.NOTIFY_WEBHOOK_SECRET, config.NOTIFY_PROVIDER_TIMEOUT_MS);
   }
   if (config.APNS_KEY_ID && config.APNS_TEAM_ID && config.APNS_PRIVATE_KEY && config.APNS_TOPIC) {
     providers.apns = new ApnsProvider({
@@ -17,6 +17,7 @@ export function configuredProviders(config: NotifierConfig): Partial<Record<Targ
       teamId: config.APNS_TEAM_ID,
       privateKey: config.APNS_PRIVATE_KEY,
       topic: config.APNS_TOPIC,
+      timeoutMs: config.NOTIFY_PROVIDER_TIMEOUT_MS,
     });
   }
   if (config.FCM_PROJECT_ID && config.FCM_CLIENT_EMAIL && config.FCM_PRIVATE_KEY) {
@@ -26,6 +27,7 @@ export function configuredProviders(config: NotifierConfig): Partial<Record<Targ
       projectId: config.FCM_PROJECT_ID,
       clientEmail: config.FCM_CLIENT_EMAIL,
       privateKey: config.FCM_PRIVATE_KEY,
+      timeoutMs: config.NOTIFY_PROVIDER_TIMEOUT_MS,
     });
   }
   return providers;

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { standardWebhookHeaders } from '@chat/shared/webhooks';
 import { type DeliveryOutcome, type Notification, networkFailure, outcomeOfStatus, type PushProvider, type Target } from './provider.js';
 
 /** The body every webhook delivery carries (DESIGN.md section 7), plus a stable delivery id. */
@@ -18,6 +19,8 @@ export function webhookPayload(target: Target, notification: Notification, deliv
     body: push.body,
     badge: push.badge,
     delivery_id: deliveryId,
+    ...(push.priority ? { priority: push.priority } : {}),
+    ...(push.reminder ? { reminder: push.reminder } : {}),
   };
 }
 
@@ -26,7 +29,10 @@ export function signWebhookBody(raw: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
 }
 
-/** Generic signed webhook for host applications: POST of JSON to NOTIFY_WEBHOOK_URL. 410 Gone prunes the device. */
+/**
+ * Generic signed webhook for host applications: POST of JSON to NOTIFY_WEBHOOK_URL, with the
+ * Standard Webhooks headers and `X-Chat-Signature`. 410 Gone prunes the device.
+ */
 export class WebhookProvider implements PushProvider {
   readonly platform = 'webhook' as const;
 
@@ -43,6 +49,8 @@ export class WebhookProvider implements PushProvider {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          // Standard Webhooks: webhook-id is the delivery id, the same on every retry.
+          ...standardWebhookHeaders(this.secret, deliveryId, raw),
           'x-chat-signature': signWebhookBody(raw, this.secret),
           'x-chat-delivery-id': deliveryId,
         },

@@ -1,11 +1,11 @@
-import type { Member, Role } from '@chat/shared';
+import type { HistoryVisibility, Member, Role } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RoomsDatabase } from './schema.js';
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
 
 /** Locks the room row: membership changes of one room happen one at a time. */
-export async function lockRoom(trx: Transaction<RoomsDatabase>, roomId: string) {
+export async function lockRoom(trx: Db, roomId: string) {
   return trx.selectFrom('rooms.rooms').select(['id', 'kind', 'last_seq']).where('id', '=', roomId).forUpdate().executeTakeFirst();
 }
 
@@ -39,12 +39,23 @@ export async function countMembers(db: Db, roomId: string): Promise<number> {
   return Number(row.n);
 }
 
-/** New members start with everything before their arrival read, so history is not "unread". */
-export async function insertMembers(trx: Db, roomId: string, userIds: string[], lastReadSeq: number): Promise<void> {
+/**
+ * New members start with everything before their arrival read, so history is not "unread", and
+ * remember where they joined (joined history shows them only what follows).
+ */
+export async function insertMembers(trx: Db, roomId: string, userIds: string[], joinedSeq: number): Promise<void> {
   if (userIds.length === 0) return;
   await trx
     .insertInto('rooms.members')
-    .values(userIds.map((userId) => ({ room_id: roomId, user_id: userId, role: 'member' as const, last_read_seq: lastReadSeq })))
+    .values(
+      userIds.map((userId) => ({
+        room_id: roomId,
+        user_id: userId,
+        role: 'member' as const,
+        last_read_seq: joinedSeq,
+        joined_seq: joinedSeq,
+      })),
+    )
     .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing())
     .execute();
 }
@@ -78,10 +89,6 @@ export async function promoteSuccessorIfOwnerless(trx: Db, roomId: string): Prom
   if (!successor) return undefined;
   await setMemberRole(trx, roomId, successor.user_id, 'owner');
   return successor.user_id;
-}
-
-export async function updateRoomTitle(db: Db, roomId: string, title: string): Promise<void> {
-  await db.updateTable('rooms.rooms').set({ title }).where('id', '=', roomId).execute();
 }
 
 export async function updateMemberSettings(
@@ -124,10 +131,18 @@ export async function ensureContextRoomRow(
   context: { type: string; id: string },
   title: string | null,
   creator: string,
+  historyVisibility: HistoryVisibility | undefined,
 ): Promise<{ roomId: string; created: boolean }> {
   const inserted = await db
     .insertInto('rooms.rooms')
-    .values({ kind: 'context', context_type: context.type, context_id: context.id, title, created_by: creator })
+    .values({
+      kind: 'context',
+      context_type: context.type,
+      context_id: context.id,
+      title,
+      created_by: creator,
+      history_visibility: historyVisibility ?? 'shared',
+    })
     .onConflict((oc) => oc.columns(['context_type', 'context_id']).doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -203,16 +218,31 @@ export async function readersAtOrAfter(db: Db, roomId: string, seq: number, send
     .execute();
 }
 
-/** The rooms each user is in (rooms over `maxMembers` members left out), in one query for all of them. */
-export async function roomIdsOfUsers(db: Db, userIds: string[], maxMembers?: number): Promise<Map<string, string[]>> {
-  const result = await sql<{ user_id: string; room_id: string }>`
-    select m.user_id, m.room_id from rooms.members m
+/**
+ * The rooms each user is in (rooms over `maxMembers` members left out), in one query for all of
+ * them, with where their view starts in rooms of joined history (0 elsewhere).
+ */
+export async function roomIdsOfUsers(
+  db: Db,
+  userIds: string[],
+  maxMembers?: number,
+): Promise<Map<string, Array<{ room_id: string; visible_from_seq: number }>>> {
+  const result = await sql<{ user_id: string; room_id: string; visible_from_seq: number }>`
+    select m.user_id, m.room_id,
+           (case when r.history_visibility = 'joined' then m.joined_seq else 0 end)::bigint as visible_from_seq
+      from rooms.members m join rooms.rooms r on r.id = m.room_id
      where m.user_id = any(${userIds}::text[])
        and (${maxMembers ?? null}::int is null
             or (select count(*) from rooms.members o where o.room_id = m.room_id) <= ${maxMembers ?? null}::int)`.execute(db);
-  const rooms = new Map<string, string[]>(userIds.map((id) => [id, []]));
-  for (const row of result.rows) rooms.get(row.user_id)?.push(row.room_id);
+  const rooms = new Map<string, Array<{ room_id: string; visible_from_seq: number }>>(userIds.map((id) => [id, []]));
+  for (const row of result.rows) rooms.get(row.user_id)?.push({ room_id: row.room_id, visible_from_seq: row.visible_from_seq });
   return rooms;
+}
+
+/** Every member id of a room. */
+export async function allMemberIds(db: Db, roomId: string): Promise<string[]> {
+  const rows = await db.selectFrom('rooms.members').select('user_id').where('room_id', '=', roomId).execute();
+  return rows.map((r) => r.user_id);
 }
 
 /** Member ids of a room, or null when it has more than `maxMembers` (one row more tells). */
@@ -231,7 +261,13 @@ export async function pushSettings(db: Db, roomId: string, userIds: string[] | u
   let query = db
     .selectFrom('rooms.members as m')
     .leftJoin('rooms.users as u', 'u.user_id', 'm.user_id')
-    .select(['m.user_id', 'u.name', 'm.muted_until', 'm.notify', 'm.last_read_seq'])
+    .innerJoin('rooms.rooms as r', 'r.id', 'm.room_id')
+    .select(['m.user_id', 'u.name', 'm.muted_until', 'm.notify', 'm.last_read_seq', 'm.joined_seq', 'r.history_visibility'])
+    .select(
+      sql<string[]>`array(select b.blocked_id from rooms.blocks b
+        join rooms.members o on o.room_id = m.room_id and o.user_id = b.blocked_id
+        where b.blocker_id = m.user_id)`.as('blocked_ids'),
+    )
     .where('m.room_id', '=', roomId);
   if (userIds) {
     if (userIds.length === 0) return [];
@@ -244,5 +280,12 @@ export async function pushSettings(db: Db, roomId: string, userIds: string[] | u
     muted_until: r.muted_until ? new Date(r.muted_until).toISOString() : null,
     notify: r.notify,
     last_read_seq: r.last_read_seq,
+    visible_from_seq: r.history_visibility === 'joined' ? Number(r.joined_seq) : 0,
+    ...(r.blocked_ids.length ? { blocked_ids: r.blocked_ids } : {}),
   }));
+}
+
+export async function findHistoryVisibility(db: Db, roomId: string): Promise<HistoryVisibility | undefined> {
+  const row = await db.selectFrom('rooms.rooms').select('history_visibility').where('id', '=', roomId).executeTakeFirst();
+  return row?.history_visibility;
 }

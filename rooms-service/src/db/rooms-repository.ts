@@ -1,27 +1,8 @@
-import type { Role, RoomKind, TimeIdCursor } from '@chat/shared';
+import type { HistoryVisibility, Role, RoomKind, TimeIdCursor } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { AccessRow, PublicRoomRow, RoomViewRow } from '../domain/ports.js';
+import { blockedInDirectRoom } from './moderation-repository.js';
 import type { RoomsDatabase } from './schema.js';
-
-export interface RoomViewRow {
-  id: string;
-  kind: RoomKind;
-  title: string | null;
-  direct_title: string | null;
-  context_type: string | null;
-  context_id: string | null;
-  created_by: string;
-  created_at: Date;
-  last_seq: number;
-  last_message: string | null;
-  activity_micros: number;
-  member_count: number;
-  role: Role;
-  last_read_seq: number;
-  unread_count: number;
-  muted_until: Date | null;
-  notify: 'all' | 'mentions' | 'none';
-  archived: boolean;
-}
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
 
@@ -31,8 +12,9 @@ type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
  */
 const roomView = sql`
   select r.id, r.kind, r.title, r.context_type, r.context_id, r.created_by, r.created_at, r.last_seq,
-    r.last_message, (extract(epoch from r.last_activity_at) * 1000000)::bigint as activity_micros,
+    r.last_message, r.closed_at, r.history_visibility, (extract(epoch from r.last_activity_at) * 1000000)::bigint as activity_micros,
     m.role, m.last_read_seq, m.muted_until, m.notify, m.archived,
+    (case when r.history_visibility = 'joined' then m.joined_seq else 0 end)::bigint as visible_from_seq,
     (select count(*) from rooms.members mm where mm.room_id = r.id)::int as member_count,
     (select count(*) from rooms.counted_messages c
       where c.room_id = r.id and c.seq > m.last_read_seq and c.sender_id <> m.user_id and not c.deleted)::int
@@ -57,8 +39,10 @@ export async function listRoomViews(
   const after = options.after
     ? sql`and ((extract(epoch from r.last_activity_at) * 1000000)::bigint, r.id) < (${options.after.micros}::bigint, ${options.after.id}::uuid)`
     : sql``;
+  // A closed room leaves the default list like an archived one (DESIGN 10.3).
+  const listed = options.archived ? sql`(m.archived or r.closed_at is not null)` : sql`(not m.archived and r.closed_at is null)`;
   const result = await sql<RoomViewRow>`${roomView}
-    where m.user_id = ${userId} and m.archived = ${options.archived} ${after}
+    where m.user_id = ${userId} and ${listed} ${after}
     order by r.last_activity_at desc, r.id desc
     limit ${options.limit}`.execute(db);
   return result.rows;
@@ -94,11 +78,17 @@ export async function ensureDirectRoom(
   });
 }
 
-export async function insertGroupRoom(db: Kysely<RoomsDatabase>, owner: string, title: string, memberIds: string[]): Promise<string> {
+export async function insertGroupRoom(
+  db: Kysely<RoomsDatabase>,
+  owner: string,
+  title: string,
+  memberIds: string[],
+  historyVisibility: HistoryVisibility = 'shared',
+): Promise<string> {
   return db.transaction().execute(async (trx) => {
     const room = await trx
       .insertInto('rooms.rooms')
-      .values({ kind: 'group', title, created_by: owner })
+      .values({ kind: 'group', title, created_by: owner, history_visibility: historyVisibility })
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx
@@ -112,14 +102,80 @@ export async function insertGroupRoom(db: Kysely<RoomsDatabase>, owner: string, 
   });
 }
 
-export async function findAccessFacts(db: Db, roomId: string, userId: string): Promise<{ kind: RoomKind | null; role: Role | null }> {
+export async function findAccessFacts(db: Db, roomId: string, userId: string): Promise<AccessRow> {
   const row = await db
     .selectFrom('rooms.rooms as r')
     .leftJoin('rooms.members as m', (join) => join.onRef('m.room_id', '=', 'r.id').on('m.user_id', '=', userId))
-    .select(['r.kind', 'm.role'])
+    .select(['r.kind', 'm.role', 'r.closed_at', 'r.history_visibility', 'm.joined_seq', blockedInDirectRoom(userId).as('blocked')])
     .where('r.id', '=', roomId)
     .executeTakeFirst();
-  return { kind: row?.kind ?? null, role: row?.role ?? null };
+  return {
+    kind: row?.kind ?? null,
+    role: row?.role ?? null,
+    closed: row?.closed_at != null,
+    visibleFromSeq: row?.history_visibility === 'joined' ? Number(row.joined_seq ?? 0) : 0,
+    blocked: row?.blocked === true,
+  };
+}
+
+/** The room of a host object, if it has one. */
+export async function findContextRoomId(db: Db, context: { type: string; id: string }): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('rooms.rooms')
+    .select('id')
+    .where('context_type', '=', context.type)
+    .where('context_id', '=', context.id)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** The room of a host object and whether it is closed, if it has one. */
+export async function findContextRoomState(
+  db: Db,
+  context: { type: string; id: string },
+): Promise<{ id: string; closed: boolean } | undefined> {
+  const row = await db
+    .selectFrom('rooms.rooms')
+    .select(['id', 'closed_at'])
+    .where('context_type', '=', context.type)
+    .where('context_id', '=', context.id)
+    .executeTakeFirst();
+  return row && { id: row.id, closed: row.closed_at !== null };
+}
+
+/** Renames a room and/or sets its history visibility; true when anything changed. */
+export async function updateRoomSettings(
+  db: Db,
+  roomId: string,
+  changes: { title?: string | undefined; history_visibility?: HistoryVisibility | undefined },
+): Promise<boolean> {
+  const set: { title?: string; history_visibility?: HistoryVisibility } = {};
+  if (changes.title !== undefined) set.title = changes.title;
+  if (changes.history_visibility !== undefined) set.history_visibility = changes.history_visibility;
+  if (Object.keys(set).length === 0) return false;
+  const result = await db
+    .updateTable('rooms.rooms')
+    .set(set)
+    .where('id', '=', roomId)
+    .where((eb) =>
+      eb.or([
+        ...(set.title !== undefined ? [eb('title', 'is distinct from', set.title)] : []),
+        ...(set.history_visibility !== undefined ? [eb('history_visibility', '<>', set.history_visibility)] : []),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Closes or reopens a room; true when it changed (closing twice keeps the first closed_at). */
+export async function setRoomClosed(db: Db, roomId: string, closed: boolean): Promise<boolean> {
+  const result = await db
+    .updateTable('rooms.rooms')
+    .set({ closed_at: closed ? sql<Date>`now()` : null })
+    .where('id', '=', roomId)
+    .where('closed_at', closed ? 'is' : 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** Remembers the display name a user last presented; writes only when it changed. */
@@ -134,16 +190,17 @@ export async function rememberUserNames(db: Db, users: Array<{ user_id: string; 
     where rooms.users.name is distinct from excluded.name`.execute(db);
 }
 
-export type PublicRoomRow = Omit<
-  RoomViewRow,
-  'role' | 'last_read_seq' | 'unread_count' | 'muted_until' | 'notify' | 'archived' | 'direct_title' | 'activity_micros'
->;
-
 /** The room as every member sees it (no `me`), for `room.updated` events. */
 export async function findPublicRoom(db: Db, roomId: string): Promise<PublicRoomRow | undefined> {
   const result = await sql<PublicRoomRow>`
-    select r.id, r.kind, r.title, r.context_type, r.context_id, r.created_by, r.created_at, r.last_seq, r.last_message,
-      (select count(*) from rooms.members mm where mm.room_id = r.id)::int as member_count
+    select r.id, r.kind, r.title, r.context_type, r.context_id, r.created_by, r.created_at, r.last_seq, r.last_message, r.closed_at,
+      r.history_visibility, (select count(*) from rooms.members mm where mm.room_id = r.id)::int as member_count
     from rooms.rooms r where r.id = ${roomId}`.execute(db);
   return result.rows[0];
+}
+
+/** The direct room of a pair, by its key. */
+export async function findDirectRoomId(db: Db, key: string): Promise<string | undefined> {
+  const row = await db.selectFrom('rooms.rooms').select('id').where('direct_key', '=', key).executeTakeFirst();
+  return row?.id;
 }

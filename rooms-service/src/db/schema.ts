@@ -17,6 +17,9 @@ export interface RoomsTable {
   /** The last message as published (JSON text), shown in room lists. */
   last_message: string | null;
   last_activity_at: Generated<Date>;
+  /** Set while the host object is closed: the room is read-only (DESIGN 10.3). */
+  closed_at: Timestamp | null;
+  history_visibility: Generated<'shared' | 'joined'>;
 }
 
 export interface MembersTable {
@@ -28,6 +31,8 @@ export interface MembersTable {
   muted_until: Timestamp | null;
   notify: Generated<'all' | 'mentions' | 'none'>;
   archived: Generated<boolean>;
+  /** The room's last seq when the member joined: under `joined` visibility they see only what follows. */
+  joined_seq: Generated<number>;
 }
 
 export interface UsersTable {
@@ -45,7 +50,22 @@ export interface CountedMessagesTable {
   deleted: boolean;
 }
 
+export interface BlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface BansTable {
+  room_id: string;
+  user_id: string;
+  banned_by: string;
+  created_at: Generated<Date>;
+}
+
 export interface RoomsDatabase {
+  'rooms.blocks': BlocksTable;
+  'rooms.bans': BansTable;
   'rooms.rooms': RoomsTable;
   'rooms.members': MembersTable;
   'rooms.users': UsersTable;

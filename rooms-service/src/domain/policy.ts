@@ -6,6 +6,10 @@ export interface AccessFacts {
   role: Role | null;
   kind: RoomKind | null;
   tokenRoles: readonly string[];
+  /** A closed room (its host object closed) is read-only. */
+  closed?: boolean;
+  /** A direct room whose other member blocked this user: they may read but not send. */
+  blocked?: boolean;
 }
 
 /** Actions decided inside the rooms service, beside those other services ask about. */
@@ -14,6 +18,8 @@ export type PolicyAction = RoomAction | MembershipAction;
 
 const isService = (facts: AccessFacts) => facts.tokenRoles.includes('service');
 const isManager = (role: Role | null) => role === 'owner' || role === 'admin';
+/** Token roles that may send urgent messages and acknowledgement requests in any room they are in. */
+const URGENT_TOKEN_ROLES = ['staff', 'moderator', 'service'];
 
 /**
  * The one rule set for what a user may do in a room. Every service asks through `authorize`
@@ -21,14 +27,20 @@ const isManager = (role: Role | null) => role === 'owner' || role === 'admin';
  *
  * - direct rooms: their two members read and send; nobody renames them or changes who is in them;
  * - group rooms: owners and admins rename and add; owners change roles; anyone may leave;
- * - context rooms: the host application (a `service` token) renames and sets the members.
+ * - context rooms: the host application (a `service` token) renames and sets the members, and
+ *   closes them: a closed room is read-only (sends, edits, reactions refused as a conflict);
+ * - urgent messages and acknowledgement requests: room owners/admins, staff, moderator and service tokens.
  */
 export function isAllowed(action: PolicyAction, facts: AccessFacts): boolean {
   const member = facts.role !== null;
   switch (action) {
     case 'room.read':
-    case 'message.send':
       return member;
+    case 'message.send':
+      return member && !facts.closed && !facts.blocked;
+    case 'message.send_urgent':
+      // DESIGN 10.2: a member who manages the room, or whose token marks staff, a moderator or the host.
+      return member && !facts.closed && (isManager(facts.role) || facts.tokenRoles.some((r) => URGENT_TOKEN_ROLES.includes(r)));
     case 'message.moderate':
       return facts.tokenRoles.includes('moderator') || isManager(facts.role);
     case 'room.rename':

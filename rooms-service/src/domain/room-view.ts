@@ -1,5 +1,5 @@
 import { type Message, MessageSchema, type Room } from '@chat/shared';
-import type { PublicRoomRow, RoomViewRow } from '../db/rooms-repository.js';
+import type { PublicRoomRow, RoomViewRow } from './ports.js';
 
 /**
  * Room lists show the last message as its last event carried it; the `me` of its reactions is
@@ -23,6 +23,8 @@ export function toPublicRoom(row: PublicRoomRow): Omit<Room, 'me'> {
     last_seq: row.last_seq,
     last_message: parseLastMessage(row.last_message),
     member_count: row.member_count,
+    closed_at: row.closed_at ? row.closed_at.toISOString() : null,
+    history_visibility: row.history_visibility,
   };
 }
 
@@ -37,6 +39,7 @@ export function toRoom(row: RoomViewRow): Room {
       muted_until: row.muted_until ? row.muted_until.toISOString() : null,
       notify: row.notify,
       archived: row.archived,
+      visible_from_seq: row.visible_from_seq,
     },
   };
 }

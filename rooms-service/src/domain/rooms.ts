@@ -1,20 +1,9 @@
 import { ChatError, type CreateRoomBody, decodeTimeIdCursor, encodeTimeIdCursor, type Page, type Room } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
-import type { Kysely } from 'kysely';
-import { existingMemberIds, memberIdsUpTo, pushSettings, roomIdsOfUsers } from '../db/members-repository.js';
-import {
-  ensureDirectRoom,
-  findAccessFacts,
-  findPublicRoom,
-  findRoomView,
-  insertGroupRoom,
-  listRoomViews,
-  rememberUserNames,
-} from '../db/rooms-repository.js';
-import type { RoomsDatabase } from '../db/schema.js';
 import { directRoomKey } from './direct-key.js';
 import { isAllowed } from './policy.js';
+import type { RoomsStore } from './ports.js';
 import { toRoom } from './room-view.js';
 
 export interface RoomsDomainOptions {
@@ -27,7 +16,7 @@ export class RoomsDomain {
   private readonly knownNames = new Map<string, string | null>();
 
   constructor(
-    private readonly db: Kysely<RoomsDatabase>,
+    private readonly store: RoomsStore,
     private readonly options: RoomsDomainOptions,
   ) {}
 
@@ -37,7 +26,14 @@ export class RoomsDomain {
       if (body.user_id === actor.user_id) {
         throw ChatError.invalid('a direct room needs another user', [{ path: 'user_id', message: 'must not be yourself' }]);
       }
-      const { roomId, created } = await ensureDirectRoom(this.db, directRoomKey(actor.user_id, body.user_id), actor.user_id, body.user_id);
+      // A user the other has blocked cannot open (or reopen) a direct room with them.
+      if (await this.store.isBlockedBy(body.user_id, actor.user_id))
+        throw ChatError.forbidden('this user does not accept direct messages from you');
+      const { roomId, created } = await this.store.ensureDirectRoom(
+        directRoomKey(actor.user_id, body.user_id),
+        actor.user_id,
+        body.user_id,
+      );
       return { room: await this.getRoom(actor, roomId), created };
     }
     const others = body.member_ids.filter((id) => id !== actor.user_id);
@@ -46,13 +42,13 @@ export class RoomsDomain {
         { path: 'member_ids', message: 'too many members' },
       ]);
     }
-    const roomId = await insertGroupRoom(this.db, actor.user_id, body.title, others);
+    const roomId = await this.store.insertGroupRoom(actor.user_id, body.title, others, body.history_visibility);
     return { room: await this.getRoom(actor, roomId), created: true };
   }
 
   /** A room the actor is not a member of does not exist for them. */
   async getRoom(actor: Actor, roomId: string): Promise<Room> {
-    const row = await findRoomView(this.db, roomId, actor.user_id);
+    const row = await this.store.findRoomView(roomId, actor.user_id);
     if (!row) throw ChatError.notFound('room');
     return toRoom(row);
   }
@@ -61,7 +57,7 @@ export class RoomsDomain {
     await this.rememberActor(actor);
     const after = query.cursor ? decodeTimeIdCursor(query.cursor) : undefined;
     if (after === null) throw ChatError.invalid('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
-    const rows = await listRoomViews(this.db, actor.user_id, { archived: query.archived, limit: query.limit + 1, after });
+    const rows = await this.store.listRoomViews(actor.user_id, { archived: query.archived, limit: query.limit + 1, after });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -71,33 +67,40 @@ export class RoomsDomain {
   }
 
   async authorize(request: { room_id: string; user_id: string; roles: string[]; action: RoomAction }) {
-    const facts = await findAccessFacts(this.db, request.room_id, request.user_id);
+    const facts = await this.store.findAccessFacts(request.room_id, request.user_id);
     return {
       allowed: facts.kind !== null && isAllowed(request.action, { ...facts, tokenRoles: request.roles }),
       member: facts.role !== null,
       role: facts.role,
       kind: facts.kind,
+      closed: facts.closed,
+      visible_from_seq: facts.role === null ? 0 : facts.visibleFromSeq,
     };
   }
 
   /** Room title and members' notification settings; a direct room is titled per recipient by the notifier. */
   async pushFacts(roomId: string, userIds: string[] | undefined) {
-    const room = await findPublicRoom(this.db, roomId);
+    const room = await this.store.findPublicRoom(roomId);
     if (!room) return { room: null, members: [] };
-    return { room: { id: room.id, kind: room.kind, title: room.title }, members: await pushSettings(this.db, roomId, userIds) };
+    return { room: { id: room.id, kind: room.kind, title: room.title }, members: await this.store.pushSettings(roomId, userIds) };
   }
 
   async nonMembers(roomId: string, userIds: string[]): Promise<string[]> {
-    const members = await existingMemberIds(this.db, roomId, userIds);
+    const members = await this.store.existingMemberIds(roomId, userIds);
     return userIds.filter((id) => !members.has(id));
   }
 
-  roomIdsOf(userIds: string[], maxMembers?: number): Promise<Map<string, string[]>> {
-    return roomIdsOfUsers(this.db, userIds, maxMembers);
+  roomIdsOf(userIds: string[], maxMembers?: number) {
+    return this.store.roomIdsOfUsers(userIds, maxMembers);
   }
 
-  memberIds(roomId: string, maxMembers: number): Promise<string[] | null> {
-    return memberIdsUpTo(this.db, roomId, maxMembers);
+  /** A room's member ids (null when too many) and its history visibility, for gateways' member lists. */
+  async memberIds(roomId: string, maxMembers: number) {
+    const [userIds, visibility] = await Promise.all([
+      this.store.memberIdsUpTo(roomId, maxMembers),
+      this.store.findHistoryVisibility(roomId),
+    ]);
+    return { user_ids: userIds, ...(visibility ? { history_visibility: visibility } : {}) };
   }
 
   async rememberActor(actor: Actor): Promise<void> {
@@ -108,10 +111,7 @@ export class RoomsDomain {
   async rememberActors(actors: Actor[]): Promise<void> {
     const changed = actors.filter((a) => !this.knownNames.has(a.user_id) || this.knownNames.get(a.user_id) !== a.name);
     if (changed.length === 0) return;
-    await rememberUserNames(
-      this.db,
-      changed.map((a) => ({ user_id: a.user_id, name: a.name })),
-    );
+    await this.store.rememberUserNames(changed.map((a) => ({ user_id: a.user_id, name: a.name })));
     if (this.knownNames.size > 100_000) this.knownNames.clear();
     for (const actor of changed) this.knownNames.set(actor.user_id, actor.name);
   }

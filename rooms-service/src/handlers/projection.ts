@@ -1,6 +1,6 @@
 import { RoomEventSchema } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
-import { type RunningConsumer, runDurableConsumer, streams, subjects } from '@chat/shared/nats';
+import { durables, ensureRoomEventStream, type RunningConsumer, runDurableConsumer, streams, subjects } from '@chat/shared/nats';
 import type { Kysely } from 'kysely';
 import type { NatsConnection } from 'nats';
 import { applyMessageEvents, type ProjectedEvent } from '../db/projection-repository.js';
@@ -12,12 +12,16 @@ export function runRoomsProjection(
   db: Kysely<RoomsDatabase>,
   namespace: string,
   logger: Logger,
+  streamReplicas: number,
 ): Promise<RunningConsumer> {
   return runDurableConsumer(nc, {
     stream: streams.roomEvents(namespace),
-    durable: `${namespace}_rooms_projection`,
+    durable: durables.roomsProjection(namespace),
     filterSubject: subjects.allRoomEvents(namespace),
     logger,
+    // A NATS server that lost its store comes back without the stream: make it again.
+    // With the configured replicas: re-creating it with fewer would shrink a replicated stream.
+    ensureStream: (jsm) => ensureRoomEventStream(jsm, namespace, streamReplicas),
     // The read model may trail by a few ms; in exchange a busy room costs one commit per batch.
     lingerMs: 20,
     async handleBatch(messages) {

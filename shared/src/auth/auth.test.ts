@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/index.js';
-import { DEV_JWT_SECRET, resolveAuthSettings } from './settings.js';
+import { DEV_JWT_SECRET, KNOWN_PLACEHOLDER_SECRETS, resolveAuthSettings } from './settings.js';
 import { bearerToken, createTokenVerifier } from './verifier.js';
 
 const secret = 'a-test-secret-that-is-long-enough-123456';
@@ -42,10 +42,12 @@ describe('token verification', () => {
   it('refuses algorithm confusion: an HS256 token signed with the RSA public key', () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const rs = createTokenVerifier(resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: pem }));
+    const rs = createTokenVerifier(resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: pem, JWT_ISSUER: 'idp', JWT_AUDIENCE: 'chat' }));
     const good = jwt.sign({ sub: 'bob' }, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), {
       algorithm: 'RS256',
       expiresIn: 60,
+      issuer: 'idp',
+      audience: 'chat',
     });
     expect(rs.verify(good).user_id).toBe('bob');
     // Forge an HS256 signature keyed with the public PEM text, the classic confusion attack.
@@ -57,14 +59,43 @@ describe('token verification', () => {
 });
 
 describe('auth settings', () => {
-  it('uses the development secret, flagged, only outside production', () => {
-    expect(resolveAuthSettings({ NODE_ENV: 'development' })).toMatchObject({ key: DEV_JWT_SECRET, usingDevSecret: true });
+  it('uses the development secret, flagged, only when CHAT_DEV_MODE asks for it outside production', () => {
+    expect(resolveAuthSettings({ NODE_ENV: 'development', CHAT_DEV_MODE: true })).toMatchObject({
+      key: DEV_JWT_SECRET,
+      usingDevSecret: true,
+    });
+    expect(() => resolveAuthSettings({ NODE_ENV: 'development' })).toThrow(
+      /JWT_SECRET or JWT_PUBLIC_KEY: one is required .*CHAT_DEV_MODE=1/,
+    );
+    expect(() => resolveAuthSettings({ NODE_ENV: 'test', CHAT_DEV_MODE: false })).toThrow(ConfigError);
     expect(() => resolveAuthSettings({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => resolveAuthSettings({ NODE_ENV: 'production', CHAT_DEV_MODE: true })).toThrow(/CHAT_DEV_MODE/);
+  });
+
+  it('refuses every published placeholder secret, even in development mode', () => {
+    for (const placeholder of [...KNOWN_PLACEHOLDER_SECRETS, 'please-change-me-before-going-live-0123456789']) {
+      expect(() => resolveAuthSettings({ NODE_ENV: 'development', CHAT_DEV_MODE: true, JWT_SECRET: placeholder })).toThrow(/placeholder/);
+    }
+    expect(KNOWN_PLACEHOLDER_SECRETS).toContain('change-me-to-a-random-secret-of-at-least-32-chars');
+  });
+
+  it('requires JWT_ISSUER and JWT_AUDIENCE with a public key', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(() => resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: pem })).toThrow(
+      /JWT_ISSUER: required[\s\S]*JWT_AUDIENCE: required/,
+    );
+    expect(() => resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: pem, JWT_ISSUER: 'idp' })).toThrow(/JWT_AUDIENCE: required/);
+    expect(resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: pem, JWT_ISSUER: 'idp', JWT_AUDIENCE: 'chat' })).toMatchObject({
+      algorithms: ['ES256'],
+      issuer: 'idp',
+      audience: 'chat',
+    });
   });
 
   it('refuses both a secret and a public key, and a key that is not PEM', () => {
     expect(() => resolveAuthSettings({ NODE_ENV: 'test', JWT_SECRET: secret, JWT_PUBLIC_KEY: 'x' })).toThrow(/not both/);
-    expect(() => resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: 'not a key' })).toThrow(/PEM/);
+    expect(() => resolveAuthSettings({ NODE_ENV: 'test', JWT_PUBLIC_KEY: 'not a key', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' })).toThrow(/PEM/);
   });
 
   it('reads bearer tokens only from a well-formed header', () => {

@@ -1,12 +1,29 @@
 import { createPublicKey } from 'node:crypto';
 import type { Algorithm } from 'jsonwebtoken';
 import { z } from 'zod';
-import { ConfigError } from '../config/index.js';
+import { boolVar, ConfigError } from '../config/index.js';
 
-/** Used only when no key is configured outside production, with a loud warning at start. */
+/** Used only when asked for explicitly (`CHAT_DEV_MODE=1`, outside production), with a loud warning at start. */
 export const DEV_JWT_SECRET = 'chat-dev-secret-do-not-use-in-production-0123456789';
 
+/**
+ * Secrets that were published in this repository (manifests, compose file, source): anyone can sign
+ * tokens with them, `service` and `moderator` roles included, so a process configured with one refuses to start.
+ */
+export const KNOWN_PLACEHOLDER_SECRETS: readonly string[] = [
+  DEV_JWT_SECRET,
+  'change-me-to-a-random-secret-of-at-least-32-chars',
+  'compose-development-secret-change-me-0123456789',
+];
+
+function isPlaceholder(secret: string): boolean {
+  const lower = secret.toLowerCase();
+  return KNOWN_PLACEHOLDER_SECRETS.includes(secret) || lower.includes('change-me') || lower.includes('changeme');
+}
+
 export const authEnvShape = {
+  /** `pnpm start`, `pnpm token`, docker compose and the development overlay set it: the dev secret is never a silent default. */
+  CHAT_DEV_MODE: boolVar(false),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PUBLIC_KEY: z.string().optional(),
   JWT_ISSUER: z.string().optional(),
@@ -29,6 +46,7 @@ function normalisePem(pem: string): string {
 
 export function resolveAuthSettings(env: {
   NODE_ENV: string;
+  CHAT_DEV_MODE?: boolean | undefined;
   JWT_SECRET?: string | undefined;
   JWT_PUBLIC_KEY?: string | undefined;
   JWT_ISSUER?: string | undefined;
@@ -41,7 +59,14 @@ export function resolveAuthSettings(env: {
   if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
     throw new ConfigError(['JWT_SECRET, JWT_PUBLIC_KEY: set one of them, not both (algorithm confusion)']);
   }
+  if (env.CHAT_DEV_MODE && env.NODE_ENV === 'production') {
+    throw new ConfigError(['CHAT_DEV_MODE: the development mode is refused when NODE_ENV=production']);
+  }
   if (env.JWT_PUBLIC_KEY) {
+    // A shared identity provider signs tokens for many applications: without iss and aud checks,
+    // a token it issued for any of them would be accepted here.
+    const missing = [env.JWT_ISSUER ? null : 'JWT_ISSUER', env.JWT_AUDIENCE ? null : 'JWT_AUDIENCE'].filter((v) => v !== null);
+    if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name}: required when JWT_PUBLIC_KEY is set`));
     const pem = normalisePem(env.JWT_PUBLIC_KEY);
     let type: string | undefined;
     try {
@@ -53,9 +78,18 @@ export function resolveAuthSettings(env: {
     if (type === 'ec') return { algorithms: ['ES256'], key: pem, ...claims, usingDevSecret: false };
     throw new ConfigError([`JWT_PUBLIC_KEY: ${type ?? 'unknown'} keys are not supported; use RSA (RS256) or EC P-256 (ES256)`]);
   }
-  if (env.JWT_SECRET) return { algorithms: ['HS256'], key: env.JWT_SECRET, ...claims, usingDevSecret: false };
-  if (env.NODE_ENV === 'production') {
-    throw new ConfigError(['JWT_SECRET or JWT_PUBLIC_KEY: one is required when NODE_ENV=production']);
+  if (env.JWT_SECRET) {
+    if (isPlaceholder(env.JWT_SECRET)) {
+      throw new ConfigError([
+        'JWT_SECRET: a published placeholder, anyone can sign tokens with it; generate one (openssl rand -base64 48)',
+      ]);
+    }
+    return { algorithms: ['HS256'], key: env.JWT_SECRET, ...claims, usingDevSecret: false };
+  }
+  if (!env.CHAT_DEV_MODE) {
+    throw new ConfigError([
+      'JWT_SECRET or JWT_PUBLIC_KEY: one is required (or CHAT_DEV_MODE=1 for the built-in development secret, as `pnpm start` sets)',
+    ]);
   }
   return { algorithms: ['HS256'], key: DEV_JWT_SECRET, ...claims, usingDevSecret: true };
 }

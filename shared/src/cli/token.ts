@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { authEnvShape, resolveAuthSettings } from '../auth/settings.js';
-import { ConfigError, parseEnv } from '../config/index.js';
+import { boolVar, ConfigError, parseEnv } from '../config/index.js';
 
 const usage = 'usage: pnpm token <user_id> [--name NAME] [--roles r1,r2] [--ttl 24h]';
 
@@ -19,11 +19,20 @@ function main(): void {
   });
   const userId = positionals[0];
   if (!userId || userId.length > 128) throw new Error(usage);
-  const env = parseEnv(z.object({ NODE_ENV: z.string().default('development'), JWT_PRIVATE_KEY: z.string().optional(), ...authEnvShape }));
+  // A development tool: it asks for the development secret itself (CHAT_DEV_MODE=1) when no key is configured.
+  const env = parseEnv(
+    z.object({
+      NODE_ENV: z.string().default('development'),
+      JWT_PRIVATE_KEY: z.string().optional(),
+      ...authEnvShape,
+      CHAT_DEV_MODE: boolVar(true),
+    }),
+  );
   const settings = resolveAuthSettings(env);
   const signingKey = settings.algorithms[0] === 'HS256' ? settings.key : env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
   if (!signingKey) throw new Error('JWT_PUBLIC_KEY is configured: set JWT_PRIVATE_KEY to mint tokens');
-  if (settings.usingDevSecret) process.stderr.write('warning: signing with the development secret (JWT_SECRET is not set)\n');
+  if (settings.usingDevSecret)
+    process.stderr.write('warning: signing with the development secret (JWT_SECRET is not set, CHAT_DEV_MODE=1)\n');
   const payload: Record<string, unknown> = { sub: userId };
   if (values.name) payload.name = values.name;
   if (values.roles)

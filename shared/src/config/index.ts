@@ -56,6 +56,8 @@ export const commonEnvShape = {
     .default('nats://127.0.0.1:4222')
     .transform((v) => v.split(',').map((s) => s.trim()))
     .pipe(z.array(urlWithScheme(['nats', 'tls', 'ws', 'wss'])).min(1)),
+  /** Replicas of the room event stream (and its consumers): 3 on a 3-node JetStream cluster. */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   SHUTDOWN_TIMEOUT_MS: positiveIntVar(25_000),
   /** On SIGTERM, readiness fails first; this long later the process stops taking work (load balancers catch up). */
   SHUTDOWN_READINESS_DELAY_MS: z.coerce.number().int().nonnegative().default(0),

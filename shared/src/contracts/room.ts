@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DisplayNameSchema, RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
+import { DEFAULT_LIMITS, DisplayNameSchema, pageSchema, RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
 import { MessageSchema } from './message.js';
 
 export const RoomKindSchema = z.enum(['direct', 'group', 'context']);
@@ -8,6 +8,11 @@ export const RoleSchema = z.enum(['owner', 'admin', 'member']);
 export type Role = z.infer<typeof RoleSchema>;
 export const NotifyLevelSchema = z.enum(['all', 'mentions', 'none']);
 export type NotifyLevel = z.infer<typeof NotifyLevelSchema>;
+
+export const HistoryVisibilitySchema = z
+  .enum(['shared', 'joined'])
+  .describe('shared: members see the whole history; joined: each member sees only what followed their joining');
+export type HistoryVisibility = z.infer<typeof HistoryVisibilitySchema>;
 
 export const ContextRefSchema = z.object({
   type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ or -, at most 32'),
@@ -23,6 +28,9 @@ export const RoomMeSchema = z.object({
   muted_until: TimestampSchema.nullable(),
   notify: NotifyLevelSchema,
   archived: z.boolean(),
+  visible_from_seq: SeqSchema.describe(
+    "Under joined history: the room's last seq when I joined; I see only events after it. 0 under shared history",
+  ),
 });
 export type RoomMe = z.infer<typeof RoomMeSchema>;
 
@@ -36,6 +44,10 @@ export const RoomSchema = z.object({
   last_seq: SeqSchema,
   last_message: MessageSchema.nullable(),
   member_count: z.number().int().nonnegative(),
+  closed_at: TimestampSchema.nullable().describe(
+    'When the host application closed the object of a context room: sends, edits, reactions and acknowledgements answer 409 conflict; null while open',
+  ),
+  history_visibility: HistoryVisibilitySchema,
   me: RoomMeSchema,
 });
 export type Room = z.infer<typeof RoomSchema>;
@@ -51,6 +63,7 @@ export const CreateRoomBodySchema = z.discriminatedUnion('kind', [
     kind: z.literal('group'),
     title: z.string().trim().min(1).max(DEFAULT_LIMITS.roomTitleMaxChars),
     member_ids: MemberIdsSchema,
+    history_visibility: HistoryVisibilitySchema.optional().describe('Default shared'),
   }),
 ]);
 export type CreateRoomBody = z.infer<typeof CreateRoomBodySchema>;
@@ -66,8 +79,12 @@ export type Member = z.infer<typeof MemberSchema>;
 
 export const RoomTitleSchema = z.string().trim().min(1).max(DEFAULT_LIMITS.roomTitleMaxChars);
 
-export const RenameRoomBodySchema = z.object({ title: RoomTitleSchema });
-export type RenameRoomBody = z.infer<typeof RenameRoomBodySchema>;
+/** PATCH /v1/rooms/{room_id}: rename, or set who sees the history (owner/admin; the service for context rooms). */
+export const UpdateRoomBodySchema = z
+  .object({ title: RoomTitleSchema.optional(), history_visibility: HistoryVisibilitySchema.optional() })
+  .strict()
+  .refine((body) => body.title !== undefined || body.history_visibility !== undefined, 'set title or history_visibility');
+export type UpdateRoomBody = z.infer<typeof UpdateRoomBodySchema>;
 
 export const AddMembersBodySchema = z.object({ member_ids: MemberIdsSchema.refine((ids) => ids.length > 0, 'name at least one member') });
 export type AddMembersBody = z.infer<typeof AddMembersBodySchema>;
@@ -87,6 +104,7 @@ export type MembershipSettingsBody = z.infer<typeof MembershipSettingsBodySchema
 export const ContextRoomBodySchema = z.object({
   title: RoomTitleSchema.optional(),
   member_ids: MemberIdsSchema,
+  history_visibility: HistoryVisibilitySchema.optional().describe('Set when given; a new room defaults to shared'),
 });
 export type ContextRoomBody = z.infer<typeof ContextRoomBodySchema>;
 
@@ -106,8 +124,21 @@ export const ReceiptSchema = z.object({
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
+export const BlockSchema = z.object({ user_id: UserIdSchema, blocked_at: TimestampSchema });
+export type Block = z.infer<typeof BlockSchema>;
+export const BlockPageSchema = pageSchema(BlockSchema);
+
+export const BanSchema = z.object({ user_id: UserIdSchema, banned_by: UserIdSchema, banned_at: TimestampSchema });
+export type Ban = z.infer<typeof BanSchema>;
+export const BanPageSchema = pageSchema(BanSchema);
+
 export const UnreadSummarySchema = z.object({
   total: z.number().int().nonnegative(),
   rooms: z.array(z.object({ room_id: RoomIdSchema, unread_count: z.number().int().positive() })),
 });
 export type UnreadSummary = z.infer<typeof UnreadSummarySchema>;
+
+/** The list pages of the REST API, one instance each so the documents can name them. */
+export const RoomPageSchema = pageSchema(RoomSchema);
+export const MemberPageSchema = pageSchema(MemberSchema);
+export const ReceiptPageSchema = pageSchema(ReceiptSchema);

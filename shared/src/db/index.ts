@@ -13,7 +13,10 @@ export interface DatabaseHandle<DB> {
   close(): Promise<void>;
 }
 
-export function openDatabase<DB>(url: string, options: { poolMax: number; applicationName: string }): DatabaseHandle<DB> {
+export function openDatabase<DB>(
+  url: string,
+  options: { poolMax: number; applicationName: string; logger: Pick<Logger, 'warn'> },
+): DatabaseHandle<DB> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolMax,
@@ -23,6 +26,16 @@ export function openDatabase<DB>(url: string, options: { poolMax: number; applic
     // Statements prepared by name skip parsing, but must be planned with the tables as they are
     // now: a generic plan made while a table was empty stays cached as it grows (seq scans).
     options: '-c plan_cache_mode=force_custom_plan',
+  });
+  // A connection that Postgres ends (pg_terminate_backend, a restart, a failover) emits 'error' on
+  // its client, and on the pool too while idle; either event unhandled would end the process. A
+  // checked-out client (between a transaction's statements) fails its queries and the pool drops
+  // it on release; an idle one is dropped at once. New connections replace them: a warning is all.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger.warn({ err: error }, 'database connection lost; the pool replaces it'));
+  });
+  pool.on('error', () => {
+    // Already logged by the client's own listener above.
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
@@ -58,6 +71,9 @@ export async function migrateSchema<DB>(
     migrationTableSchema: schema,
     migrationTableName: 'kysely_migration',
     migrationLockTableName: 'kysely_migration_lock',
+    // Numbers are handed out to parallel work in blocks, so a release can bring a migration that
+    // sorts before one a database already ran (0003 after 0004); each is independent of the others.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
@@ -66,3 +82,4 @@ export async function migrateSchema<DB>(
   }
   if (error) throw error;
 }
+export * from './metrics.js';

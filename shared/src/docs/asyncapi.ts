@@ -1,7 +1,9 @@
 import type { z } from 'zod';
-import { EphemeralEventSchema, RoomEventSchema } from '../contracts/frames.js';
+import { CompatClientFrameSchema, EphemeralEventSchema, RoomEventSchema } from '../contracts/frames.js';
+import { HOST_EVENT_TYPES, HostEventSchema, hostEventTypes } from '../contracts/host-events.js';
 import type { Endpoint } from '../nats/endpoint.js';
 import { RpcEnvelopeSchema } from '../nats/envelope.js';
+import { rpcQueueGroup, streams, subjects } from '../nats/subjects.js';
 import { messagesRpc } from '../rpc/messages.js';
 import { notifierRpc } from '../rpc/notifier.js';
 import { roomsRpc } from '../rpc/rooms.js';
@@ -10,6 +12,8 @@ import { namedJsonSchemas, publicSchemas, socketFrames } from './schemas.js';
 const frameType = (schema: z.ZodObject): string => (schema.shape.type as z.ZodLiteral<string>).value;
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const messageRef = (channel: string, name: string) => ({ $ref: `#/channels/${channel}/messages/${name}` });
+/** Subjects are rendered from nats/subjects.ts with their variable parts as AsyncAPI parameters. */
+const NS = '{namespace}';
 
 /** AsyncAPI 3 document of the WebSocket protocol (DESIGN.md section 6), from the zod contracts. */
 export function buildSocketAsyncApi(version: string): Record<string, unknown> {
@@ -40,7 +44,26 @@ export function buildSocketAsyncApi(version: string): Record<string, unknown> {
       };
     }
   }
-  const serverMessages = Object.fromEntries(Object.entries(channelMessages).filter(([key]) => key.startsWith('server.')));
+  // The compatibility path takes every frame (room_id optional) and, besides, the earlier systems' own.
+  const legacyMessages: Record<string, unknown> = { ...channelMessages };
+  for (const frame of CompatClientFrameSchema.options as z.ZodObject[]) {
+    const type = frameType(frame);
+    const key = `compat.${type}`;
+    const schemaName = `Compat_${type.replace(/\W/g, '_')}`;
+    named[schemaName] = frame;
+    messages[key] = {
+      name: type,
+      title: `Client → server on the compatibility path only: ${type}`,
+      contentType: 'application/json',
+      payload: schemaRef(schemaName),
+    };
+    legacyMessages[key] = { $ref: `#/components/messages/${key}` };
+    operations[`receive_compat_${type.replace(/\W/g, '_')}`] = {
+      action: 'receive',
+      channel: { $ref: '#/channels/legacy' },
+      messages: [messageRef('legacy', key)],
+    };
+  }
   return {
     asyncapi: '3.0.0',
     info: {
@@ -60,9 +83,13 @@ export function buildSocketAsyncApi(version: string): Record<string, unknown> {
       socket: { address: '/v1/ws', title: 'The chat socket', messages: channelMessages },
       legacy: {
         address: '/ws/chat/{room_id}/',
-        title: 'Compatibility path of the earlier system: opens already subscribed to one room (4003 when the user may not see it)',
+        title:
+          'Compatibility path of the earlier system: opens already subscribed to one room (4003 when the user may not see it); ' +
+          "right after hello come the room's last 50 messages, oldest first, as message.created events, then the subscribe ack " +
+          "(id null) and live events. Frames may leave room_id out (the path's room is meant); the earlier systems' frames " +
+          '(compat.*) are answered like their modern equivalents',
         parameters: { room_id: { description: 'The room to open subscribed to' } },
-        messages: serverMessages,
+        messages: legacyMessages,
       },
     },
     operations,
@@ -95,8 +122,8 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     };
     replyMessages[`${id}.reply`] = { $ref: `#/components/messages/${id}.reply` };
     channels[id] = {
-      address: `{namespace}.rpc.${endpoint.service}.${endpoint.name}`,
-      title: `${endpoint.service}.${endpoint.name} (queue group {namespace}-${endpoint.service})`,
+      address: subjects.rpc(NS, endpoint.service, endpoint.name),
+      title: `${endpoint.service}.${endpoint.name} (queue group ${rpcQueueGroup(NS, endpoint.service)})`,
       parameters: { namespace: { description: 'CHAT_NAMESPACE' } },
       messages: { [`${id}.request`]: { $ref: `#/components/messages/${id}.request` } },
     };
@@ -122,14 +149,13 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     }
   }
   channels.roomEvents = {
-    address: '{namespace}.room.{room_id}.event',
-    title:
-      'Persisted room events: JetStream stream {namespace}_room_events, published by the outbox relay with Nats-Msg-Id <room_id>:<seq>',
+    address: subjects.roomEvents(NS, '{room_id}'),
+    title: `Persisted room events: JetStream stream ${streams.roomEvents(NS)}, published by the outbox relay with Nats-Msg-Id <room_id>:<seq>`,
     parameters: { namespace: { description: 'CHAT_NAMESPACE' }, room_id: { description: 'Room id' } },
     messages: Object.fromEntries(Object.entries(events).filter(([key]) => key.startsWith('event.'))),
   };
   channels.roomSignals = {
-    address: '{namespace}.room.{room_id}.signal.{type}',
+    address: subjects.roomSignal(NS, '{room_id}', '{type}'),
     title: 'Ephemeral room signals (core NATS): membership, read, typing, presence; the subject ends with the signal type',
     parameters: {
       namespace: { description: 'CHAT_NAMESPACE' },
@@ -138,10 +164,41 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     },
     messages: Object.fromEntries(Object.entries(events).filter(([key]) => key.startsWith('signal.'))),
   };
+  for (const type of HOST_EVENT_TYPES.filter((t) => !hostEventTypes[t].persisted)) {
+    const schema = (HostEventSchema.options as z.ZodObject[]).find((o) => frameType(o) === type) as z.ZodObject;
+    messages[`activity.${type}`] = {
+      name: type,
+      payload: schemaRef(name(schema.omit({ seq: true }), `activity_${type.replace(/\W/g, '_')}`)),
+    };
+    events[`activity.${type}`] = { $ref: `#/components/messages/activity.${type}` };
+  }
+  channels.roomActivity = {
+    address: '{namespace}.activity.{room_id}.{type}',
+    title:
+      'Room activity for the host application (JetStream stream {namespace}_room_activity, Nats-Msg-Id = the event id): membership, ' +
+      'room changes and reports, already in the event webhook shape (DESIGN 10.4); outside room.{room_id}.> so gateways never get it',
+    parameters: {
+      namespace: { description: 'CHAT_NAMESPACE' },
+      room_id: { description: 'Room id' },
+      type: { description: 'The event type (member.added, member.removed, room.updated, room.closed, message.reported)' },
+    },
+    messages: Object.fromEntries(Object.entries(events).filter(([key]) => key.startsWith('activity.'))),
+  };
+  operations.publishRoomActivity = {
+    action: 'send',
+    summary: 'rooms-service (RoomActivityPublisher, after the commit, in order)',
+    channel: { $ref: '#/channels/roomActivity' },
+  };
+  operations.consumeRoomActivity = {
+    action: 'receive',
+    summary:
+      'notifier-worker: durable consumer {namespace}_host_activity (event webhook), beside {namespace}_host_events on the room events',
+    channel: { $ref: '#/channels/roomActivity' },
+  };
   operations.publishRoomEvents = { action: 'send', summary: 'messages-service outbox relay', channel: { $ref: '#/channels/roomEvents' } };
   operations.consumeRoomEvents = {
     action: 'receive',
-    summary: 'gateways (core subscription per room), rooms projection and notifier (durable consumers)',
+    summary: 'gateways (core subscription per room), rooms projection, notifier and search indexer (durable consumers)',
     channel: { $ref: '#/channels/roomEvents' },
   };
   operations.publishRoomSignals = { action: 'send', summary: 'rooms-service and gateways', channel: { $ref: '#/channels/roomSignals' } };

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { pageSchema } from '../contracts/common.js';
 import { DeviceSchema, RegisterDeviceBodySchema } from '../contracts/device.js';
 import {
   AckFrameSchema,
@@ -7,32 +6,46 @@ import {
   EphemeralEventSchema,
   ErrorFrameSchema,
   HelloFrameSchema,
+  HiddenEventFrameSchema,
   PongFrameSchema,
   ResyncFrameSchema,
   RoomEventSchema,
 } from '../contracts/frames.js';
+import { HostEventSchema } from '../contracts/host-events.js';
 import {
+  AcknowledgementListSchema,
+  AcknowledgementSchema,
+  AcknowledgementSummarySchema,
   AttachmentSchema,
   EditMessageBodySchema,
+  MessagePageSchema,
   MessageSchema,
   ReactionSummarySchema,
   SendMessageBodySchema,
+  SystemMessageBodySchema,
 } from '../contracts/message.js';
 import {
   AddMembersBodySchema,
+  BanPageSchema,
+  BanSchema,
+  BlockPageSchema,
+  BlockSchema,
   ChangeRoleBodySchema,
   ContextRefSchema,
   ContextRoomBodySchema,
   CreateRoomBodySchema,
+  MemberPageSchema,
   MemberSchema,
   MembershipSettingsBodySchema,
   ReadBodySchema,
   ReadStateSchema,
+  ReceiptPageSchema,
   ReceiptSchema,
-  RenameRoomBodySchema,
   RoomMeSchema,
+  RoomPageSchema,
   RoomSchema,
   UnreadSummarySchema,
+  UpdateRoomBodySchema,
 } from '../contracts/room.js';
 import { ProblemSchema } from '../errors/index.js';
 
@@ -41,6 +54,9 @@ export const publicSchemas = {
   Message: MessageSchema,
   Attachment: AttachmentSchema,
   ReactionSummary: ReactionSummarySchema,
+  AcknowledgementSummary: AcknowledgementSummarySchema,
+  Acknowledgement: AcknowledgementSchema,
+  AcknowledgementList: AcknowledgementListSchema,
   Room: RoomSchema,
   RoomMe: RoomMeSchema,
   ContextRef: ContextRefSchema,
@@ -48,22 +64,28 @@ export const publicSchemas = {
   Receipt: ReceiptSchema,
   ReadState: ReadStateSchema,
   UnreadSummary: UnreadSummarySchema,
+  Block: BlockSchema,
+  BlockPage: BlockPageSchema,
+  Ban: BanSchema,
+  BanPage: BanPageSchema,
   Device: DeviceSchema,
   Problem: ProblemSchema,
+  HostEvent: HostEventSchema,
   CreateRoomBody: CreateRoomBodySchema,
-  RenameRoomBody: RenameRoomBodySchema,
+  UpdateRoomBody: UpdateRoomBodySchema,
   MembershipSettingsBody: MembershipSettingsBodySchema,
   AddMembersBody: AddMembersBodySchema,
   ChangeRoleBody: ChangeRoleBodySchema,
   ContextRoomBody: ContextRoomBodySchema,
   SendMessageBody: SendMessageBodySchema,
+  SystemMessageBody: SystemMessageBodySchema,
   EditMessageBody: EditMessageBodySchema,
   ReadBody: ReadBodySchema,
   RegisterDeviceBody: RegisterDeviceBodySchema,
-  RoomPage: pageSchema(RoomSchema),
-  MessagePage: pageSchema(MessageSchema),
-  MemberPage: pageSchema(MemberSchema),
-  ReceiptPage: pageSchema(ReceiptSchema),
+  RoomPage: RoomPageSchema,
+  MessagePage: MessagePageSchema,
+  MemberPage: MemberPageSchema,
+  ReceiptPage: ReceiptPageSchema,
 } as const;
 
 /** Socket frames, one schema per frame type. */
@@ -76,6 +98,7 @@ export const socketFrames = {
     PongFrameSchema,
     ResyncFrameSchema,
     ...RoomEventSchema.options,
+    HiddenEventFrameSchema,
     ...EphemeralEventSchema.options,
   ],
 };

@@ -35,6 +35,8 @@ export const ErrorBodySchema = z.object({
   message: z.string(),
   details: z.array(FieldIssueSchema).optional(),
   retry_after_ms: z.number().int().nonnegative().optional(),
+  /** Between services only: 422 for a well-formed request a rule refuses (`invalid` is 400 otherwise). */
+  http_status: z.literal(422).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
@@ -59,6 +61,8 @@ export class ChatError extends Error {
     message: string,
     readonly details?: FieldIssue[],
     readonly retryAfterMs?: number,
+    /** 422 for `invalid` input that is well-formed but refused by a rule (blocking yourself); else the code's status. */
+    readonly httpStatus?: 422,
   ) {
     super(message);
   }
@@ -70,8 +74,18 @@ export class ChatError extends Error {
     return body;
   }
 
+  /** What crosses NATS: the body plus the HTTP status it must keep (never sent to clients as such). */
+  toEnvelopeBody(): ErrorBody {
+    return this.httpStatus === undefined ? this.toBody() : { ...this.toBody(), http_status: this.httpStatus };
+  }
+
   static fromBody(body: ErrorBody): ChatError {
-    return new ChatError(body.code, body.message, body.details, body.retry_after_ms);
+    return new ChatError(body.code, body.message, body.details, body.retry_after_ms, body.http_status);
+  }
+
+  /** `invalid` answered with 422: the request is well-formed, but a rule refuses it. */
+  static unprocessable(message: string, details?: FieldIssue[]): ChatError {
+    return new ChatError('invalid', message, details, undefined, 422);
   }
 
   static invalid(message: string, details?: FieldIssue[]): ChatError {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
@@ -23,12 +24,34 @@ export const REDACTED_PATHS = [
   '*.password',
   'secret',
   '*.secret',
+  'device_token',
+  '*.device_token',
+  'target.token',
+  '*.target.token',
 ];
+
+/** A push token travels in the path of the device routes; logs and spans get it censored. */
+export function redactDeviceTokens(path: string): string {
+  return path.replace(/(\/v1\/devices\/)[^/?#]+/g, '$1[redacted]');
+}
 
 /** Hooks that add fields to every line (trace ids); telemetry registers one when it starts. */
 const mixins: Array<() => Record<string, unknown>> = [];
 export function addLogMixin(mixin: () => Record<string, unknown>): void {
   mixins.push(mixin);
+}
+
+/**
+ * `pino-pretty` is a development dependency: a production install (`pnpm deploy --prod`) lacks it,
+ * and logs stay JSON there even on a terminal.
+ */
+function prettyPrinterInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function createLogger(settings: LoggerSettings): Logger {
@@ -41,7 +64,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => (mixins.length === 1 ? (mixins[0]?.() ?? {}) : Object.assign({}, ...mixins.map((m) => m()))),
   };
-  if (pretty) {
+  if (pretty && prettyPrinterInstalled()) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
   }
   return pino(options);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { subjects } from './subjects.js';
 
 /**
  * A typed request/reply endpoint. The same definition drives the client (`RpcClient.call`), the
@@ -22,5 +23,5 @@ export function defineEndpoint<Req extends z.ZodType, Res extends z.ZodType>(def
 
 /** `<namespace>.rpc.<service>.<name>`; the namespace keeps parallel stacks apart on one NATS. */
 export function endpointSubject(namespace: string, endpoint: Pick<Endpoint, 'service' | 'name'>): string {
-  return `${namespace}.rpc.${endpoint.service}.${endpoint.name}`;
+  return subjects.rpc(namespace, endpoint.service, endpoint.name);
 }

@@ -5,6 +5,7 @@ import { extractTraceContext, inSpan, SpanKind } from '../telemetry/context.js';
 import { fromNatsHeaders, roomAttribute } from './client.js';
 import { type Endpoint, endpointSubject, type ParsedRequestOf, type ResponseOf } from './endpoint.js';
 import type { RpcEnvelope } from './envelope.js';
+import { rpcQueueGroup } from './subjects.js';
 
 export interface RequestContext {
   subject: string;
@@ -43,7 +44,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export async function serveEndpoints(nc: NatsConnection, options: ServeOptions, handlers: EndpointHandler[]): Promise<ServedEndpoints> {
-  const queue = `${options.namespace}-${options.service}`;
+  const queue = rpcQueueGroup(options.namespace, options.service);
   const service = await nc.services.add({ name: queue, version: options.version, queue });
   const inFlight = new Set<Promise<void>>();
   for (const handler of handlers) {
@@ -107,7 +108,7 @@ async function respond(
   } catch (error) {
     const chatError = isChatError(error) ? error : new ChatError('internal', 'internal error');
     if (!isChatError(error)) options.logger.error({ err: error, endpoint: handler.endpoint.name }, 'handler failed');
-    envelope = { ok: false, error: chatError.toBody() };
+    envelope = { ok: false, error: chatError.toEnvelopeBody() };
   }
   const payload = encoder.encode(JSON.stringify(envelope));
   if (envelope.ok) msg.respond(payload);

@@ -1,4 +1,5 @@
-import { type JetStreamManager, nanos, RetentionPolicy, StorageType, type StreamConfig } from 'nats';
+import { type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType, type StreamConfig } from 'nats';
+import type { Logger } from 'pino';
 import { streams, subjects } from './subjects.js';
 
 /**
@@ -6,9 +7,11 @@ import { streams, subjects } from './subjects.js';
  * reads it); the stream feeds durable consumers (rooms projection, notifier) and de-duplicates
  * the outbox relay's re-publishes by message id.
  */
-export function roomEventStreamConfig(namespace: string): Partial<StreamConfig> & { name: string } {
+export function roomEventStreamConfig(namespace: string, replicas = 1): Partial<StreamConfig> & { name: string } {
   return {
     name: streams.roomEvents(namespace),
+    // 3 on a 3-node cluster: the stream and its consumers survive the loss of any one node.
+    num_replicas: replicas,
     subjects: [subjects.allRoomEvents(namespace)],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
@@ -18,8 +21,12 @@ export function roomEventStreamConfig(namespace: string): Partial<StreamConfig> 
 }
 
 /** Creates the stream, or brings an existing one to the expected config; safe from every replica. */
-export async function ensureRoomEventStream(jsm: JetStreamManager, namespace: string): Promise<void> {
-  const config = roomEventStreamConfig(namespace);
+export async function ensureRoomEventStream(jsm: JetStreamManager, namespace: string, replicas = 1): Promise<void> {
+  await ensureStream(jsm, roomEventStreamConfig(namespace, replicas));
+}
+
+/** Creates a stream, or brings an existing one to `config`; safe from every replica. */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await jsm.streams.info(config.name);
     await jsm.streams.update(config.name, config);
@@ -30,6 +37,30 @@ export async function ensureRoomEventStream(jsm: JetStreamManager, namespace: st
     } catch (addError) {
       // Another replica created it between our info and add.
       if (!(addError instanceof Error) || !/already in use|exists/i.test(addError.message)) throw addError;
+    }
+  }
+}
+
+/**
+ * Ensures the stream, retrying while JetStream does not answer: a cluster that is starting or
+ * electing its meta leader answers "temporarily unavailable" or not at all for a few seconds, and
+ * a process started alongside it must wait rather than crash-loop. Gives up after `timeoutMs`.
+ */
+export async function ensureRoomEventStreamWhenReady(
+  nc: NatsConnection,
+  namespace: string,
+  options: { replicas: number; logger: Logger; timeoutMs?: number; retryMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureRoomEventStream(await nc.jetstreamManager(), namespace, options.replicas);
+      if (attempt > 1) options.logger.info({ attempt }, 'JetStream answered; room event stream ready');
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      options.logger.warn({ err: error, attempt }, 'JetStream is not answering yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 1000));
     }
   }
 }

@@ -1,4 +1,11 @@
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/index.js';
+
+/**
+ * Exit code of a process that cannot start with its configuration (EX_CONFIG of sysexits.h).
+ * Restarting it cannot help: `pnpm start`'s supervisor stops the stack on it instead of retrying.
+ */
+export const EXIT_CONFIG = 78;
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or a stop that outlives
@@ -34,10 +41,13 @@ export function onShutdownSignal(logger: Logger, timeoutMs: number, stop: (signa
   process.on('SIGINT', handler);
 }
 
-/** Reports a fatal start-up error plainly (a config error names the bad variables) and exits. */
+/**
+ * Reports a fatal start-up error plainly (a config error names the bad variables) and exits: with
+ * EXIT_CONFIG for a configuration error, 1 for anything else (a server that may come back).
+ */
 export function exitOnStartupError(error: unknown): never {
   process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof ConfigError ? EXIT_CONFIG : 1);
 }
 
 /** Waits after readiness went false, so load balancers stop routing before anything closes. */

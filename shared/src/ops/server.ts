@@ -27,8 +27,11 @@ export function serviceOpsState(registry: Registry, deps: { natsConnected(): boo
   };
 }
 
-/** `/healthz` (the process runs), `/readyz` (it can do its job), `/metrics` (Prometheus text). */
-export function opsRouter(state: OpsState): Router {
+/**
+ * `/healthz` (the process runs), `/readyz` (it can do its job), `/metrics` (Prometheus text;
+ * left out with `metrics: false`, for a public port).
+ */
+export function opsRouter(state: OpsState, options: { metrics?: boolean } = {}): Router {
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -45,6 +48,7 @@ export function opsRouter(state: OpsState): Router {
     const ready = !state.shuttingDown && Object.values(results).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', shutting_down: state.shuttingDown, checks: results });
   });
+  if (options.metrics === false) return router;
   router.get('/metrics', async (_req, res) => {
     res.type(state.registry.contentType).send(await state.registry.metrics());
   });
@@ -57,11 +61,11 @@ export interface OpsServer {
 }
 
 /** The ops endpoints on their own port, for processes that have no other HTTP surface. */
-export async function startOpsServer(port: number, state: OpsState, logger: Logger): Promise<OpsServer> {
+export async function startOpsServer(port: number, state: OpsState, logger: Logger, host = '0.0.0.0'): Promise<OpsServer> {
   const app = express();
   app.disable('x-powered-by');
   app.use(opsRouter(state));
-  const server = await listen(app, port);
+  const server = await listen(app, port, host);
   const actualPort = (server.address() as { port: number }).port;
   logger.info({ port: actualPort }, 'ops endpoints listening (/healthz, /readyz, /metrics)');
   return { port: actualPort, close: () => closeServer(server) };

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { ActorSchema } from '../auth/verifier.js';
 import { pageSchema, RoomIdSchema, SeqSchema } from '../contracts/common.js';
 import { EmojiSchema } from '../contracts/frames.js';
-import { AttachmentSchema, HistoryQuerySchema, MessageSchema, SendMessageBodySchema } from '../contracts/message.js';
+import {
+  AcknowledgementListSchema,
+  AttachmentSchema,
+  HistoryQuerySchema,
+  MessageSchema,
+  PrioritySchema,
+  SendMessageBodySchema,
+  SystemMessageBodySchema,
+} from '../contracts/message.js';
+import { ContextRefSchema } from '../contracts/room.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
 const service = 'messages';
@@ -16,8 +25,22 @@ export const AttachmentUploadSchema = z.object({
   width: z.number().int().positive().optional(),
   height: z.number().int().positive().optional(),
   storage_key: z.string().min(1).max(500),
+  /** Made at upload for images (DESIGN 10.5), stored under `<storage_key>.thumb`. */
+  thumbnail: z
+    .object({
+      content_type: z.enum(['image/jpeg', 'image/webp']),
+      size: z.number().int().positive(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type AttachmentUpload = z.infer<typeof AttachmentUploadSchema>;
+
+/** Where an image's thumbnail is stored: beside it, so whatever removes the image removes both. */
+export function thumbnailKeyOf(storageKey: string): string {
+  return `${storageKey}.thumb`;
+}
 
 export const messagesRpc = {
   registerAttachment: defineEndpoint({
@@ -32,13 +55,40 @@ export const messagesRpc = {
     name: 'get_attachment',
     description: 'An attachment and where its bytes are, for a member of its room',
     request: z.object({ actor: ActorSchema, attachment_id: z.uuid() }),
-    response: z.object({ attachment: AttachmentSchema, storage_key: z.string() }),
+    response: z.object({
+      attachment: AttachmentSchema,
+      storage_key: z.string(),
+      thumbnail: z.object({ storage_key: z.string(), content_type: z.string(), size: z.number().int().positive() }).nullable(),
+    }),
+  }),
+  leaseUnreachableBlobs: defineEndpoint({
+    service,
+    name: 'lease_unreachable_blobs',
+    description:
+      "Attachments whose bytes nobody can reach (never attached in time, or their message deleted), leased to the calling gateway's blob sweep",
+    request: z.object({ limit: z.number().int().min(1).max(1000), lease_ms: z.number().int().min(1000).max(3_600_000) }),
+    response: z.object({ blobs: z.array(z.object({ id: z.uuid(), storage_key: z.string() })) }),
+  }),
+  markBlobsDeleted: defineEndpoint({
+    service,
+    name: 'mark_blobs_deleted',
+    description: 'Records that the blob sweep deleted these attachments’ bytes',
+    request: z.object({ ids: z.array(z.uuid()).max(1000) }),
+    response: z.object({ marked: z.number().int().nonnegative() }),
   }),
   send: defineEndpoint({
     service,
     name: 'send',
     description: 'Store a message with the next seq of its room (idempotent on sender + client_msg_id)',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message: SendMessageBodySchema }),
+    response: z.object({ message: MessageSchema, created: z.boolean() }),
+  }),
+  sendSystem: defineEndpoint({
+    service,
+    name: 'send_system',
+    description:
+      "Service tokens only: store a system message in a host object's room (idempotent on sender + client_msg_id); conflict when the room is closed",
+    request: z.object({ actor: ActorSchema, context: ContextRefSchema, message: SystemMessageBodySchema }),
     response: z.object({ message: MessageSchema, created: z.boolean() }),
   }),
   edit: defineEndpoint({
@@ -68,6 +118,21 @@ export const messagesRpc = {
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: MessageSchema,
   }),
+  acknowledge: defineEndpoint({
+    service,
+    name: 'acknowledge',
+    description:
+      'Record that the actor has seen a message that asked for it; the first time is a message.acknowledged event with its own seq, a repeat changes nothing',
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
+    response: MessageSchema,
+  }),
+  acknowledgements: defineEndpoint({
+    service,
+    name: 'acknowledgements',
+    description: "Who acknowledged a message, and who of the room's members at send time (less the sender) has not",
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
+    response: AcknowledgementListSchema,
+  }),
   search: defineEndpoint({
     service,
     name: 'search',
@@ -95,6 +160,20 @@ export const messagesRpc = {
     request: z.object({ room_id: RoomIdSchema }),
     response: z.object({ last_seq: SeqSchema }),
   }),
+  lastSeqs: defineEndpoint({
+    service,
+    name: 'last_seqs',
+    description: "Several rooms' last seqs (0 for a room without events): where a gateway's room channel starts ordering",
+    request: z.object({ room_ids: z.array(RoomIdSchema).max(1000) }),
+    response: z.object({ last_seqs: z.record(z.string(), SeqSchema) }),
+  }),
+  roomLog: defineEndpoint({
+    service,
+    name: 'room_log',
+    description: "A room's committed events after after_seq, in seq order, as published: fills a gap a gateway saw in the live stream",
+    request: z.object({ room_id: RoomIdSchema, after_seq: SeqSchema, limit: z.number().int().min(1).max(1000) }),
+    response: z.object({ events: z.array(z.string()) }),
+  }),
   messageStates: defineEndpoint({
     service,
     name: 'message_states',
@@ -110,7 +189,14 @@ export const messagesRpc = {
           kind: z.string(),
           deleted: z.boolean(),
           mentions: z.array(z.string()),
+          thread_root_id: z.uuid().nullable(),
+          thread_participants: z.array(z.string()).describe("For a thread reply: its root's author and the thread's repliers"),
           preview: z.string(),
+          // Optional: a notifier may ask a messages service that predates them.
+          priority: PrioritySchema.optional(),
+          ack_requested: z.boolean().optional(),
+          /** For a message with ack_requested: the members at send time (less the sender) who have not acknowledged. */
+          ack_pending: z.array(z.string()).nullable().optional(),
         }),
       ),
     }),
@@ -144,6 +230,11 @@ export const messagesRpc = {
       events: z.array(z.string()).nullable(),
       /** False when some event up to last_seq was not yet handed to NATS at the time of the query. */
       all_published: z.boolean(),
+      /**
+       * Under joined history: the subscriber sees only events after this seq, and events about
+       * messages up to it reach them as `event.hidden` (the gateway does the same for live events).
+       */
+      visible_from_seq: SeqSchema.optional(),
     }),
   }),
 } as const;

@@ -3,9 +3,14 @@ import { ActorSchema } from '../auth/verifier.js';
 import { pageSchema, RoomIdSchema, SeqSchema, UserIdSchema } from '../contracts/common.js';
 import {
   AddMembersBodySchema,
+  BanPageSchema,
+  BanSchema,
+  BlockPageSchema,
+  BlockSchema,
   ContextRefSchema,
   ContextRoomBodySchema,
   CreateRoomBodySchema,
+  HistoryVisibilitySchema,
   MemberSchema,
   MembershipSettingsBodySchema,
   NotifyLevelSchema,
@@ -14,15 +19,15 @@ import {
   RoleSchema,
   RoomKindSchema,
   RoomSchema,
-  RoomTitleSchema,
   UnreadSummarySchema,
+  UpdateRoomBodySchema,
 } from '../contracts/room.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
 const service = 'rooms';
 
 /** What another service asks to do in a room; the rooms domain holds the one rule set that decides. */
-export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.moderate']);
+export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.send_urgent', 'message.moderate']);
 export type RoomAction = z.infer<typeof RoomActionSchema>;
 
 const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
@@ -43,6 +48,20 @@ export const roomsRpc = {
     request: z.object({ actor: ActorSchema, context: ContextRefSchema, body: ContextRoomBodySchema }),
     response: RoomResult,
   }),
+  setContextRoomClosed: defineEndpoint({
+    service,
+    name: 'set_context_room_closed',
+    description: 'Service tokens only: close (read-only) or reopen the room of a host object; idempotent',
+    request: z.object({ actor: ActorSchema, context: ContextRefSchema, closed: z.boolean() }),
+    response: RoomSchema,
+  }),
+  contextRoom: defineEndpoint({
+    service,
+    name: 'context_room',
+    description: 'Service tokens only: the room of a host object (not_found when it has none) and whether it is closed',
+    request: z.object({ actor: ActorSchema, context: ContextRefSchema }),
+    response: z.object({ room_id: RoomIdSchema, closed: z.boolean() }),
+  }),
   getRoom: defineEndpoint({
     service,
     name: 'get_room',
@@ -62,11 +81,11 @@ export const roomsRpc = {
     }),
     response: pageSchema(RoomSchema),
   }),
-  renameRoom: defineEndpoint({
+  updateRoom: defineEndpoint({
     service,
-    name: 'rename_room',
-    description: 'Rename a group (owner/admin) or a context room (service token)',
-    request: z.object({ ...inRoom, title: RoomTitleSchema }),
+    name: 'update_room',
+    description: 'Rename a room or set its history visibility: a group by its owners/admins, a context room by the service token',
+    request: z.object({ ...inRoom, changes: UpdateRoomBodySchema }),
     response: RoomSchema,
   }),
   updateMembership: defineEndpoint({
@@ -131,7 +150,16 @@ export const roomsRpc = {
     description:
       'The rooms each of these users is a member of, up to max_members members (presence fan-out skips large rooms); one call answers a burst of connects',
     request: z.object({ user_ids: z.array(UserIdSchema).min(1).max(1000), max_members: z.number().int().positive().optional() }),
-    response: z.object({ users: z.array(z.object({ user_id: UserIdSchema, room_ids: z.array(RoomIdSchema) })) }),
+    response: z.object({
+      users: z.array(
+        z.object({
+          user_id: UserIdSchema,
+          room_ids: z.array(RoomIdSchema),
+          /** Rooms where the user sees history only after a seq (joined visibility): room id → that seq. */
+          visible_from: z.record(z.string(), SeqSchema).optional(),
+        }),
+      ),
+    }),
   }),
   roomMembers: defineEndpoint({
     service,
@@ -139,7 +167,11 @@ export const roomsRpc = {
     description:
       "The user ids of a room's members, or null when the room has more than max_members (or does not exist: empty). Gateways keep it per room, updated by member signals",
     request: z.object({ room_id: RoomIdSchema, max_members: z.number().int().positive().max(10_000) }),
-    response: z.object({ user_ids: z.array(UserIdSchema).nullable() }),
+    response: z.object({
+      user_ids: z.array(UserIdSchema).nullable(),
+      /** Under joined history a subscriber's replay and live events depend on when they joined. */
+      history_visibility: HistoryVisibilitySchema.optional(),
+    }),
   }),
   rememberUsers: defineEndpoint({
     service,
@@ -162,6 +194,10 @@ export const roomsRpc = {
           muted_until: z.string().nullable(),
           notify: NotifyLevelSchema,
           last_read_seq: SeqSchema,
+          /** Messages up to this seq are from before the member joined a room with joined history: never pushed to them. */
+          visible_from_seq: SeqSchema.optional(),
+          /** Members of the room this member blocked: nothing they send is pushed to this member. */
+          blocked_ids: z.array(UserIdSchema).optional(),
         }),
       ),
     }),
@@ -173,6 +209,48 @@ export const roomsRpc = {
     request: z.object({ room_id: RoomIdSchema, user_ids: z.array(UserIdSchema).max(1000) }),
     response: z.object({ user_ids: z.array(UserIdSchema) }),
   }),
+  block: defineEndpoint({
+    service,
+    name: 'block',
+    description: 'The actor blocks a user (idempotent): no direct room or direct sends from them, no pushes of what they send',
+    request: z.object({ actor: ActorSchema, user_id: UserIdSchema }),
+    response: BlockSchema,
+  }),
+  unblock: defineEndpoint({
+    service,
+    name: 'unblock',
+    description: 'The actor lifts a block (idempotent)',
+    request: z.object({ actor: ActorSchema, user_id: UserIdSchema }),
+    response: z.object({}),
+  }),
+  listBlocks: defineEndpoint({
+    service,
+    name: 'list_blocks',
+    description: "The actor's blocks, newest first",
+    request: z.object({ actor: ActorSchema }),
+    response: BlockPageSchema,
+  }),
+  ban: defineEndpoint({
+    service,
+    name: 'ban',
+    description: 'Ban a user from a group (owner/admin; idempotent): removes them and refuses to add them again until unbanned',
+    request: z.object({ ...inRoom, user_id: UserIdSchema }),
+    response: BanSchema,
+  }),
+  unban: defineEndpoint({
+    service,
+    name: 'unban',
+    description: 'Lift a ban (owner/admin; idempotent)',
+    request: z.object({ ...inRoom, user_id: UserIdSchema }),
+    response: z.object({}),
+  }),
+  listBans: defineEndpoint({
+    service,
+    name: 'list_bans',
+    description: "A group's bans (owner/admin), newest first",
+    request: z.object(inRoom),
+    response: BanPageSchema,
+  }),
   authorize: defineEndpoint({
     service,
     name: 'authorize',
@@ -183,6 +261,10 @@ export const roomsRpc = {
       member: z.boolean(),
       role: RoleSchema.nullable(),
       kind: RoomKindSchema.nullable(),
+      /** A closed room refuses writes (message.send) with conflict, not forbidden. */
+      closed: z.boolean(),
+      /** The member sees only events after this seq (joined history); 0 for the whole history. */
+      visible_from_seq: SeqSchema,
     }),
   }),
 } as const;

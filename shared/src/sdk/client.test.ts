@@ -236,6 +236,24 @@ describe('ChatClient', () => {
     expect(states).toEqual(['cmid-1:pending', 'cmid-1:pending', 'cmid-1:sent', 'cmid-2:pending', 'cmid-2:failed']);
   });
 
+  it('reads a thread and the top level through REST, and replies through the outbox with thread_root_id', async () => {
+    const urls: string[] = [];
+    const chat = client({
+      fetch: (async (url: string) => {
+        urls.push(url);
+        return new Response(JSON.stringify({ items: [], next_cursor: null }), { status: 200 });
+      }) as typeof fetch,
+    });
+    await chat.thread('room-1', 'root-1', 10, 20);
+    await chat.history('room-1', undefined, 50, { topLevel: true });
+    expect(urls).toEqual([
+      'http://chat.test/v1/rooms/room-1/messages?limit=20&before_seq=10&thread_root_id=root-1',
+      'http://chat.test/v1/rooms/room-1/messages?limit=50&top_level=true',
+    ]);
+    const entry = chat.reply('room-1', 'root-1', { body: 'in the thread' });
+    expect(entry.draft).toEqual({ body: 'in the thread', thread_root_id: 'root-1' });
+  });
+
   it('fetches absolute unread counts on connect and after read acks', async () => {
     server.respond = (socket, frame) => {
       if (frame.type === 'read') socket.push({ type: 'ack', id: frame.id, data: { room_id: 'r', last_read_seq: 4, unread_count: 0 } });

@@ -1,13 +1,14 @@
 import type { Migration } from 'kysely';
-import { type DatabaseHandle, migrateSchema, openDatabase } from '../db/index.js';
+import { type DatabaseHandle, migrateSchema, openDatabase, registerPostgresMetrics } from '../db/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import {
   connectNats,
   type Endpoint,
   type EndpointHandler,
-  ensureRoomEventStream,
+  ensureRoomEventStreamWhenReady,
   type NatsLink,
   RpcClient,
+  registerNatsClientMetrics,
   serveEndpoints,
 } from '../nats/index.js';
 import {
@@ -28,6 +29,7 @@ export interface ServiceEnv {
   LOG_LEVEL: string;
   CHAT_NAMESPACE: string;
   NATS_URL: string[];
+  NATS_STREAM_REPLICAS: number;
   DATABASE_URL: string;
   DATABASE_POOL_MAX: number;
   RPC_TIMEOUT_MS: number;
@@ -64,10 +66,12 @@ export async function bootService<DB>(options: {
   const logger = createLogger({ service, version, level: config.LOG_LEVEL });
   options.announce?.(logger);
   const registry = createMetricsRegistry(service);
-  const database = openDatabase<DB>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: service });
+  const database = openDatabase<DB>(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, applicationName: service, logger });
   await migrateSchema(database.db, options.schema, options.migrations, logger);
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${service}`, logger);
-  await ensureRoomEventStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE);
+  await ensureRoomEventStreamWhenReady(nats.nc, config.CHAT_NAMESPACE, { replicas: config.NATS_STREAM_REPLICAS, logger });
+  registerPostgresMetrics(registry, database.pool);
+  registerNatsClientMetrics(registry, nats.nc);
   const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, {
     timeoutMs: config.RPC_TIMEOUT_MS,
     onCallDone: createRpcClientMetrics(registry),

@@ -4,7 +4,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { addLogMixin } from '../logging/index.js';
+import { addLogMixin, redactDeviceTokens } from '../logging/index.js';
 import { activeTraceIds } from './context.js';
 
 export interface Telemetry {
@@ -42,7 +42,14 @@ export function startTelemetry(service: string, version: string): Telemetry {
   // skipping it keeps start-up fast.
   const sdk = new NodeSDK({
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? '') }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? ''),
+        // Device routes carry a push token in the path: the span keeps the route, not the token.
+        requestHook: (span, request) => {
+          const url = 'url' in request ? request.url : undefined;
+          if (url?.includes('/v1/devices/')) span.setAttribute('url.path', redactDeviceTokens(url.split('?')[0] ?? url));
+        },
+      }),
       new ExpressInstrumentation(),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
       new UndiciInstrumentation(),

@@ -34,12 +34,15 @@ export function serverGroups(): CpuGroups {
 /** Starts a CPU measurement; the returned function gives each group's share of one core since. */
 export function measureCpu(groups: CpuGroups): () => Record<string, number> {
   const started = performance.now();
-  const before = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((n, p) => n + ticksOf(p), 0)]));
+  const before = new Map<number, number>();
+  for (const pids of Object.values(groups)) for (const pid of pids) before.set(pid, ticksOf(pid));
   return () => {
     const seconds = (performance.now() - started) / 1000;
     return Object.fromEntries(
       Object.entries(groups).map(([name, pids]) => {
-        const used = pids.reduce((n, p) => n + ticksOf(p), 0) - (before[name] ?? 0);
+        // Per process, and never below zero: a process that ended meanwhile (a closed Postgres
+        // backend) reads as 0 and must not take its earlier ticks off the group.
+        const used = pids.reduce((n, p) => n + Math.max(0, ticksOf(p) - (before.get(p) ?? 0)), 0);
         return [name, used / TICKS_PER_S / seconds];
       }),
     );

@@ -2,13 +2,16 @@
  * `pnpm bench [--quick] [--scenario a,b] [--out file]`: starts what it needs, runs the scenarios
  * against our stack and the two baselines (bare uWebSockets.js, Socket.IO + pg) in the same run,
  * prints progress, then a table with ratios, and writes the results as JSON. `--no-baselines`
- * runs our stack alone (for profiling; the ratios need the baselines).
+ * runs our stack alone (for profiling; the ratios need the baselines). `--tracing` turns
+ * OpenTelemetry on in our processes (off by default), every span exported over OTLP/HTTP
+ * (protobuf) to a sink in the bench process, to measure what tracing costs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distDir } from './harness.js';
+import { OtlpSink } from './otlp-sink.js';
 import type { Options, Result } from './scenarios/common.js';
 import { connections } from './scenarios/connections.js';
 import { fanout } from './scenarios/fanout.js';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     generators: { type: 'string' },
     baselines: { type: 'boolean', default: true },
+    tracing: { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -92,8 +96,14 @@ async function withTarget(start: () => Promise<Target>, run: (target: Target) =>
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const tracing = values.tracing ?? false;
+  const sink = tracing ? await new OtlpSink().start() : undefined;
+  // Tracing as production runs it: every span sampled, batched and exported (OTLP/HTTP protobuf).
+  const chatEnv: Record<string, string> = sink
+    ? { OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }
+    : {};
   process.stdout.write(
-    `bench: ${quick ? 'quick' : 'full'} run of ${scenarios.join(', ')} on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB\n`,
+    `bench: ${quick ? 'quick' : 'full'} run of ${scenarios.join(', ')} on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; tracing ${tracing ? 'on (every span exported)' : 'off'}\n`,
   );
   const results: Result[] = [];
   for (const scenario of scenarios) {
@@ -103,7 +113,7 @@ async function main(): Promise<void> {
     const gateways = Math.max(1, Math.ceil((sizes.connections as number) / 15_000));
     results.push(
       ...(await withTarget(
-        () => startChat(infra, { gateways }),
+        () => startChat(infra, { gateways, env: chatEnv }),
         (t) => run(t, options),
       )),
     );
@@ -118,11 +128,15 @@ async function main(): Promise<void> {
     }
   }
   printTable(results);
+  if (sink) {
+    process.stdout.write(`\ntracing: ${sink.requests} OTLP exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB of spans\n`);
+    await sink.stop();
+  }
   const out = values.out ?? join(distDir, '..', '..', '..', 'bench-results', 'latest.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), quick, cores: cpus().length, node: process.version, seconds: (Date.now() - started) / 1000, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), quick, tracing, cores: cpus().length, node: process.version, seconds: (Date.now() - started) / 1000, results }, null, 2)}\n`,
   );
   process.stdout.write(`\nresults: ${out} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 }

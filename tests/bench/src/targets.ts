@@ -55,10 +55,26 @@ export async function startChat(
       nodeArgs: [INSPECT_ARG, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
       env: {
         LOG_LEVEL: 'info',
+        // Off unless the run measures it (`--tracing` sets these in options.env).
         OTEL_SDK_DISABLED: 'true',
         DATABASE_POOL_MAX: '20',
         RATE_LIMIT_SENDS_PER_S: '1000000',
         RATE_LIMIT_SENDS_BURST: '1000000',
+        // The bench connects thousands of sockets from one address, many per user, in seconds.
+        RATE_LIMIT_CONNECTS_PER_S: '1000000',
+        RATE_LIMIT_CONNECTS_BURST: '1000000',
+        RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S: '1000000',
+        RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST: '1000000',
+        WS_MAX_SOCKETS_PER_USER: '1000000',
+        // Set-up creates rooms and registers devices by the thousand, a few users at a time.
+        RATE_LIMIT_ROOM_CREATES_PER_S: '1000000',
+        RATE_LIMIT_ROOM_CREATES_BURST: '1000000',
+        RATE_LIMIT_DEVICE_REGISTRATIONS_PER_S: '1000000',
+        RATE_LIMIT_DEVICE_REGISTRATIONS_BURST: '1000000',
+        RATE_LIMIT_UPLOADS_PER_S: '1000000',
+        RATE_LIMIT_UPLOADS_BURST: '1000000',
+        RATE_LIMIT_SEARCHES_PER_S: '1000000',
+        RATE_LIMIT_SEARCHES_BURST: '1000000',
         WS_MAX_BUFFERED_BYTES: String(16 * 1024 * 1024),
         REPLAY_MAX_EVENTS: '10000',
         GROUP_MAX_MEMBERS: '100000',
@@ -74,7 +90,13 @@ export async function startChat(
     },
     'bench',
   );
-  await stack.start();
+  try {
+    await stack.start();
+  } catch (error) {
+    // A process that did not come up in time (a busy machine): stop the ones that did.
+    await stack.stop().catch(() => undefined);
+    throw error;
+  }
   const http = () => stack.gateway(0).httpUrl;
   return {
     stack,
@@ -87,7 +109,7 @@ export async function startChat(
     metricsUrls: () =>
       stack.processes.flatMap((p) => {
         const gateway = stack.gateways.find((g) => g.process === p);
-        if (gateway) return [`${gateway.httpUrl}/metrics`];
+        if (gateway) return [`${gateway.opsUrl}/metrics`];
         const ops = p.lines.find((l) => String(l.msg).startsWith('ops endpoints listening'));
         return ops ? [`http://127.0.0.1:${String(ops.port)}/metrics`] : [];
       }),

@@ -25,8 +25,14 @@ export async function connections(target: Target, options: Options): Promise<Res
   const before = rss();
   progress(`${target.name}: connecting ${n} sockets (3 rooms each)`);
   const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
+  const connectStarted = performance.now();
   const connected = await connectClients(target, generators, clients);
   const cpuShares = cpu();
+  // CPU time per socket connected and subscribed to its 3 rooms, per process group (ms).
+  const connectSeconds = (performance.now() - connectStarted) / 1000;
+  const perSocket = Object.entries(cpuShares)
+    .filter(([group, share]) => share >= 0.005 && group !== 'loadgen')
+    .map(([group, share]) => [group, (share * connectSeconds * 1000) / Math.max(1, connected.connected)] as const);
   await sleep(1500);
   const after = rss();
   // Settled: what the sockets hold once the garbage of the connect burst is gone.
@@ -36,7 +42,7 @@ export async function connections(target: Target, options: Options): Promise<Res
   const open = (await collect(generators)).open;
   await stopGenerators(generators);
   progress(
-    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open; RSS +${((after - before) / 2 ** 20).toFixed(0)} MB, +${((settled - before) / 2 ** 20).toFixed(0)} MB after GC; cpu ${formatCpu(cpuShares)}`,
+    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open; RSS +${((after - before) / 2 ** 20).toFixed(0)} MB, +${((settled - before) / 2 ** 20).toFixed(0)} MB after GC; cpu ${formatCpu(cpuShares)}; CPU per socket (ms): ${perSocket.map(([g, ms]) => `${g} ${ms.toFixed(3)}`).join(', ')}`,
   );
   const base = { scenario: 'connections', target: target.name };
   return [
@@ -62,5 +68,12 @@ export async function connections(target: Target, options: Options): Promise<Res
       better: 'higher',
     },
     { ...base, metric: 'failed connections', value: connected.failures, unit: '', better: 'lower' },
+    ...perSocket.map(([group, ms]) => ({
+      ...base,
+      metric: `${group} CPU per socket connected (3 subscribes)`,
+      value: ms,
+      unit: 'ms',
+      better: 'lower' as const,
+    })),
   ];
 }

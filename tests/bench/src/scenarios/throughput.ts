@@ -14,6 +14,12 @@ interface Step {
   ack: ReturnType<typeof percentiles>;
   /** Share of one core per process group while the load ran. */
   cpu: Record<string, number>;
+  /**
+   * CPU time per acknowledged message of each group (ms): CPU seconds over the whole step (until
+   * the last ack came back, which on a starved machine is well after the offered seconds) divided
+   * by the messages acknowledged in it.
+   */
+  cpuPerMessage: Record<string, number>;
   /** Means of our stack's own latency histograms over the step (ms); empty for the baselines. */
   server: Record<string, number>;
 }
@@ -48,6 +54,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     const perSenderRate = offered / roomCount;
     const server = await measureServerTimings(target.metricsUrls());
     const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
+    const stepStarted = performance.now();
     const replies = await Promise.all(
       generators.map((generator, g) =>
         generator.request<{ sent: number; acked: number }>({
@@ -60,6 +67,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
       ),
     );
     const cpuShares = cpu();
+    const stepSeconds = (performance.now() - stepStarted) / 1000;
     await sleep(500);
     const serverMeans = await server();
     const stats = await collect(generators);
@@ -72,6 +80,9 @@ export async function throughput(target: Target, options: Options): Promise<Resu
       e2e: percentiles(stats.e2e),
       ack: percentiles(stats.acks),
       cpu: cpuShares,
+      cpuPerMessage: Object.fromEntries(
+        Object.entries(cpuShares).map(([group, share]) => [group, acked > 0 ? (share * stepSeconds * 1000) / acked : Number.NaN]),
+      ),
       server: serverMeans,
     };
   };
@@ -82,13 +93,25 @@ export async function throughput(target: Target, options: Options): Promise<Resu
   for (const offered of options.sizes.throughputLoads as unknown as number[]) {
     const step = await run(offered);
     progress(
-      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms; cpu ${formatCpu(step.cpu)}${formatServer(step.server)}`,
+      `${target.name}: offered ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, e2e p50 ${step.e2e.p50.toFixed(1)} p99 ${step.e2e.p99.toFixed(1)} ms; cpu ${formatCpu(step.cpu)}${formatPostgresPerMessage(step)}${formatServer(step.server)}`,
     );
     results.push(
       { ...base, metric: `at ${offered} msgs/s: send-to-receive p50`, value: step.e2e.p50, unit: 'ms', better: 'lower' },
       { ...base, metric: `at ${offered} msgs/s: send-to-receive p99`, value: step.e2e.p99, unit: 'ms', better: 'lower' },
       { ...base, metric: `at ${offered} msgs/s: ack p99`, value: step.ack.p99, unit: 'ms', better: 'lower' },
     );
+    if (step.cpuPerMessage.postgres !== undefined && step.acked > 0) {
+      const perMessage = step.cpuPerMessage.postgres;
+      results.push({ ...base, metric: `at ${offered} msgs/s: Postgres CPU per message`, value: perMessage, unit: 'ms', better: 'lower' });
+    }
+    // Every process group's CPU per acknowledged message, the unit of the capacity model (docs/scaling.md).
+    if (step.acked > 0) {
+      progress(`${target.name}: at ${offered}/s, CPU per message (ms): ${formatPerMessage(step)}`);
+      for (const [group, perMessage] of Object.entries(step.cpuPerMessage)) {
+        if (group === 'postgres' || group === 'loadgen') continue;
+        results.push({ ...base, metric: `at ${offered} msgs/s: ${group} CPU per message`, value: perMessage, unit: 'ms', better: 'lower' });
+      }
+    }
   }
   // Saturation: double the load until p99 passes 100 ms or acks fall behind what was offered.
   let best = 0;
@@ -97,7 +120,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     const step = await run(offered);
     const ok = step.e2e.p99 <= 100 && step.ackedPerS >= 0.9 * offered;
     progress(
-      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}; cpu ${formatCpu(step.cpu)}${formatServer(step.server)}`,
+      `${target.name}: saturation ${offered}/s → acked ${step.ackedPerS.toFixed(0)}/s, p99 ${step.e2e.p99.toFixed(1)} ms ${ok ? 'ok' : 'over'}; cpu ${formatCpu(step.cpu)}${formatPostgresPerMessage(step)}${formatServer(step.server)}`,
     );
     if (!ok) break;
     best = step.ackedPerS;
@@ -115,6 +138,24 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     { ...base, metric: 'deliveries/s at that load', value: bestDeliveries, unit: 'events/s', better: 'higher' },
   );
   return results;
+}
+
+/**
+ * Postgres CPU per acknowledged message (ms): every Postgres process of the machine (backends,
+ * WAL writer, checkpointer), so it includes whatever else uses this Postgres meanwhile.
+ */
+function formatPostgresPerMessage(step: Step): string {
+  const perMessage = step.cpuPerMessage.postgres;
+  if (perMessage === undefined || step.acked <= 0) return '';
+  return `; postgres ${perMessage.toFixed(2)} ms CPU per message`;
+}
+
+/** CPU time per acknowledged message of each process group (ms), the load generators included. */
+function formatPerMessage(step: Step): string {
+  return Object.entries(step.cpuPerMessage)
+    .filter(([group]) => (step.cpu[group] ?? 0) >= 0.005)
+    .map(([name, perMessage]) => `${name} ${perMessage.toFixed(3)}`)
+    .join(', ');
 }
 
 /** The few stage timings that explain a send's way through our stack (means, ms). */

@@ -8,6 +8,8 @@ import type {
   RegisterDeviceBody,
   Role,
   SendMessageBody,
+  SystemMessageBody,
+  UpdateRoomBody,
 } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
@@ -23,7 +25,7 @@ export interface Limiter {
  * The services behind the gateway, as typed calls; every transport (socket, REST) goes through
  * here, so the rate limits that guard writes apply to both alike.
  */
-export class Upstream {
+export class ServicesClient {
   constructor(
     private readonly rpc: RpcClient,
     private readonly limits?: Limiter,
@@ -41,6 +43,10 @@ export class Upstream {
     return this.rpc.call(roomsRpc.ensureContextRoom, { actor, context, body });
   }
 
+  setContextRoomClosed(actor: Actor, context: ContextRef, closed: boolean) {
+    return this.rpc.call(roomsRpc.setContextRoomClosed, { actor, context, closed });
+  }
+
   getRoom(actor: Actor, roomId: string) {
     return this.rpc.call(roomsRpc.getRoom, { actor, room_id: roomId });
   }
@@ -49,8 +55,8 @@ export class Upstream {
     return this.rpc.call(roomsRpc.listRooms, { actor, ...query });
   }
 
-  renameRoom(actor: Actor, roomId: string, title: string) {
-    return this.rpc.call(roomsRpc.renameRoom, { actor, room_id: roomId, title });
+  updateRoom(actor: Actor, roomId: string, changes: UpdateRoomBody) {
+    return this.rpc.call(roomsRpc.updateRoom, { actor, room_id: roomId, changes });
   }
 
   updateMembership(actor: Actor, roomId: string, settings: MembershipSettingsBody) {
@@ -77,9 +83,37 @@ export class Upstream {
     return this.rpc.call(roomsRpc.markRead, { actor, room_id: roomId, seq });
   }
 
+  getMessage(actor: Actor, roomId: string, messageId: string) {
+    return this.rpc.call(messagesRpc.getMessage, { actor, room_id: roomId, message_id: messageId });
+  }
+
   async receipts(actor: Actor, roomId: string, messageId: string) {
     const message = await this.rpc.call(messagesRpc.getMessage, { actor, room_id: roomId, message_id: messageId });
     return this.rpc.call(roomsRpc.receipts, { actor, room_id: roomId, seq: message.seq, sender_id: message.sender_id });
+  }
+
+  block(actor: Actor, userId: string) {
+    return this.rpc.call(roomsRpc.block, { actor, user_id: userId });
+  }
+
+  unblock(actor: Actor, userId: string) {
+    return this.rpc.call(roomsRpc.unblock, { actor, user_id: userId });
+  }
+
+  listBlocks(actor: Actor) {
+    return this.rpc.call(roomsRpc.listBlocks, { actor });
+  }
+
+  ban(actor: Actor, roomId: string, userId: string) {
+    return this.rpc.call(roomsRpc.ban, { actor, room_id: roomId, user_id: userId });
+  }
+
+  unban(actor: Actor, roomId: string, userId: string) {
+    return this.rpc.call(roomsRpc.unban, { actor, room_id: roomId, user_id: userId });
+  }
+
+  listBans(actor: Actor, roomId: string) {
+    return this.rpc.call(roomsRpc.listBans, { actor, room_id: roomId });
   }
 
   unreadSummary(actor: Actor) {
@@ -92,9 +126,9 @@ export class Upstream {
     return new Map(users.map((u) => [u.user_id, u.room_ids]));
   }
 
-  /** A room's member ids, or null when it has more than `maxMembers`. */
-  async roomMemberIds(roomId: string, maxMembers: number): Promise<string[] | null> {
-    return (await this.rpc.call(roomsRpc.roomMembers, { room_id: roomId, max_members: maxMembers })).user_ids;
+  /** A room's member ids (null when more than `maxMembers`) and its history visibility. */
+  roomMembers(roomId: string, maxMembers: number) {
+    return this.rpc.call(roomsRpc.roomMembers, { room_id: roomId, max_members: maxMembers });
   }
 
   /** Typing goes out on NATS directly; only its budget is spent here. */
@@ -123,6 +157,12 @@ export class Upstream {
     return this.rpc.call(messagesRpc.send, { actor, room_id: roomId, message });
   }
 
+  /** A host's system message into its object's room; spends from the service token's send bucket like any send. */
+  async sendSystemMessage(actor: Actor, context: ContextRef, message: SystemMessageBody) {
+    await this.spend('send', actor);
+    return this.rpc.call(messagesRpc.sendSystem, { actor, context, message });
+  }
+
   async editMessage(actor: Actor, roomId: string, messageId: string, body: string) {
     await this.spend('edit', actor);
     return this.rpc.call(messagesRpc.edit, { actor, room_id: roomId, message_id: messageId, body });
@@ -138,6 +178,16 @@ export class Upstream {
     return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
   }
 
+  /** Acknowledging spends from the reaction budget: it is the same kind of small write on a message. */
+  async acknowledge(actor: Actor, roomId: string, messageId: string) {
+    await this.spend('reaction', actor);
+    return this.rpc.call(messagesRpc.acknowledge, { actor, room_id: roomId, message_id: messageId });
+  }
+
+  acknowledgements(actor: Actor, roomId: string, messageId: string) {
+    return this.rpc.call(messagesRpc.acknowledgements, { actor, room_id: roomId, message_id: messageId });
+  }
+
   registerAttachment(actor: Actor, roomId: string, upload: AttachmentUpload) {
     return this.rpc.call(messagesRpc.registerAttachment, { actor, room_id: roomId, upload });
   }
@@ -146,12 +196,29 @@ export class Upstream {
     return this.rpc.call(messagesRpc.getAttachment, { actor, attachment_id: attachmentId });
   }
 
+  async leaseUnreachableBlobs(limit: number, leaseMs: number) {
+    return (await this.rpc.call(messagesRpc.leaseUnreachableBlobs, { limit, lease_ms: leaseMs })).blobs;
+  }
+
+  async markBlobsDeleted(ids: string[]): Promise<void> {
+    await this.rpc.call(messagesRpc.markBlobsDeleted, { ids });
+  }
+
   search(actor: Actor, query: { q: string; room_id?: string | undefined; limit?: number | undefined; cursor?: string | undefined }) {
     return this.rpc.call(messagesRpc.search, { actor, ...query });
   }
 
   history(actor: Actor, roomId: string, query: HistoryQuery) {
     return this.rpc.call(messagesRpc.history, { actor, room_id: roomId, query });
+  }
+
+  async lastSeqs(roomIds: string[]): Promise<Map<string, number>> {
+    const { last_seqs } = await this.rpc.call(messagesRpc.lastSeqs, { room_ids: roomIds });
+    return new Map(Object.entries(last_seqs));
+  }
+
+  async roomLog(roomId: string, afterSeq: number, limit: number): Promise<string[]> {
+    return (await this.rpc.call(messagesRpc.roomLog, { room_id: roomId, after_seq: afterSeq, limit })).events;
   }
 
   /** `membershipChecked`: the caller found the actor in the room's current member list. */

@@ -1,25 +1,30 @@
 import type { Actor } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Tells the rooms service the display name a user presents, once per change per process, so
  * direct-room titles and member lists show names users chose, not their ids. Names learnt in
  * one turn of the event loop go in one call, so a reconnect storm is a few calls, not one per user.
+ * The names known are an LRU, so a full book forgets its coldest users, not everyone at once.
  */
 export class NameBook {
-  private readonly known = new Map<string, string | null>();
+  /** user id → the name last sent (a null name is a value, hence the wrapper). */
+  private readonly known: LRUCache<string, { name: string | null }>;
   private queued = new Map<string, Actor>();
 
   constructor(
     private readonly send: (actors: Actor[]) => Promise<unknown>,
     private readonly logger: Logger,
     private readonly maxBatch = 500,
-  ) {}
+    maxKnown = 100_000,
+  ) {
+    this.known = new LRUCache({ max: maxKnown });
+  }
 
   remember(actor: Actor): void {
-    if (this.known.has(actor.user_id) && this.known.get(actor.user_id) === actor.name) return;
-    if (this.known.size > 100_000) this.known.clear();
-    this.known.set(actor.user_id, actor.name);
+    if (this.known.get(actor.user_id)?.name === actor.name) return;
+    this.known.set(actor.user_id, { name: actor.name });
     if (this.queued.size === 0) setImmediate(() => this.flush());
     this.queued.set(actor.user_id, actor);
   }

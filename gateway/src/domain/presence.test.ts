@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { onlineMembersOf } from './presence.js';
+
+describe('online members of a room', () => {
+  const online = new Set(['a', 'c']);
+  const asked: string[] = [];
+  const onlineMembers = onlineMembersOf(async (id) => {
+    asked.push(id);
+    return online.has(id);
+  }, 3);
+
+  it('lists the online members of a room up to the cap', async () => {
+    expect(await onlineMembers(new Set(['a', 'b', 'c']))).toEqual(['a', 'c']);
+  });
+
+  it('answers an empty list, without asking, for a larger room or an unknown member list', async () => {
+    asked.length = 0;
+    expect(await onlineMembers(new Set(['a', 'b', 'c', 'd']))).toEqual([]);
+    expect(await onlineMembers(null)).toEqual([]);
+    expect(asked).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+import { createLogger } from '@chat/shared/logging';
+import type { Msg, NatsConnection } from 'nats';
+
+type MsgCallback = (error: Error | null, msg: Msg) => void;
+
+import { describe, expect, it } from 'vitest';
+import type { TemplatedApp } from '../uws.js';
+import { RoomHub, type RoomLogSource } from './room-hub.js';
+
+const roomId = '00000000-0000-4000-8000-000000000001';
+const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
+const event = (seq: number) => JSON.stringify({ type: 'message.created', room_id: roomId, seq });
+
+/** A hub over a fake NATS connection and uWS app: what it fans out, in order, and what it read from the log. */
+function hubWith(log: { lastSeq: number; events: string[] }) {
+  let deliver: MsgCallback | undefined;
+  const nc = {
+    subscribe: (_subject: string, options: { callback: MsgCallback }) => {
+      deliver = options.callback;
+      return { unsubscribe: () => undefined };
+    },
+    flush: () => Promise.resolve(),
+  } as unknown as NatsConnection;
+  const fannedOut: number[] = [];
+  const waiters: Array<{ count: number; resolve(): void }> = [];
+  const app = {
+    publish: (_topic: string, data: Uint8Array) => {
+      fannedOut.push((JSON.parse(Buffer.from(data).toString()) as { seq: number }).seq);
+      for (const w of waiters) if (fannedOut.length >= w.count) w.resolve();
+      return true;
+    },
+  } as unknown as TemplatedApp;
+  const reads: Array<{ after: number; limit: number }> = [];
+  let filled = 0;
+  const source: RoomLogSource = {
+    lastSeq: () => Promise.resolve(log.lastSeq),
+    eventsAfter: (_room, after, limit) => {
+      reads.push({ after, limit });
+      return Promise.resolve(log.events.filter((e) => (JSON.parse(e) as { seq: number }).seq > after).slice(0, limit));
+    },
+    holdMs: 5,
+  };
+  const hub = new RoomHub(
+    nc,
+    app,
+    'ns',
+    logger,
+    {
+      roomChannels: () => undefined,
+      socketSubscriptions: () => undefined,
+      eventFannedOut: () => undefined,
+      duplicateDropped: () => undefined,
+      filledFromLog: (count) => {
+        filled += count;
+      },
+    },
+    { load: () => Promise.resolve({ user_ids: [], history_visibility: 'shared' as const }), ttlMs: 1000, onError: () => undefined },
+    source,
+  );
+  const receive = (seq: number) => deliver?.(null, { subject: `ns.room.${roomId}.event`, data: Buffer.from(event(seq)) } as unknown as Msg);
+  const fannedOutCount = (count: number) =>
+    new Promise<void>((resolve) => {
+      if (fannedOut.length >= count) resolve();
+      else waiters.push({ count, resolve });
+    });
+  return { hub, receive, fannedOut, fannedOutCount, reads, filled: () => filled };
+}
+
+describe('room hub ordering', () => {
+  it('fans out events that arrive out of order in seq order, without reading the log when the gap closes in time', async () => {
+    const t = hubWith({ lastSeq: 4, events: [] });
+    const channel = await t.hub.join(roomId);
+    t.receive(7);
+    t.receive(6);
+    t.receive(5);
+    expect(t.fannedOut).toEqual([5, 6, 7]);
+    expect(channel.lastSeq).toBe(7);
+    expect(t.reads).toEqual([]);
+    // A re-published event is dropped.
+    t.receive(6);
+    expect(t.fannedOut).toEqual([5, 6, 7]);
+    t.hub.leave(roomId);
+  });
+
+  it('reads a gap from the log when the missing events do not arrive within the hold time, then releases what was held', async () => {
+    const t = hubWith({ lastSeq: 1, events: [event(2), event(3), event(4)] });
+    const channel = await t.hub.join(roomId);
+    t.receive(4);
+    await t.fannedOutCount(3);
+    expect(t.fannedOut).toEqual([2, 3, 4]);
+    expect(t.reads).toEqual([{ after: 1, limit: 2 }]);
+    expect(t.filled()).toBe(2);
+    expect(channel.lastSeq).toBe(4);
+    // A late arrival of a filled event is a duplicate.
+    t.receive(3);
+    t.receive(5);
+    expect(t.fannedOut).toEqual([2, 3, 4, 5]);
+    t.hub.leave(roomId);
+  });
+
+  it('starts each channel at the room log: earlier events are not fanned out again', async () => {
+    const t = hubWith({ lastSeq: 10, events: [] });
+    await t.hub.join(roomId);
+    t.receive(9);
+    t.receive(11);
+    expect(t.fannedOut).toEqual([11]);
+    t.hub.leave(roomId);
+  });
+});

@@ -1,0 +1,65 @@
+import type { Attachment, MessageKind, Priority } from '@chat/shared';
+
+/**
+ * Stored rows as the messages domain reads them, declared once: db/schema.ts declares the tables
+ * with these as their selected rows, so a column added to a table must be added here too (the
+ * repository's typed queries do not compile otherwise); the domain never sees a query builder.
+ */
+export interface MessageRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  sender_name: string | null;
+  client_msg_id: string;
+  kind: MessageKind;
+  body: string;
+  mentions: string[];
+  reply_to: string | null;
+  thread_root_id: string | null;
+  attachments: Attachment[];
+  priority: Priority;
+  ack_requested: boolean;
+  ack_count: number;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+export interface AttachmentRow {
+  id: string;
+  room_id: string;
+  uploader_id: string;
+  message_id: string | null;
+  name: string;
+  content_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  storage_key: string;
+  /** The thumbnail beside the image (`<storage_key>.thumb`), when one was made at upload. */
+  thumbnail_content_type: string | null;
+  thumbnail_size: number | null;
+  thumbnail_width: number | null;
+  thumbnail_height: number | null;
+  created_at: Date;
+  deleted_at: Date | null;
+  sweep_until: Date | null;
+  blob_deleted_at: Date | null;
+}
+
+/** Reactions of one message by emoji, with whether the viewer is among them. */
+export interface ReactionCount {
+  message_id: string;
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
+/** The replies of one thread root, summed up. */
+export interface ThreadSummaryRow {
+  root_id: string;
+  reply_count: number;
+  last_reply_at: Date;
+  participant_ids: string[];
+}

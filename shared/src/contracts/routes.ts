@@ -1,0 +1,501 @@
+import { z } from 'zod';
+import type { ErrorCode } from '../errors/index.js';
+import { RoomIdSchema, UserIdSchema } from './common.js';
+import { DeviceSchema, DeviceTokenSchema, RegisterDeviceBodySchema } from './device.js';
+import { EmojiSchema } from './frames.js';
+import {
+  AcknowledgementListSchema,
+  AttachmentSchema,
+  EditMessageBodySchema,
+  MessagePageSchema,
+  MessageSchema,
+  SendMessageBodySchema,
+  SystemMessageBodySchema,
+} from './message.js';
+import { DownloadQuerySchema, HistoryHttpQuerySchema, ListMembersQuerySchema, ListRoomsQuerySchema, SearchQuerySchema } from './rest.js';
+import {
+  AddMembersBodySchema,
+  BanPageSchema,
+  BanSchema,
+  BlockPageSchema,
+  BlockSchema,
+  ChangeRoleBodySchema,
+  ContextRoomBodySchema,
+  CreateRoomBodySchema,
+  MemberPageSchema,
+  MemberSchema,
+  MembershipSettingsBodySchema,
+  ReadBodySchema,
+  ReadStateSchema,
+  ReceiptPageSchema,
+  RoomPageSchema,
+  RoomSchema,
+  UnreadSummarySchema,
+  UpdateRoomBodySchema,
+} from './room.js';
+
+/**
+ * The REST API of DESIGN.md section 5, written once. The gateway mounts its express routes from
+ * this table (one handler per route id, a missing one is a type error), `docs/openapi.json` is
+ * generated from it, and the SDK's REST client takes its types from it; a test compares the routes
+ * express mounted with it. To add a route: add an entry here, its handler in the gateway, run
+ * `pnpm docs` (docs/architecture.md, "Where to add a REST route").
+ */
+
+export type RestMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type RestTag = 'rooms' | 'members' | 'messages' | 'read state' | 'attachments' | 'devices';
+/**
+ * Who may call (every /v1 route needs a valid bearer token): `token`, any caller; `member`, a member
+ * of the room the path names (anyone else gets 404, as if it did not exist; some actions further
+ * need a role, as the summary says); `service`, tokens with the `service` role only.
+ */
+export type RestCaller = 'token' | 'member' | 'service';
+/** Costly actions limited per user (DESIGN 10.1): a token is spent before the handler runs. */
+export type RestRateLimit = 'upload' | 'room_create' | 'search' | 'device_register';
+
+/**
+ * Path parameters by name, the same schema wherever the name appears. `type` and `id` (a host
+ * object) are checked together against `ContextRefSchema` by their handler.
+ */
+export const PATH_PARAMS = {
+  room_id: RoomIdSchema,
+  user_id: UserIdSchema,
+  message_id: RoomIdSchema,
+  attachment_id: RoomIdSchema,
+  emoji: EmojiSchema,
+  token: DeviceTokenSchema,
+  type: z.string(),
+  id: z.string(),
+} as const;
+export type PathParamName = keyof typeof PATH_PARAMS;
+
+/** A JSON body (with the noun its validation errors name), or one multipart file. */
+export type RestBodySpec = { schema: z.ZodType; what: string } | 'multipart';
+/** A JSON body by its schema, no content, or the bytes of a file. */
+export type RestResponseSpec = z.ZodType | 'empty' | 'binary';
+
+export interface RestRouteSpec {
+  method: RestMethod;
+  /** OpenAPI form: `{name}` for a path parameter (see PATH_PARAMS). */
+  path: `/v1/${string}`;
+  tag: RestTag;
+  summary: string;
+  caller: RestCaller;
+  query?: z.ZodObject;
+  body?: RestBodySpec;
+  /** Success answers by status. */
+  responses: Readonly<Record<number, RestResponseSpec>>;
+  /** Error codes the route may answer (each a problem+json with its HTTP status). */
+  errors: readonly ErrorCode[];
+  rateLimit?: RestRateLimit;
+}
+
+/** The `{name}`s of a path, as a union of names. */
+export type PathParamNames<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | PathParamNames<Rest> : never;
+/** A path whose parameters all have a schema in PATH_PARAMS; otherwise a type error that names the others. */
+type KnownPath<P extends string> = [Exclude<PathParamNames<P>, PathParamName>] extends [never]
+  ? P
+  : `no schema in PATH_PARAMS for ${Exclude<PathParamNames<P>, PathParamName>}`;
+
+const table = <const T extends Record<string, RestRouteSpec>>(routes: T & { [K in keyof T]: { path: KnownPath<T[K]['path']> } }): T =>
+  routes;
+
+const common = ['unauthenticated', 'invalid', 'unavailable'] as const satisfies readonly ErrorCode[];
+const inRoom = [...common, 'not_found'] as const satisfies readonly ErrorCode[];
+
+export const restRoutes = table({
+  createRoom: {
+    method: 'post',
+    path: '/v1/rooms',
+    tag: 'rooms',
+    summary: 'Create a group, or find-or-create a direct room (200 existing, 201 new)',
+    caller: 'token',
+    body: { schema: CreateRoomBodySchema, what: 'room' },
+    responses: { 200: RoomSchema, 201: RoomSchema },
+    errors: common,
+    rateLimit: 'room_create',
+  },
+  listRooms: {
+    method: 'get',
+    path: '/v1/rooms',
+    tag: 'rooms',
+    summary: 'My rooms, most recent activity first, with last message and unread count',
+    caller: 'token',
+    query: ListRoomsQuerySchema,
+    responses: { 200: RoomPageSchema },
+    errors: common,
+  },
+  getRoom: {
+    method: 'get',
+    path: '/v1/rooms/{room_id}',
+    tag: 'rooms',
+    summary: 'One room (404 for non-members)',
+    caller: 'member',
+    responses: { 200: RoomSchema },
+    errors: inRoom,
+  },
+  updateRoom: {
+    method: 'patch',
+    path: '/v1/rooms/{room_id}',
+    tag: 'rooms',
+    summary: 'Rename a room or set its history_visibility: groups by their owners/admins, context rooms by the service token',
+    caller: 'member',
+    body: { schema: UpdateRoomBodySchema, what: 'room' },
+    responses: { 200: RoomSchema },
+    errors: [...inRoom, 'forbidden'],
+  },
+  updateMembership: {
+    method: 'patch',
+    path: '/v1/rooms/{room_id}/membership',
+    tag: 'rooms',
+    summary: 'My settings in the room: muted_until, notify, archived',
+    caller: 'member',
+    body: { schema: MembershipSettingsBodySchema, what: 'membership' },
+    responses: { 200: RoomSchema },
+    errors: inRoom,
+  },
+  listMembers: {
+    method: 'get',
+    path: '/v1/rooms/{room_id}/members',
+    tag: 'members',
+    summary: 'Members in join order',
+    caller: 'member',
+    query: ListMembersQuerySchema,
+    responses: { 200: MemberPageSchema },
+    errors: inRoom,
+  },
+  addMembers: {
+    method: 'post',
+    path: '/v1/rooms/{room_id}/members',
+    tag: 'members',
+    summary: 'Add members to a group (owner/admin)',
+    caller: 'member',
+    body: { schema: AddMembersBodySchema, what: 'members' },
+    responses: { 200: MemberPageSchema },
+    errors: [...inRoom, 'forbidden'],
+  },
+  changeRole: {
+    method: 'patch',
+    path: '/v1/rooms/{room_id}/members/{user_id}',
+    tag: 'members',
+    summary: "Change a member's role (owner)",
+    caller: 'member',
+    body: { schema: ChangeRoleBodySchema, what: 'role' },
+    responses: { 200: MemberSchema },
+    errors: [...inRoom, 'forbidden'],
+  },
+  removeMember: {
+    method: 'delete',
+    path: '/v1/rooms/{room_id}/members/{user_id}',
+    tag: 'members',
+    summary: 'Remove a member (owner/admin) or leave (yourself)',
+    caller: 'member',
+    responses: { 204: 'empty' },
+    errors: [...inRoom, 'forbidden'],
+  },
+  ensureContextRoom: {
+    method: 'put',
+    path: '/v1/contexts/{type}/{id}/room',
+    tag: 'rooms',
+    summary: 'Service tokens: ensure the room of a host object with exactly these members (201 created, 200 after)',
+    caller: 'service',
+    body: { schema: ContextRoomBodySchema, what: 'context room' },
+    responses: { 200: RoomSchema, 201: RoomSchema },
+    errors: [...common, 'forbidden'],
+  },
+  closeContextRoom: {
+    method: 'post',
+    path: '/v1/contexts/{type}/{id}/close',
+    tag: 'rooms',
+    summary:
+      'Service tokens: close the room of a host object (read-only: sends, edits, reactions and acknowledgements answer 409); idempotent',
+    caller: 'service',
+    responses: { 200: RoomSchema },
+    errors: [...common, 'forbidden', 'not_found'],
+  },
+  reopenContextRoom: {
+    method: 'post',
+    path: '/v1/contexts/{type}/{id}/reopen',
+    tag: 'rooms',
+    summary: 'Service tokens: reopen the closed room of a host object; idempotent',
+    caller: 'service',
+    responses: { 200: RoomSchema },
+    errors: [...common, 'forbidden', 'not_found'],
+  },
+  sendSystemMessage: {
+    method: 'post',
+    path: '/v1/contexts/{type}/{id}/messages',
+    tag: 'messages',
+    summary:
+      "Service tokens: post a system message (kind `system`, sender = the token's sub and name) into a host object's room; " +
+      '201 new, 200 with the first message for a repeated client_msg_id; 404 when the object has no room, 409 when it is closed',
+    caller: 'service',
+    body: { schema: SystemMessageBodySchema, what: 'message' },
+    responses: { 200: MessageSchema, 201: MessageSchema },
+    errors: [...inRoom, 'forbidden', 'conflict', 'rate_limited'],
+  },
+  history: {
+    method: 'get',
+    path: '/v1/rooms/{room_id}/messages',
+    tag: 'messages',
+    summary: 'History, oldest first within a page; with neither bound, the newest page',
+    caller: 'member',
+    query: HistoryHttpQuerySchema,
+    responses: { 200: MessagePageSchema },
+    errors: inRoom,
+  },
+  sendMessage: {
+    method: 'post',
+    path: '/v1/rooms/{room_id}/messages',
+    tag: 'messages',
+    summary:
+      'Send (201 new; 200 with the first message for a repeated client_msg_id); `priority: urgent` and `ack_requested` need a room owner/admin or a staff, moderator or service token (403 otherwise)',
+    caller: 'member',
+    body: { schema: SendMessageBodySchema, what: 'message' },
+    responses: { 200: MessageSchema, 201: MessageSchema },
+    errors: [...inRoom, 'forbidden', 'conflict', 'rate_limited'],
+  },
+  editMessage: {
+    method: 'patch',
+    path: '/v1/rooms/{room_id}/messages/{message_id}',
+    tag: 'messages',
+    summary: 'Edit (sender only, not after delete)',
+    caller: 'member',
+    body: { schema: EditMessageBodySchema, what: 'message' },
+    responses: { 200: MessageSchema },
+    errors: [...inRoom, 'forbidden', 'conflict', 'rate_limited'],
+  },
+  deleteMessage: {
+    method: 'delete',
+    path: '/v1/rooms/{room_id}/messages/{message_id}',
+    tag: 'messages',
+    summary: 'Soft delete (sender, room owner/admin, moderator)',
+    caller: 'member',
+    responses: { 200: MessageSchema },
+    errors: [...inRoom, 'forbidden', 'rate_limited'],
+  },
+  addReaction: {
+    method: 'put',
+    path: '/v1/rooms/{room_id}/messages/{message_id}/reactions/{emoji}',
+    tag: 'messages',
+    summary: 'React',
+    caller: 'member',
+    responses: { 200: MessageSchema },
+    errors: [...inRoom, 'conflict', 'rate_limited'],
+  },
+  removeReaction: {
+    method: 'delete',
+    path: '/v1/rooms/{room_id}/messages/{message_id}/reactions/{emoji}',
+    tag: 'messages',
+    summary: 'Remove my reaction',
+    caller: 'member',
+    responses: { 200: MessageSchema },
+    errors: [...inRoom, 'rate_limited'],
+  },
+  acknowledge: {
+    method: 'post',
+    path: '/v1/rooms/{room_id}/messages/{message_id}/acknowledgement',
+    tag: 'messages',
+    summary:
+      'Acknowledge a message that asked for it (idempotent: a repeat returns the same message and adds no event); 409 for a message without ack_requested or for its sender',
+    caller: 'member',
+    responses: { 200: MessageSchema },
+    errors: [...inRoom, 'conflict', 'rate_limited'],
+  },
+  acknowledgements: {
+    method: 'get',
+    path: '/v1/rooms/{room_id}/messages/{message_id}/acknowledgements',
+    tag: 'messages',
+    summary:
+      "Who acknowledged the message, and `pending`: the room's members at send time, less the sender, who have not (both empty for a message without ack_requested)",
+    caller: 'member',
+    responses: { 200: AcknowledgementListSchema },
+    errors: inRoom,
+  },
+  markRead: {
+    method: 'post',
+    path: '/v1/rooms/{room_id}/read',
+    tag: 'read state',
+    summary: 'Mark read up to seq (never moves backwards); answers the absolute unread count',
+    caller: 'member',
+    body: { schema: ReadBodySchema, what: 'read' },
+    responses: { 200: ReadStateSchema },
+    errors: inRoom,
+  },
+  receipts: {
+    method: 'get',
+    path: '/v1/rooms/{room_id}/messages/{message_id}/receipts',
+    tag: 'read state',
+    summary: 'Who has read the message',
+    caller: 'member',
+    responses: { 200: ReceiptPageSchema },
+    errors: inRoom,
+  },
+  unreadSummary: {
+    method: 'get',
+    path: '/v1/me/unread',
+    tag: 'read state',
+    summary: 'Unread total and per room: the app badge',
+    caller: 'token',
+    responses: { 200: UnreadSummarySchema },
+    errors: common,
+  },
+  blockUser: {
+    method: 'put',
+    path: '/v1/me/blocks/{user_id}',
+    tag: 'members',
+    summary:
+      'Block a user (idempotent): they cannot open a direct room with me nor send into ours (403), and nothing they send is pushed to me; blocking yourself is 422',
+    caller: 'token',
+    responses: { 200: BlockSchema },
+    errors: common,
+  },
+  unblockUser: {
+    method: 'delete',
+    path: '/v1/me/blocks/{user_id}',
+    tag: 'members',
+    summary: 'Lift a block (idempotent)',
+    caller: 'token',
+    responses: { 204: 'empty' },
+    errors: common,
+  },
+  listBlocks: {
+    method: 'get',
+    path: '/v1/me/blocks',
+    tag: 'members',
+    summary: 'The users I blocked, newest first (clients hide their messages in groups)',
+    caller: 'token',
+    responses: { 200: BlockPageSchema },
+    errors: common,
+  },
+  banUser: {
+    method: 'put',
+    path: '/v1/rooms/{room_id}/bans/{user_id}',
+    tag: 'members',
+    summary:
+      'Ban a user from a group (owner/admin; idempotent): removes them (member.removed); adding them again is 409 until unbanned; an owner cannot be banned (422)',
+    caller: 'member',
+    responses: { 200: BanSchema },
+    errors: [...inRoom, 'forbidden'],
+  },
+  unbanUser: {
+    method: 'delete',
+    path: '/v1/rooms/{room_id}/bans/{user_id}',
+    tag: 'members',
+    summary: 'Lift a ban (owner/admin; idempotent)',
+    caller: 'member',
+    responses: { 204: 'empty' },
+    errors: [...inRoom, 'forbidden'],
+  },
+  listBans: {
+    method: 'get',
+    path: '/v1/rooms/{room_id}/bans',
+    tag: 'members',
+    summary: "A group's bans (owner/admin), newest first",
+    caller: 'member',
+    responses: { 200: BanPageSchema },
+    errors: [...inRoom, 'forbidden'],
+  },
+  uploadAttachment: {
+    method: 'post',
+    path: '/v1/rooms/{room_id}/attachments',
+    tag: 'attachments',
+    summary: 'Upload one file (multipart part "file"); type and size are checked on the bytes',
+    caller: 'member',
+    body: 'multipart',
+    responses: { 201: AttachmentSchema },
+    errors: [...inRoom, 'forbidden', 'too_large'],
+    rateLimit: 'upload',
+  },
+  downloadAttachment: {
+    method: 'get',
+    path: '/v1/attachments/{attachment_id}',
+    tag: 'attachments',
+    summary: "Download (members of its room only); `?size=thumb` gives an image's thumbnail",
+    caller: 'member',
+    query: DownloadQuerySchema,
+    responses: { 200: 'binary' },
+    errors: inRoom,
+  },
+  searchMessages: {
+    method: 'get',
+    path: '/v1/search/messages',
+    tag: 'messages',
+    summary: 'Full-text and partial-word search over my rooms, newest first',
+    caller: 'token',
+    query: SearchQuerySchema,
+    responses: { 200: MessagePageSchema },
+    errors: inRoom,
+    rateLimit: 'search',
+  },
+  registerDevice: {
+    method: 'put',
+    path: '/v1/devices/{token}',
+    tag: 'devices',
+    summary: 'Register a push target (201 new, 200 again); a token moves to its latest user',
+    caller: 'token',
+    body: { schema: RegisterDeviceBodySchema, what: 'device' },
+    responses: { 200: DeviceSchema, 201: DeviceSchema },
+    errors: common,
+    rateLimit: 'device_register',
+  },
+  unregisterDevice: {
+    method: 'delete',
+    path: '/v1/devices/{token}',
+    tag: 'devices',
+    summary: 'Remove one of my push targets',
+    caller: 'token',
+    responses: { 204: 'empty' },
+    errors: inRoom,
+  },
+});
+
+export type RestRoutes = typeof restRoutes;
+export type RestRouteId = keyof RestRoutes;
+
+/** The table's routes in order, each seen as a plain RestRouteSpec (for the code that walks them all). */
+export const restRouteList: ReadonlyArray<readonly [RestRouteId, RestRouteSpec]> = Object.entries(restRoutes) as Array<
+  [RestRouteId, RestRouteSpec]
+>;
+
+/** The names of a path's parameters, in the order they appear. */
+export function pathParamNames(path: string): PathParamName[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as PathParamName);
+}
+
+type ParamsOf<P extends string> = { [N in PathParamNames<P> & PathParamName]: z.output<(typeof PATH_PARAMS)[N]> };
+type Responses<K extends RestRouteId> = RestRoutes[K]['responses'];
+
+/** A route's parsed path parameters. */
+export type RestParams<K extends RestRouteId> = ParamsOf<RestRoutes[K]['path']>;
+/** What a client puts in a route's path, by parameter name. */
+export type RestPathInput<K extends RestRouteId> = { [N in PathParamNames<RestRoutes[K]['path']>]: string };
+/** A route's parsed query (undefined when it takes none). */
+export type RestQuery<K extends RestRouteId> = RestRoutes[K] extends { query: infer Q extends z.ZodType } ? z.output<Q> : undefined;
+/** What a client may send as a route's query. */
+export type RestQueryInput<K extends RestRouteId> = RestRoutes[K] extends { query: infer Q extends z.ZodType } ? z.input<Q> : undefined;
+/** A route's parsed JSON body (undefined when it takes none or a multipart file). */
+export type RestBody<K extends RestRouteId> = RestRoutes[K] extends { body: { schema: infer B extends z.ZodType } }
+  ? z.output<B>
+  : undefined;
+/** What a client sends as a route's JSON body. */
+export type RestBodyInput<K extends RestRouteId> = RestRoutes[K] extends { body: { schema: infer B extends z.ZodType } }
+  ? z.input<B>
+  : undefined;
+
+/** A handler's answer: a status of the route's table entry with its body (or none, or streamed bytes). */
+export type RestReply<K extends RestRouteId> = {
+  [S in keyof Responses<K>]: Responses<K>[S] extends z.ZodType
+    ? { status: S; body: z.output<Responses<K>[S]> }
+    : Responses<K>[S] extends 'empty'
+      ? { status: S }
+      : { status: S; streamed: true };
+}[keyof Responses<K>];
+
+/** What a client receives from a route on success (undefined for no content or bytes). */
+export type RestResult<K extends RestRouteId> = {
+  [S in keyof Responses<K>]: Responses<K>[S] extends z.ZodType ? z.output<Responses<K>[S]> : undefined;
+}[keyof Responses<K>];
+
+/** `METHOD /path` of a route, as the SDK names it. */
+export type RestRouteLine<K extends RestRouteId> = `${Uppercase<RestRoutes[K]['method']>} ${RestRoutes[K]['path']}`;

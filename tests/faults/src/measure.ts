@@ -1,0 +1,138 @@
+import type { ChatClient, Frame } from '@chat/shared/sdk';
+import type { DuePush } from '../../support/push-receiver.js';
+import type { World } from './world.js';
+
+export interface Outcome {
+  /** Messages acknowledged to their sender. */
+  sent: number;
+  /** Acknowledged, but not in the room's history at the end. */
+  lost: number;
+  /** One send stored more than once. */
+  duplicated: number;
+  /** Seqs missing from a room's history, plus stored messages an online member never received. */
+  gaps: number;
+  /** Still unacknowledged when the run settled (the outbox gave up or is still retrying). */
+  unacknowledged: number;
+  /** (device, message) pairs due to the offline members' webhook devices. */
+  pushesDue: number;
+  /** Due pairs not pushed within 20 s of the load's end. */
+  pushesMissing: number;
+  /** Pairs pushed in more than one delivery (distinct delivery ids). */
+  pushesDoubled: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(test: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test() && Date.now() < deadline) await sleep(100);
+}
+
+async function fullHistory(client: ChatClient, roomId: string): Promise<Array<{ id: string; seq: number; body: string }>> {
+  const all: Array<{ id: string; seq: number; body: string }> = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await client.history(roomId, before, 100);
+    const items = page.items as unknown as Array<{ id: string; seq: number; body: string }>;
+    all.push(...items);
+    if (!page.next_cursor || items.length === 0) break;
+    before = Math.min(...items.map((m) => m.seq));
+  }
+  return all;
+}
+
+export async function measure(
+  world: World,
+  options: { rate: number; loadMs: number; faultAtMs: number; inject: (world: World) => Promise<void>; log: (line: string) => void },
+): Promise<Outcome> {
+  const received = new Map<string, Set<number>>();
+  let resyncs = 0;
+  for (const [i, receiver] of world.receivers.entries()) {
+    const roomId = world.rooms[i]?.id as string;
+    received.set(roomId, new Set());
+    receiver.on('event', (frame: Frame) => {
+      if (frame.type === 'message.created' && frame.room_id === roomId) received.get(roomId)?.add(Number(frame.seq));
+    });
+    // Too many events missed: a client reloads the history, as docs/clients.md says.
+    receiver.on('resync', (room) => {
+      if (room !== roomId) return;
+      resyncs++;
+      void fullHistory(receiver, roomId).then((items) => {
+        for (const m of items) received.get(roomId)?.add(m.seq);
+      });
+    });
+  }
+
+  // Steady load: every sender sends at the same pace, through its outbox (retries keep the same client_msg_id).
+  const senders = world.rooms.flatMap((room) => room.senders.map((sender) => ({ sender, roomId: room.id })));
+  const intervalMs = (senders.length / options.rate) * 1000;
+  let n = 0;
+  const timers = senders.map(({ sender, roomId }, i) =>
+    setInterval(() => {
+      n++;
+      sender.send(roomId, { body: `fault load ${i} ${n}` });
+    }, intervalMs),
+  );
+  const started = Date.now();
+  await sleep(options.faultAtMs);
+  options.log(`fault after ${n} sends`);
+  await options.inject(world);
+  options.log(`fault over after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await sleep(Math.max(0, options.loadMs - (Date.now() - started)));
+  for (const timer of timers) clearInterval(timer);
+  const loadEnd = Date.now();
+  // Timers slip on a busy machine: say what rate was actually offered.
+  options.log(
+    `offered ${n} sends in ${((loadEnd - started) / 1000).toFixed(1)} s (${Math.round(n / ((loadEnd - started) / 1000))} msgs/s)`,
+  );
+
+  const entries = () => senders.flatMap(({ sender }) => sender.outbox());
+  await until(() => entries().every((e) => e.state !== 'pending'), 30_000);
+  const acked = entries().filter((e) => e.state === 'sent' && e.message);
+  const unacknowledged = entries().length - acked.length;
+
+  let lost = 0;
+  let duplicated = 0;
+  let gaps = 0;
+  const stored = new Map<string, Array<{ id: string; seq: number; body: string }>>();
+  for (const room of world.rooms) {
+    const history = await fullHistory(room.senders[0] as ChatClient, room.id);
+    stored.set(room.id, history);
+    const ids = new Set(history.map((m) => m.id));
+    lost += acked.filter((e) => e.room_id === room.id && !ids.has(e.message?.id as string)).length;
+    const bodies = new Map<string, number>();
+    for (const m of history) bodies.set(m.body, (bodies.get(m.body) ?? 0) + 1);
+    duplicated += [...bodies.values()].filter((c) => c > 1).reduce((sum, c) => sum + c - 1, 0);
+    const seqs = new Set(history.map((m) => m.seq));
+    const top = Math.max(0, ...seqs);
+    for (let s = 1; s <= top; s++) if (!seqs.has(s)) gaps++;
+  }
+  // An online member gets every stored message (live or by resuming with since_seq).
+  const missingAtReceivers = () =>
+    world.rooms.reduce((sum, room) => {
+      const got = received.get(room.id) ?? new Set<number>();
+      return sum + (stored.get(room.id) ?? []).filter((m) => !got.has(m.seq)).length;
+    }, 0);
+  await until(() => missingAtReceivers() === 0, 20_000);
+  gaps += missingAtReceivers();
+  if (resyncs > 0) options.log(`${resyncs} resync(s): history reloaded`);
+
+  // Pushes: every stored message is due to the offline member's device of its room, counted per
+  // (device, message) by distinct webhook-id (a retry with the same id is not a second push).
+  const due: DuePush[] = world.rooms.flatMap((room) => (stored.get(room.id) ?? []).map((m) => ({ device: room.device, messageId: m.id })));
+  await world.webhook
+    .until(() => world.webhook.tally(due).missing.length === 0, Math.max(1, loadEnd + 20_000 - Date.now()))
+    .catch(() => undefined); // not all arrived in time: counted as missing below
+  const { missing, doubled } = world.webhook.tally(due);
+
+  return {
+    sent: acked.length,
+    lost,
+    duplicated,
+    gaps,
+    unacknowledged,
+    pushesDue: due.length,
+    pushesMissing: missing.length,
+    pushesDoubled: doubled.length,
+  };
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { connect, ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+/**
+ * nats.js is patched (patches/nats@2.29.3.patch) so that an answered request no longer builds a
+ * "cancelled" error it throws away. Every RPC and JetStream publish goes through this code: it
+ * must still answer, time out, report no responders, and forget each request once it is settled.
+ */
+const infra = inject('infra');
+let nc: NatsConnection;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Requests the connection still waits for (nats.js internals, read only). */
+const pendingRequests = () => (nc as unknown as { protocol: { muxSubscriptions: { size(): number } } }).protocol.muxSubscriptions.size();
+
+beforeAll(async () => {
+  nc = await connect({ servers: infra.natsUrl, noAsyncTraces: true });
+});
+afterAll(async () => {
+  await nc.close();
+});
+
+describe('NATS requests (patched nats.js)', () => {
+  it('answers every request with its own reply and keeps nothing once all are answered', async () => {
+    const subject = `test.requests.${randomUUID()}`;
+    nc.subscribe(subject, { callback: (_error, msg) => msg.respond(encoder.encode(`re:${decoder.decode(msg.data)}`)) });
+    await nc.flush();
+    const replies = await Promise.all(
+      Array.from({ length: 500 }, async (_, i) =>
+        decoder.decode((await nc.request(subject, encoder.encode(String(i)), { timeout: 10_000 })).data),
+      ),
+    );
+    expect(replies).toEqual(Array.from({ length: 500 }, (_, i) => `re:${i}`));
+    expect(pendingRequests()).toBe(0);
+  });
+
+  it('rejects a request nobody answers with no responders, and one answered too late with a timeout', async () => {
+    const nobody = await nc
+      .request(`test.nobody.${randomUUID()}`, encoder.encode('x'), { timeout: 10_000 })
+      .catch((error: NatsError) => error);
+    expect((nobody as NatsError).code).toBe(ErrorCode.NoResponders);
+
+    const slow = `test.slow.${randomUUID()}`;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    nc.subscribe(slow, {
+      callback: (_error, msg) => {
+        void released.then(() => msg.respond(encoder.encode('late')));
+      },
+    });
+    await nc.flush();
+    const late = await nc.request(slow, encoder.encode('x'), { timeout: 200 }).catch((error: NatsError) => error);
+    expect((late as NatsError).code).toBe(ErrorCode.Timeout);
+    release();
+    await nc.flush();
+    expect(pendingRequests()).toBe(0);
+  });
+});
