@@ -145,14 +145,7 @@ async function main(): Promise<void> {
         perSecond: config.RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S,
         burst: config.RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST,
       }),
-      // Like the other limits: when Redis cannot answer, connections pass.
-      connectsPerUser: (userId) =>
-        buckets
-          .take('connect', userId, { perSecond: config.RATE_LIMIT_CONNECTS_PER_S, burst: config.RATE_LIMIT_CONNECTS_BURST })
-          .catch((error: unknown) => {
-            logger.warn({ err: error }, 'rate limiter unavailable; allowing the connection');
-            return { allowed: true, retryAfterMs: 0 };
-          }),
+      connectsPerUser: new LocalTokenBuckets({ perSecond: config.RATE_LIMIT_CONNECTS_PER_S, burst: config.RATE_LIMIT_CONNECTS_BURST }),
       clientAddressHeader: config.CLIENT_ADDRESS_HEADER,
       verifier,
       logger,

@@ -60,6 +60,22 @@ class RoomReplica {
   }
 }
 
+type EventMessage = { reactions: object[]; acknowledgements: object };
+
+/**
+ * The REST view of a message as an event carried it: events leave out the viewer's `me` flags and
+ * thread summaries (DESIGN 10.2, 10.5), REST answers carry them; nothing in this room is
+ * reacted to, acknowledged or threaded by the reader.
+ */
+function asSeenByReader(m: EventMessage): object {
+  return {
+    ...m,
+    reactions: m.reactions.map((r) => ({ ...r, me: false })),
+    acknowledgements: { ...m.acknowledgements, me: false },
+    thread: null,
+  };
+}
+
 function assertGapless(seqs: number[], from: number, to: number): void {
   expect(seqs).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 }
@@ -114,7 +130,7 @@ describe('recovery with since_seq', () => {
       new Map(
         [...stayerReplica.messages].map(([id, m]) => [
           id,
-          { ...(m as object), reactions: (m as { reactions: object[] }).reactions.map((r) => ({ ...r, me: false })) },
+          asSeenByReader(m as EventMessage),
         ]),
       ),
     );

@@ -5,7 +5,6 @@ import type { Logger } from '@chat/shared/logging';
 import { roomAttribute } from '@chat/shared/nats';
 import { inSpan, SpanKind } from '@chat/shared/telemetry';
 import type { LocalTokenBuckets } from '../limits/local-token-bucket.js';
-import type { TakeResult } from '../limits/token-bucket.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, us_listen_socket } from '../uws.js';
 import { parseCompatFrame, parseModernFrame } from './compat-frames.js';
 import { type FrameContext, handleFrame, subscribe } from './frame-handlers.js';
@@ -30,7 +29,11 @@ export interface SocketServerOptions {
   /** Upgrades per client address (in this process); over it, HTTP 429. */
   connectsPerAddress: LocalTokenBuckets;
   /** Upgrades per user (shared by gateways); over it, HTTP 429. */
-  connectsPerUser(userId: string): Promise<TakeResult>;
+  /**
+   * Upgrades per user, in this gateway's memory: the upgrade stays synchronous, because this uWS
+   * build can drop a socket upgraded from a later cork without a close frame (uWebSockets#1928).
+   */
+  connectsPerUser: LocalTokenBuckets;
   /** A header set by a trusted proxy naming the client's address (its last entry is used). */
   clientAddressHeader: string | undefined;
   verifier: TokenVerifier;
@@ -181,21 +184,9 @@ export class SocketServer {
       upgrade(); // opened and closed at once with 4001, as the contract says
       return;
     }
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    this.options.connectsPerUser(session.actor.user_id).then(
-      (byUser) => {
-        if (aborted) return;
-        try {
-          res.cork(() => (byUser.allowed ? upgrade() : refuseUpgrade(res, byUser.retryAfterMs, 'too many connections for this user')));
-        } catch (error) {
-          socketFault('upgrade_aborted', error);
-        }
-      },
-      (error: unknown) => socketFault('handler_threw', error),
-    );
+    const byUser = this.options.connectsPerUser.take(session.actor.user_id);
+    if (byUser.allowed) upgrade();
+    else refuseUpgrade(res, byUser.retryAfterMs, 'too many connections for this user');
   }
 
   private clientAddress(res: HttpResponse, req: HttpRequest): string {
