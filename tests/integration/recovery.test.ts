@@ -127,12 +127,7 @@ describe('recovery with since_seq', () => {
       token: reader,
     });
     expect(new Map(history.body.items.map((m) => [m.id, m]))).toEqual(
-      new Map(
-        [...stayerReplica.messages].map(([id, m]) => [
-          id,
-          asSeenByReader(m as EventMessage),
-        ]),
-      ),
+      new Map([...stayerReplica.messages].map(([id, m]) => [id, asSeenByReader(m as EventMessage)])),
     );
     await Promise.all([stayer.close(), flaky.close()]);
   });
