@@ -1,4 +1,4 @@
-import type { TimeIdCursor } from '@chat/shared';
+import type { HistoryVisibility, TimeIdCursor } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AccessRow, PublicRoomRow, RoomViewRow } from '../domain/ports.js';
 import { blockedInDirectRoom } from './moderation-repository.js';
