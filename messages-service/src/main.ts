@@ -1,13 +1,17 @@
-import { durables, registerConsumerLagMetrics, streams } from '@chat/shared/nats';
+import { randomUUID } from 'node:crypto';
+import { durables, ensureRoomActivityStream, RoomActivityPublisher, registerConsumerLagMetrics, streams } from '@chat/shared/nats';
 import { exitOnStartupError } from '@chat/shared/ops';
 import { bootService, runService } from '@chat/shared/service';
 import { CachedRoomsAccessClient, roomsAccessClient } from './clients/rooms-client.js';
 import { loadMessagesConfig } from './config.js';
 import { unreachableBlobsRepository } from './db/attachment-sweep-repository.js';
 import { messagesMigrations } from './db/migrations/index.js';
+import { reportedMessages, reportStore } from './db/reports-repository.js';
 import type { MessagesDatabase } from './db/schema.js';
 import { AttachmentBlobs } from './domain/attachment-blobs.js';
 import { MessagesDomain } from './domain/messages.js';
+import { MessageReports } from './domain/reports.js';
+import { reportEventsOverNats, runReportEventSweep } from './handlers/report-events.js';
 import { messagesEndpoints } from './handlers/rpc.js';
 import { runSearchIndexer, SearchIndexProgress } from './handlers/search-indexer.js';
 import { createOutboxMetrics } from './metrics.js';
@@ -64,9 +68,24 @@ async function main(): Promise<void> {
     searchIndexCaughtUp: () => searchProgress.waitUntilCaughtUp(config.SEARCH_INDEX_WAIT_MS),
   });
 
+  await ensureRoomActivityStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE, config.NATS_STREAM_REPLICAS);
+  const activity = new RoomActivityPublisher(nats.nc, config.CHAT_NAMESPACE, logger, { replicas: config.NATS_STREAM_REPLICAS });
+  const reports = new MessageReports(
+    reportStore(database.db),
+    reportedMessages(database.db),
+    access,
+    reportEventsOverNats(activity),
+    randomUUID,
+  );
+  const reportSweep = runReportEventSweep(reports, { everyMs: 30_000, olderThanMs: 10_000, logger });
+
   await runService(runtime, {
     name: 'messages',
-    endpoints: messagesEndpoints(domain, new AttachmentBlobs(unreachableBlobsRepository(database.db), config.ATTACHMENT_UNUSED_TTL_MS)),
+    endpoints: messagesEndpoints(
+      domain,
+      reports,
+      new AttachmentBlobs(unreachableBlobsRepository(database.db), config.ATTACHMENT_UNUSED_TTL_MS),
+    ),
     port: config.MESSAGES_HTTP_PORT,
     stopWork: async () => {
       access.stop();
@@ -74,6 +93,8 @@ async function main(): Promise<void> {
       await publisher.stop();
       await relay.stop();
       await searchIndexer.stop();
+      await reportSweep.stop();
+      await activity.drain();
     },
   });
 }

@@ -2,10 +2,12 @@ import type {
   AddMembersBody,
   ContextRef,
   ContextRoomBody,
+  CreateReportBody,
   CreateRoomBody,
   HistoryQuery,
   MembershipSettingsBody,
   RegisterDeviceBody,
+  ReportStatus,
   Role,
   SendMessageBody,
   SystemMessageBody,
@@ -182,6 +184,25 @@ export class ServicesClient {
   async acknowledge(actor: Actor, roomId: string, messageId: string) {
     await this.spend('reaction', actor);
     return this.rpc.call(messagesRpc.acknowledge, { actor, room_id: roomId, message_id: messageId });
+  }
+
+  /** Reporting spends from the reaction budget too: a small write about a message. */
+  async reportMessage(actor: Actor, roomId: string, messageId: string, report: CreateReportBody) {
+    await this.spend('reaction', actor);
+    return this.rpc.call(messagesRpc.reportMessage, { actor, room_id: roomId, message_id: messageId, report });
+  }
+
+  listReports(actor: Actor, query: { status?: ReportStatus; limit?: number; cursor?: string }) {
+    return this.rpc.call(messagesRpc.listReports, {
+      actor,
+      status: query.status ?? 'open',
+      limit: query.limit ?? 50,
+      cursor: query.cursor,
+    });
+  }
+
+  updateReport(actor: Actor, reportId: string, status: 'resolved' | 'dismissed') {
+    return this.rpc.call(messagesRpc.updateReport, { actor, report_id: reportId, update: { status } });
   }
 
   acknowledgements(actor: Actor, roomId: string, messageId: string) {

@@ -1,7 +1,7 @@
 import type { ServicesClient } from '../clients/services-client.js';
 import type { RestHandlers } from './mount.js';
 
-/** History, sending, edits, reactions, receipts and search: the messages service behind REST. */
+/** History, sending, edits, reactions, reports, receipts and search: the messages service behind REST. */
 export function messageHandlers(services: ServicesClient) {
   return {
     searchMessages: async ({ actor, query }) => ({ status: 200, body: await services.search(actor, query) }),
@@ -33,6 +33,15 @@ export function messageHandlers(services: ServicesClient) {
     acknowledgements: async ({ actor, params }) => ({
       status: 200,
       body: await services.acknowledgements(actor, params.room_id, params.message_id),
+    }),
+    reportMessage: async ({ actor, params, body }) => {
+      const { report, created } = await services.reportMessage(actor, params.room_id, params.message_id, body);
+      return { status: created ? 201 : 200, body: report };
+    },
+    listReports: async ({ actor, query }) => ({ status: 200, body: await services.listReports(actor, query) }),
+    updateReport: async ({ actor, params, body }) => ({
+      status: 200,
+      body: await services.updateReport(actor, params.report_id, body.status),
     }),
     receipts: async ({ actor, params }) => ({ status: 200, body: await services.receipts(actor, params.room_id, params.message_id) }),
   } satisfies Partial<RestHandlers>;

@@ -1,4 +1,4 @@
-import type { Attachment, Priority } from '@chat/shared';
+import type { Attachment, Message, Priority, ReportReason, ReportStatus } from '@chat/shared';
 import type { ColumnType, Generated } from 'kysely';
 import type { AttachmentRow, MessageRow } from '../domain/rows.js';
 
@@ -94,6 +94,22 @@ export interface AttachmentsTable extends Omit<AttachmentRow, 'created_at' | 'de
   blob_deleted_at: ColumnType<Date | null, never, Date | null>;
 }
 
+/** Reports of messages (DESIGN 10.3); `event_recorded_at` is null until the host event is in JetStream. */
+export interface ReportsTable {
+  id: string;
+  room_id: string;
+  message_id: string;
+  reporter_id: string;
+  reason: ReportReason;
+  note: string | null;
+  status: ColumnType<ReportStatus, ReportStatus | undefined, ReportStatus>;
+  message_snapshot: ColumnType<Message, string, string>;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, never, Date>;
+  updated_by: string | null;
+  event_recorded_at: ColumnType<Date | null, never, Date | null>;
+}
+
 export interface MessagesDatabase {
   'messages.attachments': AttachmentsTable;
   'messages.acknowledgement_requests': AcknowledgementRequestsTable;
@@ -104,4 +120,5 @@ export interface MessagesDatabase {
   'messages.room_events': RoomEventsTable;
   'messages.outbox': OutboxTable;
   'messages.search_docs': SearchDocsTable;
+  'messages.reports': ReportsTable;
 }

@@ -2,9 +2,10 @@ import { handle } from '@chat/shared/nats';
 import { messagesRpc } from '@chat/shared/rpc';
 import type { AttachmentBlobs } from '../domain/attachment-blobs.js';
 import type { MessagesDomain } from '../domain/messages.js';
+import type { MessageReports } from '../domain/reports.js';
 
 /** NATS endpoints of the messages service: parse (done by serveEndpoints), call the domain, answer. */
-export function messagesEndpoints(domain: MessagesDomain, blobs: AttachmentBlobs) {
+export function messagesEndpoints(domain: MessagesDomain, reports: MessageReports, blobs: AttachmentBlobs) {
   return [
     handle(messagesRpc.send, (req) => domain.send(req.actor, req.room_id, req.message)),
     handle(messagesRpc.sendSystem, (req) => domain.sendSystem(req.actor, req.context, req.message)),
@@ -12,6 +13,9 @@ export function messagesEndpoints(domain: MessagesDomain, blobs: AttachmentBlobs
     handle(messagesRpc.react, (req) => domain.react(req.actor, req.room_id, req.message_id, req.emoji, req.action)),
     handle(messagesRpc.acknowledge, (req) => domain.acknowledge(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.acknowledgements, (req) => domain.acknowledgements(req.actor, req.room_id, req.message_id)),
+    handle(messagesRpc.reportMessage, (req) => reports.report(req.actor, req.room_id, req.message_id, req.report)),
+    handle(messagesRpc.listReports, (req) => reports.list(req.actor, req.status, req.limit, req.cursor)),
+    handle(messagesRpc.updateReport, (req) => reports.setStatus(req.actor, req.report_id, req.update.status)),
     handle(messagesRpc.deleteMessage, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.registerAttachment, (req) => domain.registerAttachment(req.actor, req.room_id, req.upload)),
     handle(messagesRpc.getAttachment, (req) => domain.getAttachment(req.actor, req.attachment_id)),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
 import { EmojiSchema } from './frames.js';
 import { MessageSchema } from './message.js';
+import { ReportSchema } from './report.js';
 import { RoomSchema } from './room.js';
 
 /**
@@ -28,8 +29,7 @@ export const hostEventTypes = {
   'member.removed': { persisted: false, data: z.object({ user_id: UserIdSchema }) },
   'room.updated': { persisted: false, data: z.object({ room: PublicRoomSchema }) },
   'room.closed': { persisted: false, data: z.object({ room: PublicRoomSchema }) },
-  // The report object of DESIGN 10.3 (its schema replaces this record when reports land).
-  'message.reported': { persisted: false, data: z.object({ report: z.record(z.string(), z.unknown()) }) },
+  'message.reported': { persisted: false, data: z.object({ report: ReportSchema }) },
 } as const;
 
 export type HostEventType = keyof typeof hostEventTypes;

@@ -4,6 +4,7 @@ export * from './device.js';
 export * from './frames.js';
 export * from './host-events.js';
 export * from './message.js';
+export * from './report.js';
 export * from './rest.js';
 export * from './room.js';
 export * from './routes.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../errors/index.js';
-import { RoomIdSchema, UserIdSchema } from './common.js';
+import { MessageIdSchema, RoomIdSchema, UserIdSchema } from './common.js';
 import { DeviceSchema, DeviceTokenSchema, RegisterDeviceBodySchema } from './device.js';
 import { EmojiSchema } from './frames.js';
 import {
@@ -12,6 +12,13 @@ import {
   SendMessageBodySchema,
   SystemMessageBodySchema,
 } from './message.js';
+import {
+  CreateReportBodySchema,
+  ListReportsQuerySchema,
+  ModerationReportPageSchema,
+  ReportSchema,
+  UpdateReportBodySchema,
+} from './report.js';
 import { DownloadQuerySchema, HistoryHttpQuerySchema, ListMembersQuerySchema, ListRoomsQuerySchema, SearchQuerySchema } from './rest.js';
 import {
   AddMembersBodySchema,
@@ -43,7 +50,7 @@ import {
  */
 
 export type RestMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export type RestTag = 'rooms' | 'members' | 'messages' | 'read state' | 'attachments' | 'devices';
+export type RestTag = 'rooms' | 'members' | 'messages' | 'moderation' | 'read state' | 'attachments' | 'devices';
 /**
  * Who may call (every /v1 route needs a valid bearer token): `token`, any caller; `member`, a member
  * of the room the path names (anyone else gets 404, as if it did not exist; some actions further
@@ -60,8 +67,9 @@ export type RestRateLimit = 'upload' | 'room_create' | 'search' | 'device_regist
 export const PATH_PARAMS = {
   room_id: RoomIdSchema,
   user_id: UserIdSchema,
-  message_id: RoomIdSchema,
-  attachment_id: RoomIdSchema,
+  message_id: MessageIdSchema,
+  attachment_id: z.uuid().describe('Attachment id (uuid)'),
+  report_id: z.uuid().describe('Report id (uuid)'),
   emoji: EmojiSchema,
   token: DeviceTokenSchema,
   type: z.string(),
@@ -311,6 +319,37 @@ export const restRoutes = table({
     caller: 'member',
     responses: { 200: AcknowledgementListSchema },
     errors: inRoom,
+  },
+  reportMessage: {
+    method: 'post',
+    path: '/v1/rooms/{room_id}/messages/{message_id}/reports',
+    tag: 'moderation',
+    summary:
+      "Report a message to the moderators (201; the same reporter again: 200 with the same report); reporting one's own message is 422, a deleted one 409",
+    caller: 'member',
+    body: { schema: CreateReportBodySchema, what: 'report' },
+    responses: { 200: ReportSchema, 201: ReportSchema },
+    errors: [...inRoom, 'conflict', 'rate_limited'],
+  },
+  listReports: {
+    method: 'get',
+    path: '/v1/reports',
+    tag: 'moderation',
+    summary: 'Moderator and service tokens: reports by status (default open), oldest first, each with a snapshot of its message',
+    caller: 'token',
+    query: ListReportsQuerySchema,
+    responses: { 200: ModerationReportPageSchema },
+    errors: [...common, 'forbidden'],
+  },
+  updateReport: {
+    method: 'patch',
+    path: '/v1/reports/{report_id}',
+    tag: 'moderation',
+    summary: 'Moderator and service tokens: resolve or dismiss a report (a closed report may be set again)',
+    caller: 'token',
+    body: { schema: UpdateReportBodySchema, what: 'report' },
+    responses: { 200: ReportSchema },
+    errors: [...common, 'forbidden', 'not_found'],
   },
   markRead: {
     method: 'post',

@@ -109,7 +109,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
     },
     servers: [{ url: 'http://localhost:8080', description: 'GATEWAY_HTTP_PORT of a local stack' }],
     security: [{ bearer: [] }],
-    tags: ['rooms', 'members', 'messages', 'read state', 'attachments', 'devices', 'webhooks'].map((name) => ({ name })),
+    tags: ['rooms', 'members', 'messages', 'moderation', 'read state', 'attachments', 'devices', 'webhooks'].map((name) => ({ name })),
     paths,
     webhooks: {
       hostEvent: {

@@ -25,6 +25,13 @@ import {
   SystemMessageBodySchema,
 } from '../contracts/message.js';
 import {
+  CreateReportBodySchema,
+  ModerationReportPageSchema,
+  ModerationReportSchema,
+  ReportSchema,
+  UpdateReportBodySchema,
+} from '../contracts/report.js';
+import {
   AddMembersBodySchema,
   BanPageSchema,
   BanSchema,
@@ -68,6 +75,11 @@ export const publicSchemas = {
   BlockPage: BlockPageSchema,
   Ban: BanSchema,
   BanPage: BanPageSchema,
+  Report: ReportSchema,
+  ModerationReport: ModerationReportSchema,
+  ModerationReportPage: ModerationReportPageSchema,
+  CreateReportBody: CreateReportBodySchema,
+  UpdateReportBody: UpdateReportBodySchema,
   Device: DeviceSchema,
   Problem: ProblemSchema,
   HostEvent: HostEventSchema,

@@ -40,7 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * (closing it needs an outbox table in the writer's schema; docs/operations.md).
  */
 export class RoomActivityPublisher {
-  private readonly queue: RoomActivity[] = [];
+  private readonly queue: Array<{ event: RoomActivity; onRecorded?: () => void }> = [];
   private pumping: Promise<void> | undefined;
 
   constructor(
@@ -50,13 +50,28 @@ export class RoomActivityPublisher {
     private readonly options: { maxQueued?: number; retryMaxMs?: number; replicas?: number } = {},
   ) {}
 
-  publish<T extends RoomActivityType>(roomId: string, type: T, data: HostEventData<T>): void {
+  /**
+   * `id` makes the event's identity stable for a writer that may record it again after a crash
+   * (JetStream and webhook receivers de-duplicate by it); `onRecorded` runs once JetStream has it.
+   */
+  publish<T extends RoomActivityType>(
+    roomId: string,
+    type: T,
+    data: HostEventData<T>,
+    options: { id?: string; occurredAt?: string; onRecorded?: () => void } = {},
+  ): void {
     if (this.queue.length >= (this.options.maxQueued ?? 100_000)) {
       this.logger.error({ room_id: roomId, type }, 'room activity queue full (JetStream unreachable for long); event dropped');
       return;
     }
-    const event = { id: `evt_${randomUUID()}`, type, room_id: roomId, occurred_at: new Date().toISOString(), data } as RoomActivity;
-    this.queue.push(event);
+    const event = {
+      id: options.id ?? `evt_${randomUUID()}`,
+      type,
+      room_id: roomId,
+      occurred_at: options.occurredAt ?? new Date().toISOString(),
+      data,
+    } as RoomActivity;
+    this.queue.push({ event, onRecorded: options.onRecorded });
     this.pumping ??= this.pump().finally(() => {
       this.pumping = undefined;
     });
@@ -73,7 +88,7 @@ export class RoomActivityPublisher {
     const js = this.nc.jetstream();
     let failures = 0;
     while (this.queue.length > 0) {
-      const event = this.queue[0] as RoomActivity;
+      const { event, onRecorded } = this.queue[0] as { event: RoomActivity; onRecorded?: () => void };
       try {
         await js.publish(subjects.roomActivity(this.namespace, event.room_id, event.type), encoder.encode(JSON.stringify(event)), {
           msgID: event.id,
@@ -81,6 +96,7 @@ export class RoomActivityPublisher {
         });
         this.queue.shift();
         failures = 0;
+        onRecorded?.();
       } catch (error) {
         failures++;
         const delay = Math.min(100 * 2 ** Math.min(failures, 8), this.options.retryMaxMs ?? 5000);

@@ -11,6 +11,13 @@ import {
   SendMessageBodySchema,
   SystemMessageBodySchema,
 } from '../contracts/message.js';
+import {
+  CreateReportBodySchema,
+  ModerationReportPageSchema,
+  ReportSchema,
+  ReportStatusSchema,
+  UpdateReportBodySchema,
+} from '../contracts/report.js';
 import { ContextRefSchema } from '../contracts/room.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
@@ -132,6 +139,32 @@ export const messagesRpc = {
     description: "Who acknowledged a message, and who of the room's members at send time (less the sender) has not",
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: AcknowledgementListSchema,
+  }),
+  reportMessage: defineEndpoint({
+    service,
+    name: 'report_message',
+    description: "Report a message of the actor's room to the moderators; the same reporter again gets the same report (created: false)",
+    request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid(), report: CreateReportBodySchema }),
+    response: z.object({ report: ReportSchema, created: z.boolean() }),
+  }),
+  listReports: defineEndpoint({
+    service,
+    name: 'list_reports',
+    description: 'Moderator and service tokens: reports with one status, oldest first, each with its message as reported',
+    request: z.object({
+      actor: ActorSchema,
+      status: ReportStatusSchema,
+      limit: z.number().int().min(1).max(100),
+      cursor: z.string().max(200).optional(),
+    }),
+    response: ModerationReportPageSchema,
+  }),
+  updateReport: defineEndpoint({
+    service,
+    name: 'update_report',
+    description: 'Moderator and service tokens: resolve or dismiss a report',
+    request: z.object({ actor: ActorSchema, report_id: z.uuid(), update: UpdateReportBodySchema }),
+    response: ReportSchema,
   }),
   search: defineEndpoint({
     service,

@@ -1,5 +1,6 @@
 import type { AcknowledgementList, Message, SendMessageBody } from '../contracts/message.js';
-import type { Room, UnreadSummary } from '../contracts/room.js';
+import type { ModerationReport, Report, ReportReason, ReportStatus } from '../contracts/report.js';
+import type { Block, Room, UnreadSummary } from '../contracts/room.js';
 import { Connection, type Frame } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
@@ -246,6 +247,41 @@ export class ChatClient extends Emitter<ClientEvents> {
   /** Who acknowledged a message, and who of the members asked has not yet (`pending`). */
   acknowledgements(roomId: string, messageId: string): Promise<AcknowledgementList> {
     return this.rest.acknowledgements(roomId, messageId);
+  }
+
+  /**
+   * Blocks a user (DESIGN 10.3; idempotent): they can no longer open a direct room with me or send
+   * into ours, and nothing they send is pushed to me. In groups their messages still arrive: hide
+   * them with `blocks()`.
+   */
+  block(userId: string): Promise<Block> {
+    return this.rest.block(userId);
+  }
+
+  unblock(userId: string): Promise<void> {
+    return this.rest.unblock(userId);
+  }
+
+  /** The users I blocked, newest first. */
+  blocks(cursor?: string): Promise<{ items: Block[]; next_cursor: string | null }> {
+    return this.rest.blocks(cursor);
+  }
+
+  /** Reports a message to the moderators; reporting it again answers the first report. */
+  report(roomId: string, messageId: string, reason: ReportReason, note?: string): Promise<Report> {
+    return this.rest.report(roomId, messageId, note === undefined ? { reason } : { reason, note });
+  }
+
+  /** Moderator and service tokens: the reports with a status (default open), oldest first. */
+  reports(
+    query: { status?: ReportStatus; limit?: number; cursor?: string } = {},
+  ): Promise<{ items: ModerationReport[]; next_cursor: string | null }> {
+    return this.rest.reports(query);
+  }
+
+  /** Moderator and service tokens: resolve or dismiss a report. */
+  updateReport(reportId: string, status: 'resolved' | 'dismissed'): Promise<Report> {
+    return this.rest.updateReport(reportId, status);
   }
 
   /** Fetches the absolute unread counts (the app badge) and announces them. */

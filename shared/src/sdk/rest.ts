@@ -12,6 +12,12 @@ const ROUTES = {
   history: 'GET /v1/rooms/{room_id}/messages',
   unreadSummary: 'GET /v1/me/unread',
   acknowledgements: 'GET /v1/rooms/{room_id}/messages/{message_id}/acknowledgements',
+  blockUser: 'PUT /v1/me/blocks/{user_id}',
+  unblockUser: 'DELETE /v1/me/blocks/{user_id}',
+  listBlocks: 'GET /v1/me/blocks',
+  reportMessage: 'POST /v1/rooms/{room_id}/messages/{message_id}/reports',
+  listReports: 'GET /v1/reports',
+  updateReport: 'PATCH /v1/reports/{report_id}',
 } as const satisfies { [K in RestRouteId]?: RestRouteLine<K> };
 type SdkRouteId = keyof typeof ROUTES;
 
@@ -99,6 +105,30 @@ export class RestClient {
 
   acknowledgements(roomId: string, messageId: string): Promise<RestResult<'acknowledgements'>> {
     return this.call('acknowledgements', { params: { room_id: roomId, message_id: messageId } });
+  }
+
+  block(userId: string): Promise<RestResult<'blockUser'>> {
+    return this.call('blockUser', { params: { user_id: userId } });
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.call('unblockUser', { params: { user_id: userId } });
+  }
+
+  blocks(cursor?: string): Promise<RestResult<'listBlocks'>> {
+    return this.call('listBlocks', { query: cursor ? `?cursor=${encodeURIComponent(cursor)}` : '' });
+  }
+
+  report(roomId: string, messageId: string, body: RestBodyInput<'reportMessage'>): Promise<RestResult<'reportMessage'>> {
+    return this.call('reportMessage', { params: { room_id: roomId, message_id: messageId }, body });
+  }
+
+  reports(query: RestQueryInput<'listReports'> = {}): Promise<RestResult<'listReports'>> {
+    return this.call('listReports', { query });
+  }
+
+  updateReport(reportId: string, status: 'resolved' | 'dismissed'): Promise<RestResult<'updateReport'>> {
+    return this.call('updateReport', { params: { report_id: reportId }, body: { status } });
   }
 
   unread(): Promise<RestResult<'unreadSummary'>> {
