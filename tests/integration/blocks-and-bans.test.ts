@@ -14,6 +14,8 @@ const tokens = {
   service: mintToken('b-host', { roles: ['service'] }),
 };
 type Role = keyof typeof tokens;
+/** The group member whose messages the matrix reports. */
+const target = mintToken('b-tgt', { name: 'Target' });
 const rest = () => stack.gateway().httpUrl;
 let n = 0;
 const key = () => `b-${Date.now()}-${n++}`;
@@ -142,6 +144,20 @@ const actions: Record<string, (roomId: string, token: string) => Promise<number>
   'list bans': async (roomId, token) => (await api(rest(), 'GET', `/v1/rooms/${roomId}/bans`, { token })).status,
   'set history visibility': async (roomId, token) =>
     (await api(rest(), 'PATCH', `/v1/rooms/${roomId}`, { token, body: { history_visibility: 'joined' } })).status,
+  'report a message': async (roomId, token) => {
+    const message = await api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, { token: target, body: { client_msg_id: key(), body: 'x' } });
+    return (await api(rest(), 'POST', `/v1/rooms/${roomId}/messages/${message.body.id}/reports`, { token, body: { reason: 'spam' } }))
+      .status;
+  },
+  'list reports': async (_roomId, token) => (await api(rest(), 'GET', '/v1/reports', { token })).status,
+  'resolve a report': async (roomId, token) => {
+    const message = await api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, { token: target, body: { client_msg_id: key(), body: 'x' } });
+    const report = await api(rest(), 'POST', `/v1/rooms/${roomId}/messages/${message.body.id}/reports`, {
+      token: tokens.member,
+      body: { reason: 'spam' },
+    });
+    return (await api(rest(), 'PATCH', `/v1/reports/${report.body.id}`, { token, body: { status: 'resolved' } })).status;
+  },
   block: async (_roomId, token) => (await api(rest(), 'PUT', '/v1/me/blocks/b-someone', { token })).status,
   'list blocks': async (_roomId, token) => (await api(rest(), 'GET', '/v1/me/blocks', { token })).status,
 };
@@ -150,11 +166,14 @@ const matrix: Record<string, Record<Role, number>> = {
   unban: { owner: 204, admin: 204, member: 403, outsider: 404, staff: 404, moderator: 404, service: 404 },
   'list bans': { owner: 200, admin: 200, member: 403, outsider: 404, staff: 404, moderator: 404, service: 404 },
   'set history visibility': { owner: 200, admin: 200, member: 403, outsider: 404, staff: 404, moderator: 404, service: 404 },
+  'report a message': { owner: 201, admin: 201, member: 201, outsider: 404, staff: 404, moderator: 404, service: 404 },
+  'list reports': { owner: 403, admin: 403, member: 403, outsider: 403, staff: 403, moderator: 200, service: 200 },
+  'resolve a report': { owner: 403, admin: 403, member: 403, outsider: 403, staff: 403, moderator: 200, service: 200 },
   block: { owner: 200, admin: 200, member: 200, outsider: 200, staff: 200, moderator: 200, service: 200 },
   'list blocks': { owner: 200, admin: 200, member: 200, outsider: 200, staff: 200, moderator: 200, service: 200 },
 };
 
-describe('authorization matrix (blocks, bans, history visibility)', () => {
+describe('authorization matrix (blocks, bans, history visibility, reports)', () => {
   const cells = Object.entries(matrix).flatMap(([action, byRole]) =>
     Object.entries(byRole).map(([role, status]) => [action, role as Role, status] as const),
   );

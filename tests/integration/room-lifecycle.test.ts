@@ -90,11 +90,15 @@ describe('closing and reopening context rooms', () => {
 
   it('is for service tokens only, and 404 for an object without a room', async () => {
     await contextRoom('T-auth');
-    for (const token of [alice, mintToken('mod', { roles: ['moderator'] }), mintToken('staffer', { roles: ['staff'] })]) {
-      expect(await api(rest(), 'POST', '/v1/contexts/trip/T-auth/close', { token })).toMatchObject({
-        status: 403,
-        body: { code: 'forbidden' },
-      });
+    // A member, a non-member, and token roles that are not the host: none closes or reopens.
+    const others = [alice, mintToken('nobody'), mintToken('mod', { roles: ['moderator'] }), mintToken('staffer', { roles: ['staff'] })];
+    for (const token of others) {
+      for (const change of ['close', 'reopen']) {
+        expect(await api(rest(), 'POST', `/v1/contexts/trip/T-auth/${change}`, { token }), change).toMatchObject({
+          status: 403,
+          body: { code: 'forbidden' },
+        });
+      }
     }
     expect((await api(rest(), 'GET', '/v1/rooms?limit=100', { token: alice })).status).toBe(200);
     expect(await api(rest(), 'POST', '/v1/contexts/trip/T-none/close', { token: service })).toMatchObject({
