@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.js';
+import { TestSocket } from '../support/socket-client.js';
 import { mintToken, TestStack } from '../support/test-stack.js';
 
 /** DESIGN 10.3: per-user blocks, and bans in groups. */
@@ -46,6 +47,10 @@ describe('blocks', () => {
     const before = await api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, { token: pest, body: { client_msg_id: key(), body: 'hi' } });
     expect(before.status).toBe(201);
 
+    // The pest watches the room: a block must not be announced to them (nor anything else).
+    const watcher = await TestSocket.connect(stack.gateway().wsUrl, pest);
+    await watcher.ack({ type: 'subscribe', room_id: roomId });
+
     const blocked = await api(rest(), 'PUT', '/v1/me/blocks/b-pest', { token: guest });
     expect(blocked).toMatchObject({ status: 200, body: { user_id: 'b-pest', blocked_at: expect.any(String) } });
     expect(await api(rest(), 'PUT', '/v1/me/blocks/b-pest', { token: guest })).toMatchObject({ status: 200, body: blocked.body });
@@ -60,6 +65,10 @@ describe('blocks', () => {
     expect(
       (await api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, { token: guest, body: { client_msg_id: key(), body: 'bye' } })).status,
     ).toBe(201);
+    // The first frame the watcher gets after subscribing is that message: the block said nothing.
+    const firstAfter = await watcher.next((f) => f.type !== 'ack');
+    expect(firstAfter).toMatchObject({ type: 'message.created', message: { body: 'bye' } });
+    await watcher.close();
     expect((await api(rest(), 'GET', `/v1/rooms/${roomId}/messages`, { token: pest })).status).toBe(200);
     expect((await api(rest(), 'POST', '/v1/rooms', { token: guest, body: { kind: 'direct', user_id: 'b-pest' } })).status).toBe(200);
 

@@ -1,6 +1,6 @@
 import type { ContextRef } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import { type RpcClient, subscribeRoomSignals } from '@chat/shared/nats';
+import { type RpcClient, subjects, subscribeRoomSignals } from '@chat/shared/nats';
 import { type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import { LRUCache } from 'lru-cache';
 import type { NatsConnection } from 'nats';
@@ -28,8 +28,9 @@ type Answer = RoomAccessAnswer;
 /**
  * Remembers "allowed" answers for a while, so a busy room does not ask the rooms service on every
  * send. Refusals are never cached, and a member's entries are dropped the moment the rooms service
- * signals their removal (or a role change, a close or reopen through room.updated), so a removed
- * member is refused at once and a closed room turns read-only at once.
+ * signals their removal (or a role change, a close or reopen through room.updated, or a block
+ * through the access-changed subject), so a removed member is refused at once and a closed room
+ * turns read-only at once.
  * Bounded as an LRU, so a full cache evicts its coldest answers instead of forgetting all at once.
  */
 export class CachedRoomsAccessClient implements RoomAccess {
@@ -54,10 +55,21 @@ export class CachedRoomsAccessClient implements RoomAccess {
         if (reason !== 'set') this.unindex(entry.roomId, key);
       },
     });
-    this.subscription = subscribeRoomSignals(nc, namespace, ['member.removed', 'room.updated'], (signal) => {
+    const signals = subscribeRoomSignals(nc, namespace, ['member.removed', 'room.updated'], (signal) => {
       if (signal.type === 'member.removed') this.forget(signal.room_id, signal.user_id);
       if (signal.type === 'room.updated') this.forget(signal.room_id);
     });
+    const accessChanges = nc.subscribe(subjects.allAccessChanged(namespace), {
+      callback: (error, msg) => {
+        if (!error) this.forget(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+      },
+    });
+    this.subscription = {
+      unsubscribe() {
+        signals.unsubscribe();
+        accessChanges.unsubscribe();
+      },
+    };
   }
 
   /** Entries now held (for tests and gauges). */

@@ -2,7 +2,6 @@ import { type Block, ChatError, type Page } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import { directRoomKey } from './direct-key.js';
 import type { RoomSignals, RoomsStore } from './ports.js';
-import { toPublicRoom } from './room-view.js';
 
 /**
  * Per-user blocks (DESIGN 10.3). A blocked user cannot open a direct room with the blocker nor
@@ -36,13 +35,12 @@ export class BlocksDomain {
   }
 
   /**
-   * The messages service caches "may send" answers per room, forgotten on room.updated: the
-   * direct room of the pair announces itself (unchanged), so a new block applies at once.
+   * The messages service caches "may send" answers per room: it is told to forget the pair's
+   * direct room, so a new block applies at once. Nothing is announced to clients or the host (the
+   * room did not change, and the blocked user is not told).
    */
   private async refreshDirectRoom(a: string, b: string): Promise<void> {
     const roomId = await this.store.findDirectRoomId(directRoomKey(a, b));
-    if (!roomId) return;
-    const row = await this.store.findPublicRoom(roomId);
-    if (row) this.signals.publish(roomId, { type: 'room.updated', room_id: roomId, room: toPublicRoom(row) });
+    if (roomId) this.signals.accessChanged(roomId);
   }
 }

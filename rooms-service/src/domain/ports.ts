@@ -19,6 +19,8 @@ export interface RoomSignals {
   publish(roomId: string, event: EphemeralEvent): void;
   /** Host-facing activity that is no socket signal (room.closed), for the event webhook (DESIGN 10.4). */
   record<T extends RoomActivityType>(roomId: string, type: T, data: HostEventData<T>): void;
+  /** What a member may do changed with nothing visible to announce (a block): caches of access answers forget the room. */
+  accessChanged(roomId: string): void;
 }
 
 /** The authoritative last seq of a room (the messages service owns the sequence). */

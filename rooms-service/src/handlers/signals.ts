@@ -1,5 +1,5 @@
 import type { EphemeralEvent, HostEventData, RoomActivityType } from '@chat/shared';
-import { publishRoomSignal, type RoomActivityPublisher } from '@chat/shared/nats';
+import { publishRoomSignal, type RoomActivityPublisher, subjects } from '@chat/shared/nats';
 import type { NatsConnection } from 'nats';
 import type { RoomSignals } from '../domain/ports.js';
 
@@ -24,6 +24,9 @@ export function roomSignalsOverNats(nc: NatsConnection, namespace: string, activ
     },
     record<T extends RoomActivityType>(roomId: string, type: T, data: HostEventData<T>) {
       activity.publish(roomId, type, data);
+    },
+    accessChanged(roomId: string) {
+      nc.publish(subjects.accessChanged(namespace, roomId));
     },
   };
 }

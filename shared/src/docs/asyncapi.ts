@@ -186,7 +186,7 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
   };
   operations.publishRoomActivity = {
     action: 'send',
-    summary: 'rooms-service (RoomActivityPublisher, after the commit, in order)',
+    summary: 'rooms-service and messages-service (reports) (RoomActivityPublisher, after the commit, in order)',
     channel: { $ref: '#/channels/roomActivity' },
   };
   operations.consumeRoomActivity = {
@@ -194,6 +194,18 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     summary:
       'notifier-worker: durable consumer {namespace}_host_activity (event webhook), beside {namespace}_host_events on the room events',
     channel: { $ref: '#/channels/roomActivity' },
+  };
+  channels.accessChanged = {
+    address: subjects.accessChanged(NS, '{room_id}'),
+    title:
+      'Core NATS, empty body: what a member may do in the room changed with nothing to show (a block in a direct room); access caches forget the room',
+    parameters: { namespace: { description: 'CHAT_NAMESPACE' }, room_id: { description: 'Room id' } },
+  };
+  operations.publishAccessChanged = { action: 'send', summary: 'rooms-service (blocks)', channel: { $ref: '#/channels/accessChanged' } };
+  operations.consumeAccessChanged = {
+    action: 'receive',
+    summary: 'messages-service (access cache)',
+    channel: { $ref: '#/channels/accessChanged' },
   };
   operations.publishRoomEvents = { action: 'send', summary: 'messages-service outbox relay', channel: { $ref: '#/channels/roomEvents' } };
   operations.consumeRoomEvents = {

@@ -21,6 +21,12 @@ export const subjects = {
    */
   roomActivity: (ns: string, roomId: string, type: string) => `${ns}.activity.${roomId}.${type}`,
   allRoomActivity: (ns: string) => `${ns}.activity.>`,
+  /**
+   * "Who may do what in this room changed" without any visible change (a block between a direct
+   * room's members): services drop cached access answers. Outside `room.<id>.>`: clients never see it.
+   */
+  accessChanged: (ns: string, roomId: string) => `${ns}.access.${roomId}`,
+  allAccessChanged: (ns: string) => `${ns}.access.*`,
   /** Everything a gateway needs for one room: one subscription per room per gateway. */
   roomAll: (ns: string, roomId: string) => `${ns}.room.${roomId}.>`,
 } as const;
