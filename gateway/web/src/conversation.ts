@@ -18,6 +18,12 @@ export class ConversationView {
   private readonly list = h('ol', { class: 'messages', 'aria-label': 'Messages', tabindex: 0 });
   private readonly typingLine = h('p', { class: 'typing', role: 'status', 'aria-live': 'polite', id: 'typing' });
   private readonly composer = new Composer(this);
+  /** Instead of the composer in a closed room (its host object ended: read-only, DESIGN 10.3). */
+  private readonly closedBanner = h(
+    'p',
+    { class: 'closed-banner', role: 'status', 'data-testid': 'closed-banner', hidden: true },
+    'This conversation is closed: you can read it, but no longer write in it.',
+  );
   readonly element = h('section', { class: 'conversation', 'aria-label': 'Conversation' });
   private readonly items: MessageItems;
   replyTo: Message | null = null;
@@ -67,7 +73,7 @@ export class ConversationView {
       this.element.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, 'Choose a conversation, or start a new one.')));
       return;
     }
-    this.element.replaceChildren(this.header, this.list, this.typingLine, this.composer.element);
+    this.element.replaceChildren(this.header, this.list, this.typingLine, this.closedBanner, this.composer.element);
     this.composer.reset();
     this.renderHeader();
     this.renderMessages(true);
@@ -101,6 +107,9 @@ export class ConversationView {
   private renderHeader(): void {
     const room = this.store.activeRoom;
     if (!room) return;
+    const closed = room.closed_at !== null;
+    this.closedBanner.hidden = !closed;
+    this.composer.element.hidden = closed;
     const others = [...(this.store.online.get(room.id) ?? [])].filter((u) => u !== this.store.me);
     const muted = room.me.muted_until !== null && new Date(room.me.muted_until) > new Date();
     const subtitle =

@@ -3,6 +3,7 @@ import { ConversationView } from './conversation.js';
 import { byId, h } from './dom.js';
 import { openGroupDialog } from './group-dialog.js';
 import { icon } from './icons.js';
+import { openReportsDialog } from './moderation.js';
 import { renderRoomList } from './room-list.js';
 import { SearchPanel } from './search.js';
 import { renderSignIn } from './signin.js';
@@ -64,6 +65,16 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
     },
   );
   conversation.onShowMembers = (roomId) => openGroupDialog(store, roomId);
+  const flash = h('p', { class: 'flash', role: 'status', 'data-testid': 'flash', hidden: true });
+  let flashTimer: ReturnType<typeof setTimeout> | undefined;
+  store.onFlash((text) => {
+    flash.textContent = text;
+    flash.hidden = false;
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => {
+      flash.hidden = true;
+    }, 5000);
+  });
   const shell = h(
     'div',
     { class: 'shell' },
@@ -75,6 +86,7 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
         { class: 'sidebar-header' },
         h('h1', {}, 'Chat'),
         attention.enableButton,
+        store.isModerator ? h('button', { class: 'reports-button', onclick: () => openReportsDialog(store) }, 'Reports') : null,
         h('button', { class: 'primary', onclick: () => openNewRoomDialog(store, (id) => void open(id)) }, 'New chat'),
         h(
           'button',
@@ -88,6 +100,7 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
     ),
     h('main', { class: 'main' }, conversation.element),
     attention.announcer,
+    flash,
   );
   root.replaceChildren(shell);
   const open = async (roomId: string | null, options: { keepSearch?: boolean } = {}) => {

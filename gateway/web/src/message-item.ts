@@ -1,6 +1,7 @@
 import type { Message } from '@chat/shared';
 import type { OutboxEntry } from '@chat/shared/sdk';
 import { formatBytes, formatDateTime, formatTime, h } from './dom.js';
+import { openReportDialog, toggleBlock } from './moderation.js';
 import { highlight, renderBody } from './rich-text.js';
 import type { ChatStore } from './store.js';
 
@@ -29,6 +30,8 @@ export class MessageItems {
   /** The message whose actions a tap revealed (touch screens have no hover). */
   private revealed: string | null = null;
   private readonly objectUrls = new Map<string, string>();
+  /** Messages of blocked users the reader chose to see. */
+  private readonly shownAnyway = new Set<string>();
 
   constructor(
     private readonly host: MessageItemHost,
@@ -73,8 +76,28 @@ export class MessageItems {
         ),
       );
     }
+    const hidden = !mine && this.host.store.blocked.has(message.sender_id) && !this.shownAnyway.has(message.id);
     if (deleted) parts.push(h('p', { class: 'body deleted' }, 'Message deleted'));
-    else {
+    else if (hidden) {
+      parts.push(
+        h(
+          'p',
+          { class: 'body blocked', 'data-testid': 'blocked' },
+          'Message from someone you blocked ',
+          h(
+            'button',
+            {
+              class: 'link',
+              onclick: () => {
+                this.shownAnyway.add(message.id);
+                this.host.rerender();
+              },
+            },
+            'Show',
+          ),
+        ),
+      );
+    } else {
       if (message.body) parts.push(renderBody(message.body, this.decorator(message)));
       for (const attachment of message.attachments) parts.push(this.renderAttachment(attachment));
     }
@@ -85,8 +108,8 @@ export class MessageItems {
       message.edited_at && !deleted ? ' · edited' : '',
     );
     parts.push(meta);
-    if (!deleted && message.ack_requested) parts.push(this.acknowledgements(roomId, message, mine));
-    if (!deleted && message.reactions.length) {
+    if (!deleted && !hidden && message.ack_requested) parts.push(this.acknowledgements(roomId, message, mine));
+    if (!deleted && !hidden && message.reactions.length) {
       parts.push(
         h(
           'div',
@@ -172,6 +195,8 @@ export class MessageItems {
   }
 
   private renderActions(roomId: string, message: Message, mine: boolean): HTMLElement {
+    // Another person's message can be reported and its sender blocked; the host's system messages cannot.
+    const fromPerson = !mine && message.kind !== 'system';
     const picker = h(
       'div',
       { class: 'picker', role: 'group', 'aria-label': 'Add a reaction', hidden: this.pickerFor !== message.id },
@@ -222,6 +247,20 @@ export class MessageItems {
             'Delete',
           )
         : null,
+      fromPerson ? h('button', { class: 'link', onclick: () => openReportDialog(this.host.store, message) }, 'Report') : null,
+      !fromPerson
+        ? null
+        : h(
+            'button',
+            {
+              class: 'link',
+              onclick: () =>
+                void toggleBlock(this.host.store, message.sender_id, message.sender_name ?? message.sender_id).catch((failure: unknown) =>
+                  this.host.store.flash(failure instanceof Error ? failure.message : String(failure)),
+                ),
+            },
+            this.host.store.blocked.has(message.sender_id) ? 'Unblock' : 'Block',
+          ),
       picker,
     );
   }

@@ -38,17 +38,23 @@ export class ChatStore {
   /** Who acknowledged a message that asked for it, loaded when it is shown, refreshed by its events. */
   readonly acknowledgementLists = new Map<string, AcknowledgementList>();
   private readonly loadingAcknowledgements = new Set<string>();
+  /** Users I blocked (DESIGN 10.3): their messages are hidden in groups. */
+  readonly blocked = new Set<string>();
+  /** The token's roles (a moderator sees the reports), read from its payload; the server decides. */
+  readonly roles: readonly string[];
   /** Per room, the message the "New messages" divider sits above (set when the room is opened). */
   readonly dividerBefore = new Map<string, string>();
   status: ConnectionStatus = 'idle';
   private listeners = new Set<(change: Change) => void>();
   private incomingListeners = new Set<(roomId: string, message: Message) => void>();
+  private flashListeners = new Set<(text: string) => void>();
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly config: WebConfig,
     readonly token: string,
   ) {
+    this.roles = tokenPayload(token).roles ?? [];
     this.client = new ChatClient({
       url: config.ws_url,
       httpUrl: config.http_url || location.origin,
@@ -84,13 +90,27 @@ export class ChatStore {
     return () => this.incomingListeners.delete(listener);
   }
 
+  /** Short confirmations ("Reported."), shown and announced by the page. */
+  onFlash(listener: (text: string) => void): () => void {
+    this.flashListeners.add(listener);
+    return () => this.flashListeners.delete(listener);
+  }
+
+  flash(text: string): void {
+    for (const listener of this.flashListeners) listener(text);
+  }
+
+  get isModerator(): boolean {
+    return this.roles.includes('moderator') || this.roles.includes('service');
+  }
+
   private notify(change: Change): void {
     for (const listener of this.listeners) listener(change);
   }
 
   async start(): Promise<void> {
     await this.client.connect();
-    await this.refreshRooms();
+    await Promise.all([this.refreshRooms(), this.loadBlocks()]);
     // Rooms created by others reach us with the next refresh; the socket has no per-user feed.
     this.refreshTimer = setInterval(() => void this.refreshRooms(), 15_000);
     document.addEventListener('visibilitychange', () => {
@@ -115,6 +135,13 @@ export class ChatStore {
   async refreshRooms(): Promise<void> {
     const page = await this.client.listRooms('?limit=100');
     this.rooms = page.items;
+    // The open room stays while it is open, even when it left the list (closed by its host
+    // object, or reached from a search): its screen needs it, and shows why it is read-only.
+    const active = this.activeRoomId;
+    if (active && !this.rooms.some((r) => r.id === active)) {
+      const room = await this.client.api<Room>('GET', `/v1/rooms/${active}`).catch(() => undefined);
+      if (room) this.rooms = [...this.rooms, room];
+    }
     for (const room of this.rooms) {
       this.unread.set(room.id, room.me.unread_count);
       if (!this.online.has(room.id)) {
@@ -134,6 +161,7 @@ export class ChatStore {
 
   async open(roomId: string | null): Promise<void> {
     this.activeRoomId = roomId;
+    if (roomId && !this.rooms.some((r) => r.id === roomId)) await this.refreshRooms();
     const unreadAtOpen = roomId ? (this.unread.get(roomId) ?? 0) : 0;
     this.notify('room');
     if (!roomId) return;
@@ -413,6 +441,25 @@ export class ChatStore {
     await Promise.all([this.loadMembers(roomId), this.refreshRooms()]);
   }
 
+  // --- blocks (DESIGN 10.3) ---
+
+  private async loadBlocks(): Promise<void> {
+    const page = await this.client.blocks().catch(() => ({ items: [] }));
+    for (const block of page.items) this.blocked.add(block.user_id);
+  }
+
+  async block(userId: string): Promise<void> {
+    await this.client.block(userId);
+    this.blocked.add(userId);
+    this.notify('messages');
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.client.unblock(userId);
+    this.blocked.delete(userId);
+    this.notify('messages');
+  }
+
   typingNames(roomId: string): string[] {
     const now = Date.now();
     return [...(this.typing.get(roomId) ?? new Map()).values()].filter((t) => t.until > now).map((t) => t.name);
@@ -423,10 +470,14 @@ const outboxKey = (token: string) => `chat.outbox.${tokenSubject(token)}`;
 
 /** The user id inside a token, to keep one outbox per user on a shared browser. */
 function tokenSubject(token: string): string {
+  return tokenPayload(token).sub ?? 'anonymous';
+}
+
+/** The token's claims, read without checking (the server checks; this only shapes the page). */
+function tokenPayload(token: string): { sub?: string; roles?: string[] } {
   try {
-    const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: string };
-    return payload.sub ?? 'anonymous';
+    return JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: string; roles?: string[] };
   } catch {
-    return 'anonymous';
+    return {};
   }
 }

@@ -124,7 +124,11 @@ describe('rooms domain rules, on in-memory ports', () => {
   beforeEach(() => {
     memory = new MemoryRoomsStore();
     published = [];
-    const signals: RoomSignals = { publish: (_roomId, event) => published.push(event), record: () => undefined, accessChanged: () => undefined };
+    const signals: RoomSignals = {
+      publish: (_roomId, event) => published.push(event),
+      record: () => undefined,
+      accessChanged: () => undefined,
+    };
     const store = memory.asStore();
     rooms = new RoomsDomain(store, { groupMaxMembers: 3 });
     const sequences = { lastSeq: async (roomId: string) => memory.rooms.get(roomId)?.lastSeq ?? 0 };
