@@ -1,4 +1,4 @@
-import { HOST_EVENT_TYPES } from '@chat/shared';
+import { HOST_EVENT_TYPES, hostEventTypes } from '@chat/shared';
 import { exitOnStartupError } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { bootService, runService, type ServiceRuntime } from '@chat/shared/service';
@@ -184,6 +184,10 @@ async function startEventWebhook(
       timeoutMs: config.EVENTS_WEBHOOK_TIMEOUT_MS,
       concurrency: config.EVENTS_WEBHOOK_CONCURRENCY,
       retentionHours: config.EVENTS_WEBHOOK_RETENTION_HOURS,
+      // A redelivered event comes back after the ack wait: wait a little longer for it.
+      ...(HOST_EVENT_TYPES.filter((t) => hostEventTypes[t].persisted).every((t) => types.has(t))
+        ? { seqGapWaitMs: config.NOTIFY_EVENT_ACK_WAIT_MS + 5_000 }
+        : {}),
     },
     onAttempt,
   );

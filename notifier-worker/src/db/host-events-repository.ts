@@ -31,19 +31,28 @@ export async function enqueueHostEvents(db: Db, events: QueuedHostEvent[]): Prom
  * Takes up to `limit` lane heads that are due and not leased by another worker, leases them for
  * `leaseMs` and counts the attempt. A lane's next event is no head while the one before it is
  * pending, so each lane is delivered one event at a time, in order, whatever the replicas.
+ * With `seqGapWaitMs`, a room's persisted event is no head until the event with the seq before it
+ * is queued (its id is known: the lookup is by primary key), or it has waited that long (the
+ * predecessor is older than the retention, or predates the webhook).
  */
-export async function claimDueHostEvents(db: Db, limit: number, leaseMs: number): Promise<ClaimedHostEvent[]> {
+export async function claimDueHostEvents(db: Db, limit: number, leaseMs: number, seqGapWaitMs?: number): Promise<ClaimedHostEvent[]> {
+  const gapGuard =
+    seqGapWaitMs === undefined
+      ? sql``
+      : sql`and (h.lane <> 'log' or h.ordinal <= 1
+              or h.created_at < now() - make_interval(secs => ${seqGapWaitMs / 1000}::double precision)
+              or exists (select 1 from notify.host_events p where p.id = 'evt_' || h.room_id || '_' || (h.ordinal - 1)))`;
   const { rows } = await sql<ClaimedHostEvent>`
     with heads as (
-      select distinct on (room_id, lane) id, next_attempt_at, lease_until
+      select distinct on (room_id, lane) id, room_id, lane, ordinal, created_at, next_attempt_at, lease_until
         from notify.host_events
        where state = 'pending'
        order by room_id, lane, ordinal
     ),
     due as (
-      select id from heads
-       where next_attempt_at <= now() and (lease_until is null or lease_until < now())
-       order by next_attempt_at
+      select h.id from heads h
+       where h.next_attempt_at <= now() and (h.lease_until is null or h.lease_until < now()) ${gapGuard}
+       order by h.next_attempt_at
        limit ${limit}
     )
     update notify.host_events e

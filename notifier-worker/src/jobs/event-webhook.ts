@@ -23,6 +23,13 @@ export interface EventWebhookOptions {
   retentionHours: number;
   /** Longest wait between looks at the queue when nothing wakes the deliverer. */
   pollMs?: number;
+  /**
+   * When every persisted type is sent: how long a room's next event waits for the one before it
+   * (seq - 1) to be queued. After a notifier restart JetStream hands out new events before it
+   * redelivers the unacknowledged ones (after the consumer's ack wait), so without the wait a later
+   * event could overtake. Unset: no wait (a type filter leaves gaps that never fill).
+   */
+  seqGapWaitMs?: number;
 }
 
 export type AttemptOutcome = 'delivered' | 'retried' | 'dead';
@@ -102,7 +109,7 @@ export class EventWebhookDeliverer {
       const free = this.options.concurrency - this.inFlight.size;
       if (free > 0) {
         try {
-          const events = await claimDueHostEvents(this.db, free, this.leaseMs);
+          const events = await claimDueHostEvents(this.db, free, this.leaseMs, this.options.seqGapWaitMs);
           claimed = events.length;
           for (const event of events) {
             const attempt = this.attempt(event).finally(() => {
