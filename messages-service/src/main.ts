@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { durables, ensureRoomActivityStream, RoomActivityPublisher, registerConsumerLagMetrics, streams } from '@chat/shared/nats';
+import { durables, RoomActivityPublisher, registerConsumerLagMetrics, streams } from '@chat/shared/nats';
 import { exitOnStartupError } from '@chat/shared/ops';
 import { bootService, runService } from '@chat/shared/service';
 import { CachedRoomsAccessClient, roomsAccessClient } from './clients/rooms-client.js';
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     searchIndexCaughtUp: () => searchProgress.waitUntilCaughtUp(config.SEARCH_INDEX_WAIT_MS),
   });
 
-  await ensureRoomActivityStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE, config.NATS_STREAM_REPLICAS);
+  // No stream check at start (JetStream may still be forming a cluster): the rooms service makes
+  // the activity stream, and the publisher makes it itself when a publish finds none.
   const activity = new RoomActivityPublisher(nats.nc, config.CHAT_NAMESPACE, logger, { replicas: config.NATS_STREAM_REPLICAS });
   const reports = new MessageReports(
     reportStore(database.db),
