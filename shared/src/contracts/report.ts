@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { MessageIdSchema, pageSchema, QueryIntSchema, RoomIdSchema, TimestampSchema, UserIdSchema } from './common.js';
+import { MessageIdSchema, pageSchema, RoomIdSchema, TimestampSchema, UserIdSchema } from './common.js';
 import { MessageSchema } from './message.js';
+import { LimitQuery } from './rest.js';
 
 /** Reports of messages and the moderators' queue (DESIGN 10.3). */
 export const ReportReasonSchema = z.enum(['spam', 'harassment', 'inappropriate', 'other']);
@@ -37,7 +38,7 @@ export const ModerationReportPageSchema = pageSchema(ModerationReportSchema);
 
 export const ListReportsQuerySchema = z.object({
   status: ReportStatusSchema.optional().describe('Default `open`'),
-  limit: QueryIntSchema.pipe(z.number().min(1).max(100)).optional().describe('Default 50'),
+  limit: LimitQuery(100).optional().describe('Default 50'),
   cursor: z.string().max(200).optional(),
 });
 

@@ -3,7 +3,8 @@ import { MessageIdSchema, QueryIntSchema, RoomIdSchema } from './common.js';
 
 /** Query strings of the REST API (values arrive as text; these accept and convert them). */
 const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
-const LimitQuery = (max: number) => QueryIntSchema.pipe(z.number().min(1).max(max));
+/** A page size from the query string, 1..max. */
+export const LimitQuery = (max: number) => QueryIntSchema.pipe(z.number().min(1).max(max));
 
 export const ListRoomsQuerySchema = z.object({
   archived: BooleanQuery.optional().describe('true lists archived and closed rooms instead'),
