@@ -193,12 +193,7 @@ export class ServicesClient {
   }
 
   listReports(actor: Actor, query: { status?: ReportStatus; limit?: number; cursor?: string }) {
-    return this.rpc.call(messagesRpc.listReports, {
-      actor,
-      status: query.status ?? 'open',
-      limit: query.limit ?? 50,
-      cursor: query.cursor,
-    });
+    return this.rpc.call(messagesRpc.listReports, { actor, ...query });
   }
 
   updateReport(actor: Actor, reportId: string, status: 'resolved' | 'dismissed') {

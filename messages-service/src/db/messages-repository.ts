@@ -1,4 +1,5 @@
 import type { TimeIdCursor } from '@chat/shared';
+import { epochMicros, pastTimeIdCursor } from '@chat/shared/db';
 import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
@@ -484,8 +485,8 @@ export async function searchMessages(
   // A substring of one or two characters matches nearly every row and cannot use the trigram
   // index (it needs three): such queries match whole words through the full-text index only.
   const substring = [...query].length >= SUBSTRING_MIN_CHARS ? sql`or lower(d.body) like ${pattern}` : sql``;
-  const micros = sql`(extract(epoch from d.created_at) * 1000000)::bigint`;
-  const page = after ? sql`and (${micros}, d.message_id) < (${after.micros}::bigint, ${after.id}::uuid)` : sql``;
+  const micros = epochMicros('d.created_at');
+  const page = after ? sql`and ${pastTimeIdCursor('d.created_at', 'd.message_id', after, 'newest_first')}` : sql``;
   const result = await sql<MessageRow & { created_micros: number }>`
     select m.id, m.room_id, m.seq, m.sender_id, m.sender_name, m.client_msg_id, m.kind, m.body, m.mentions, m.reply_to, m.thread_root_id,
            m.attachments, m.priority, m.ack_requested, m.ack_count, m.created_at, m.edited_at, m.deleted_at, ${micros} as created_micros

@@ -1,4 +1,5 @@
 import type { ReportStatus, TimeIdCursor } from '@chat/shared';
+import { epochMicros, pastTimeIdCursor } from '@chat/shared/db';
 import { type Kysely, sql } from 'kysely';
 import { summariseReactions, toMessage } from '../domain/message-rules.js';
 import type { NewReport, ReportedMessages, ReportStore } from '../domain/reports.js';
@@ -35,11 +36,9 @@ export function reportStore(db: Kysely<MessagesDatabase>): ReportStore {
       db
         .selectFrom('messages.reports')
         .select(reportColumns)
-        .select(sql<number>`(extract(epoch from created_at) * 1000000)::bigint`.as('created_micros'))
+        .select(epochMicros('created_at').as('created_micros'))
         .where('status', '=', status)
-        .$if(after !== null, (q) =>
-          q.where(sql<boolean>`((extract(epoch from created_at) * 1000000)::bigint, id) > (${after?.micros}::bigint, ${after?.id}::uuid)`),
-        )
+        .$if(after !== null, (q) => q.where(pastTimeIdCursor('created_at', 'id', after as TimeIdCursor, 'oldest_first')))
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit)

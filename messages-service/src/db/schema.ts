@@ -1,6 +1,6 @@
-import type { Attachment, Message, Priority, ReportReason, ReportStatus } from '@chat/shared';
+import type { Attachment, Message, Priority, ReportStatus } from '@chat/shared';
 import type { ColumnType, Generated } from 'kysely';
-import type { AttachmentRow, MessageRow } from '../domain/rows.js';
+import type { AttachmentRow, MessageRow, ReportRow } from '../domain/rows.js';
 
 /** The selected rows of the messages and attachments tables (declared with the rules that read them). */
 export type { AttachmentRow, MessageRow };
@@ -95,13 +95,7 @@ export interface AttachmentsTable extends Omit<AttachmentRow, 'created_at' | 'de
 }
 
 /** Reports of messages (DESIGN 10.3); `event_recorded_at` is null until the host event is in JetStream. */
-export interface ReportsTable {
-  id: string;
-  room_id: string;
-  message_id: string;
-  reporter_id: string;
-  reason: ReportReason;
-  note: string | null;
+export interface ReportsTable extends Omit<ReportRow, 'status' | 'message_snapshot' | 'created_at'> {
   status: ColumnType<ReportStatus, ReportStatus | undefined, ReportStatus>;
   message_snapshot: ColumnType<Message, string, string>;
   created_at: Generated<Date>;

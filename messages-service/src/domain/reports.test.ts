@@ -120,12 +120,12 @@ describe('MessageReports', () => {
   it('lets only moderator and service tokens list and handle reports', async () => {
     const { reports } = setup();
     const { report } = await reports.report(actor('guest'), ROOM, MESSAGE, { reason: 'other' });
-    await expect(reports.list(actor('guest', ['staff']), 'open')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(reports.list(actor('guest', ['staff']), 'open', 50)).rejects.toMatchObject({ code: 'forbidden' });
     await expect(reports.setStatus(actor('guest'), report.id, 'resolved')).rejects.toMatchObject({ code: 'forbidden' });
-    const open = await reports.list(actor('mod', ['moderator']), 'open');
+    const open = await reports.list(actor('mod', ['moderator']), 'open', 50);
     expect(open.items).toEqual([{ ...report, message: { id: MESSAGE, body: 'rude words' } }]);
     expect(await reports.setStatus(actor('host', ['service']), report.id, 'dismissed')).toMatchObject({ status: 'dismissed' });
-    expect((await reports.list(actor('mod', ['moderator']), 'open')).items).toEqual([]);
+    expect((await reports.list(actor('mod', ['moderator']), 'open', 50)).items).toEqual([]);
     await expect(reports.setStatus(actor('mod', ['moderator']), '00000000-0000-4000-8000-00000000ffff', 'resolved')).rejects.toMatchObject({
       code: 'not_found',
     });

@@ -7,26 +7,14 @@ import {
   type ModerationReport,
   type Page,
   type Report,
-  type ReportReason,
   type ReportStatus,
   type TimeIdCursor,
 } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAccess } from './messages.js';
-import type { MessageRow } from './rows.js';
+import type { MessageRow, ReportRow } from './rows.js';
 
-/** A stored report, with the message as it was when reported. */
-export interface ReportRow {
-  id: string;
-  room_id: string;
-  message_id: string;
-  reporter_id: string;
-  reason: ReportReason;
-  note: string | null;
-  status: ReportStatus;
-  message_snapshot: Message;
-  created_at: Date;
-}
+export type { ReportRow };
 
 export type NewReport = Omit<ReportRow, 'status' | 'created_at'>;
 
@@ -54,7 +42,6 @@ export interface ReportEvents {
 }
 
 const MODERATION_ROLES = ['moderator', 'service'];
-const PAGE_DEFAULT = 50;
 
 export function toReport(row: ReportRow): Report {
   return {
@@ -113,7 +100,7 @@ export class MessageReports {
     return { report, created };
   }
 
-  async list(actor: Actor, status: ReportStatus, limit = PAGE_DEFAULT, cursor?: string): Promise<Page<ModerationReport>> {
+  async list(actor: Actor, status: ReportStatus, limit: number, cursor?: string): Promise<Page<ModerationReport>> {
     requireModerator(actor);
     const after = cursor === undefined ? null : decodeTimeIdCursor(cursor);
     if (cursor !== undefined && after === null)

@@ -1,4 +1,4 @@
-import type { Attachment, MessageKind, Priority } from '@chat/shared';
+import type { Attachment, Message, MessageKind, Priority, ReportReason, ReportStatus } from '@chat/shared';
 
 /**
  * Stored rows as the messages domain reads them, declared once: db/schema.ts declares the tables
@@ -62,4 +62,17 @@ export interface ThreadSummaryRow {
   reply_count: number;
   last_reply_at: Date;
   participant_ids: string[];
+}
+
+/** A stored report, with the message as it was when reported (DESIGN 10.3). */
+export interface ReportRow {
+  id: string;
+  room_id: string;
+  message_id: string;
+  reporter_id: string;
+  reason: ReportReason;
+  note: string | null;
+  status: ReportStatus;
+  message_snapshot: Message;
+  created_at: Date;
 }

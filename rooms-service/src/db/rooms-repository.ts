@@ -1,4 +1,5 @@
 import type { HistoryVisibility, TimeIdCursor } from '@chat/shared';
+import { epochMicros, pastTimeIdCursor } from '@chat/shared/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AccessRow, PublicRoomRow, RoomViewRow } from '../domain/ports.js';
 import { blockedInDirectRoom } from './moderation-repository.js';
@@ -12,7 +13,7 @@ type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
  */
 const roomView = sql`
   select r.id, r.kind, r.title, r.context_type, r.context_id, r.created_by, r.created_at, r.last_seq,
-    r.last_message, r.closed_at, r.history_visibility, (extract(epoch from r.last_activity_at) * 1000000)::bigint as activity_micros,
+    r.last_message, r.closed_at, r.history_visibility, ${epochMicros('r.last_activity_at')} as activity_micros,
     m.role, m.last_read_seq, m.muted_until, m.notify, m.archived,
     (case when r.history_visibility = 'joined' then m.joined_seq else 0 end)::bigint as visible_from_seq,
     (select count(*) from rooms.members mm where mm.room_id = r.id)::int as member_count,
@@ -36,9 +37,7 @@ export async function listRoomViews(
   userId: string,
   options: { archived: boolean; limit: number; after?: TimeIdCursor | undefined },
 ): Promise<RoomViewRow[]> {
-  const after = options.after
-    ? sql`and ((extract(epoch from r.last_activity_at) * 1000000)::bigint, r.id) < (${options.after.micros}::bigint, ${options.after.id}::uuid)`
-    : sql``;
+  const after = options.after ? sql`and ${pastTimeIdCursor('r.last_activity_at', 'r.id', options.after, 'newest_first')}` : sql``;
   // A closed room leaves the default list like an archived one (DESIGN 10.3).
   const listed = options.archived ? sql`(m.archived or r.closed_at is not null)` : sql`(not m.archived and r.closed_at is null)`;
   const result = await sql<RoomViewRow>`${roomView}

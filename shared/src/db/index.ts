@@ -82,4 +82,5 @@ export async function migrateSchema<DB>(
   }
   if (error) throw error;
 }
+export * from './cursor.js';
 export * from './metrics.js';

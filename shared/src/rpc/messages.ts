@@ -153,8 +153,8 @@ export const messagesRpc = {
     description: 'Moderator and service tokens: reports with one status, oldest first, each with its message as reported',
     request: z.object({
       actor: ActorSchema,
-      status: ReportStatusSchema,
-      limit: z.number().int().min(1).max(100),
+      status: ReportStatusSchema.default('open'),
+      limit: z.number().int().min(1).max(100).default(50),
       cursor: z.string().max(200).optional(),
     }),
     response: ModerationReportPageSchema,

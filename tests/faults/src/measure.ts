@@ -19,6 +19,8 @@ export interface Outcome {
   pushesMissing: number;
   /** Pairs pushed in more than one delivery (distinct delivery ids). */
   pushesDoubled: number;
+  /** Of the missing pairs: those that did arrive, later, within the extra wait (late, not lost). */
+  pushesLate: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,7 +45,15 @@ async function fullHistory(client: ChatClient, roomId: string): Promise<Array<{ 
 
 export async function measure(
   world: World,
-  options: { rate: number; loadMs: number; faultAtMs: number; inject: (world: World) => Promise<void>; log: (line: string) => void },
+  options: {
+    rate: number;
+    loadMs: number;
+    faultAtMs: number;
+    /** How long to wait on for pushes missing at the deadline, to count them as late. */
+    lateWaitMs: number;
+    inject: (world: World) => Promise<void>;
+    log: (line: string) => void;
+  },
 ): Promise<Outcome> {
   const received = new Map<string, Set<number>>();
   let resyncs = 0;
@@ -123,7 +133,13 @@ export async function measure(
   await world.webhook
     .until(() => world.webhook.tally(due).missing.length === 0, Math.max(1, loadEnd + 20_000 - Date.now()))
     .catch(() => undefined); // not all arrived in time: counted as missing below
-  const { missing, doubled } = world.webhook.tally(due);
+  const { missing } = world.webhook.tally(due);
+  // Late or lost? Wait on for the missing ones only, so a slow path is told from a lost one.
+  if (missing.length > 0 && options.lateWaitMs > 0) {
+    await world.webhook.until(() => world.webhook.tally(missing).missing.length === 0, options.lateWaitMs).catch(() => undefined);
+  }
+  const late = missing.length - world.webhook.tally(missing).missing.length;
+  const { doubled } = world.webhook.tally(due);
 
   return {
     sent: acked.length,
@@ -134,5 +150,6 @@ export async function measure(
     pushesDue: due.length,
     pushesMissing: missing.length,
     pushesDoubled: doubled.length,
+    pushesLate: late,
   };
 }
