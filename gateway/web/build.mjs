@@ -22,3 +22,4 @@ await build({
 });
 await copyFile(join(here, 'index.html'), join(out, 'index.html'));
 await copyFile(join(here, 'styles.css'), join(out, 'styles.css'));
+await copyFile(join(here, 'favicon.svg'), join(out, 'favicon.svg'));

@@ -286,7 +286,10 @@ describe('chatbox features', () => {
     await messageItem(b, 'On my way').locator('.chip:has-text("👍 1")').waitFor();
     await a.focus('#composer');
     await a.keyboard.press('ArrowUp');
+    // The reaction chip, Reply, React, Thread, then Edit.
     for (let i = 0; i < 4; i++) await a.keyboard.press('Tab');
+    expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('Thread');
+    await a.keyboard.press('Tab');
     expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('Edit');
     await a.keyboard.press('Enter');
     await a.waitForSelector('textarea[aria-label="Edit message"]:focus');

@@ -1,27 +1,24 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
-import { axeViolations, freePort, messageItem, openRoom, PHONE, say, signIn } from '../support/chatbox.js';
+import { axeViolations, messageItem, openRoom, PHONE, say } from '../support/chatbox.js';
+import { ChatboxWorld } from '../support/chatbox-world.js';
 import { api } from '../support/http.js';
-import { type Gateway, mintToken, TestStack } from '../support/test-stack.js';
+import { mintToken } from '../support/test-stack.js';
 
 /**
  * The chatbox and DESIGN 10.3: Report and Block in a message's menu, the moderators' report list,
  * and the banner of a closed room; axe-core on the new dialogs.
  */
-const stack = new TestStack({ gateways: 0 });
+const world = new ChatboxWorld();
 const tokens = {
   guest: mintToken('cm-guest', { name: 'Gina Guest' }),
   pest: mintToken('cm-pest', { name: 'Pete Pest' }),
   moderator: mintToken('cm-mod', { name: 'Mona Moderator', roles: ['moderator'] }),
   host: mintToken('cm-host', { name: 'Trips', roles: ['service'] }),
 };
-let gateway: Gateway;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 let roomId: string;
 
-const rest = () => gateway.httpUrl;
+const rest = () => world.url;
 const send = async (token: string, body: string) =>
   (await api(rest(), 'POST', `/v1/rooms/${roomId}/messages`, { token, body: { client_msg_id: crypto.randomUUID(), body } })).body;
 
@@ -33,28 +30,21 @@ async function messageAction(page: Page, text: string, action: string): Promise<
 }
 
 beforeAll(async () => {
-  await stack.start();
-  gateway = await stack.startGateway({ GATEWAY_HTTP_PORT: String(await freePort()), GATEWAY_WS_PORT: String(await freePort()) });
-  for (const token of Object.values(tokens)) await api(gateway.httpUrl, 'GET', '/v1/rooms', { token });
+  await world.start({ tokens: Object.values(tokens) });
   roomId = (
-    await api(gateway.httpUrl, 'POST', '/v1/rooms', {
+    await api(world.url, 'POST', '/v1/rooms', {
       token: tokens.guest,
       body: { kind: 'group', title: 'Pool area', member_ids: ['cm-pest'] },
     })
   ).body.id as string;
-  browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await stack.stop();
-});
+afterAll(() => world.stop());
 
 describe('moderation in the chatbox', { timeout: 120_000 }, () => {
   it('reports a message from its menu, and a moderator resolves it from the report list', async () => {
     const sent = await send(tokens.pest, 'Cheap watches at www.example.test');
-    const guest = await signIn(browser, rest(), tokens.guest, { contexts });
+    const guest = await world.open(tokens.guest);
     await openRoom(guest, roomId);
     // No Report or Block on one's own messages, nor a Reports button for a plain member.
     await say(guest, 'Pool closes at 8');
@@ -73,7 +63,7 @@ describe('moderation in the chatbox', { timeout: 120_000 }, () => {
     await guest.locator('[data-testid="flash"]', { hasText: 'Reported' }).waitFor();
     await guest.locator('dialog.report-dialog').waitFor({ state: 'detached' });
 
-    const moderator = await signIn(browser, rest(), tokens.moderator, { contexts });
+    const moderator = await world.open(tokens.moderator);
     await moderator.locator('button.reports-button').click();
     const list = moderator.locator('dialog.reports-dialog');
     const item = list.locator('li.report', { hasText: 'Cheap watches' });
@@ -95,7 +85,7 @@ describe('moderation in the chatbox', { timeout: 120_000 }, () => {
 
   it('blocks a sender from a message: their messages are hidden until shown or unblocked', async () => {
     await send(tokens.pest, 'Are you there?');
-    const guest = await signIn(browser, rest(), tokens.guest, { contexts });
+    const guest = await world.open(tokens.guest);
     await openRoom(guest, roomId);
     await messageAction(guest, 'Are you there?', 'Block');
     await guest.locator('[data-testid="flash"]', { hasText: 'Pete Pest is blocked' }).waitFor();
@@ -125,7 +115,7 @@ describe('moderation in the chatbox', { timeout: 120_000 }, () => {
       body: { title: 'Trip to Porto', member_ids: ['cm-guest'] },
     });
     const tripRoom = context.body.id as string;
-    const guest = await signIn(browser, rest(), tokens.guest, { contexts, viewport: PHONE });
+    const guest = await world.open(tokens.guest, { viewport: PHONE });
     await openRoom(guest, tripRoom);
     expect(await guest.locator('[data-testid="closed-banner"]').isVisible()).toBe(false);
 

@@ -21,43 +21,61 @@ export interface ComposerHost {
   readonly room: string | null;
   /** The message being replied to; the composer clears it once sent or cancelled. */
   replyTo: Message | null;
+  /** In a thread panel: the root every message sent here replies under (DESIGN 10.5). */
+  readonly threadRootId?: string | null;
 }
+
+/** How one composer differs from another on the page (ids must be unique). */
+export interface ComposerLabels {
+  id: string;
+  attachId: string;
+  label: string;
+  placeholder: string;
+}
+
+const CONVERSATION: ComposerLabels = { id: 'composer', attachId: 'attach', label: 'Message', placeholder: 'Write a message…' };
 
 /**
  * The composer: text with mention suggestions, reply bar, attachments (picked, pasted or dropped
  * on the conversation) checked before upload and uploaded at once with a progress bar.
  */
 export class Composer {
-  readonly element = h('form', { class: 'composer', 'aria-label': 'Write a message' });
+  readonly element: HTMLFormElement;
   private readonly replyBar = h('div', { class: 'reply-bar', hidden: true });
   private readonly files = h('div', { class: 'files' });
   private readonly error = h('p', { class: 'form-error', role: 'alert' });
-  private readonly input = h('textarea', {
-    id: 'composer',
-    rows: 1,
-    'aria-label': 'Message',
-    placeholder: 'Write a message…',
-    maxlength: 4000,
-    autocomplete: 'off',
-  });
+  private readonly input: HTMLTextAreaElement;
   private readonly suggestions = h('ul', { class: 'suggestions', 'aria-label': 'Mention someone', hidden: true });
-  private readonly fileInput = h('input', {
-    type: 'file',
-    id: 'attach',
-    class: 'visually-hidden',
-    accept: 'image/*,application/pdf,text/plain',
-    multiple: true,
-    // The "Attach a file" button is the keyboard's way in; the input itself stays out of the tab order.
-    tabindex: -1,
-    'aria-hidden': 'true',
-  });
+  private readonly fileInput: HTMLInputElement;
   private readonly status = h('span', { class: 'connection', role: 'status' });
   private attachments: PendingFile[] = [];
   private lastTyping = 0;
   /** Keyboard path out of the composer (ArrowUp on an empty composer: the last message). */
   onArrowUpEmpty: () => void = () => undefined;
 
-  constructor(private readonly view: ComposerHost) {
+  constructor(
+    private readonly view: ComposerHost,
+    labels: ComposerLabels = CONVERSATION,
+  ) {
+    this.element = h('form', { class: 'composer', 'aria-label': labels.id === CONVERSATION.id ? 'Write a message' : labels.label });
+    this.input = h('textarea', {
+      id: labels.id,
+      rows: 1,
+      'aria-label': labels.label,
+      placeholder: labels.placeholder,
+      maxlength: 4000,
+      autocomplete: 'off',
+    });
+    this.fileInput = h('input', {
+      type: 'file',
+      id: labels.attachId,
+      class: 'visually-hidden',
+      accept: 'image/*,application/pdf,text/plain',
+      multiple: true,
+      // The "Attach a file" button is the keyboard's way in; the input itself stays out of the tab order.
+      tabindex: -1,
+      'aria-hidden': 'true',
+    });
     this.input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey) {
         event.preventDefault();
@@ -278,7 +296,12 @@ export class Composer {
     this.view.replyTo = null;
     this.renderFiles();
     this.renderReply();
-    const extra = { ...(replyTo ? { reply_to: replyTo } : {}), ...(mentions.length ? { mentions } : {}) };
+    const threadRootId = this.view.threadRootId;
+    const extra = {
+      ...(replyTo ? { reply_to: replyTo } : {}),
+      ...(mentions.length ? { mentions } : {}),
+      ...(threadRootId ? { thread_root_id: threadRootId } : {}),
+    };
     if (files.length === 0) {
       this.view.store.send(roomId, body, extra);
       return;

@@ -37,6 +37,8 @@ export class ConversationView {
   });
   /** Opens the members dialog of the current room (group-dialog.ts, wired by main.ts). */
   onShowMembers: (roomId: string) => void = () => undefined;
+  /** Opens a message's thread beside the conversation (thread-panel.ts, wired by main.ts). */
+  onOpenThread: (message: Message) => void = () => undefined;
 
   constructor(
     readonly store: ChatStore,
@@ -48,6 +50,7 @@ export class ConversationView {
         startReply: (message) => this.startReply(message),
         rerender: () => this.renderMessages(false),
         searchTerms: (message) => (this.target?.id === message.id ? this.target.terms : []),
+        openThread: (message) => this.onOpenThread(message),
       },
       this.list,
     );

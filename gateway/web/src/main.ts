@@ -8,6 +8,7 @@ import { renderRoomList } from './room-list.js';
 import { SearchPanel } from './search.js';
 import { renderSignIn } from './signin.js';
 import { ChatStore, type WebConfig } from './store.js';
+import { ThreadPanel } from './thread-panel.js';
 
 const TOKEN_KEY = 'chat.token';
 
@@ -56,10 +57,34 @@ function signOut(store: ChatStore): void {
 function renderApp(root: HTMLElement, store: ChatStore): void {
   const list = h('ul', { class: 'room-list', 'aria-label': 'Conversations' });
   const conversation = new ConversationView(store, () => void open(null));
+  const thread = new ThreadPanel(store, () => closeThread());
+  // The panel is in the page only while a thread is open.
+  const main = h('main', { class: 'main' }, conversation.element);
+  const openThread = async (roomId: string, rootId: string, targetId: string | null = null) => {
+    main.classList.add('thread-open');
+    main.append(thread.element);
+    await thread.open(roomId, rootId, targetId);
+    if (!targetId) thread.focusComposer();
+  };
+  function closeThread(): void {
+    const rootId = thread.threadRootId;
+    thread.close();
+    thread.element.remove();
+    main.classList.remove('thread-open');
+    // Back where the thread was opened from: its root's summary, or the composer.
+    const summary = rootId ? main.querySelector<HTMLElement>(`li[data-message-id="${rootId}"] .thread-summary`) : null;
+    if (summary) summary.focus();
+    else conversation.focusComposer();
+  }
+  conversation.onOpenThread = (message) => void openThread(message.room_id, message.id);
   const attention = new Attention(store, (id) => void open(id));
   const search = new SearchPanel(
     store,
-    (message, terms) => void open(message.room_id, { keepSearch: true }).then(() => conversation.jumpTo(message, terms)),
+    (message, terms) =>
+      void open(message.room_id, { keepSearch: true }).then(() =>
+        // A reply found by search is shown in its thread; anything else in the conversation.
+        message.thread_root_id ? openThread(message.room_id, message.thread_root_id, message.id) : conversation.jumpTo(message, terms),
+      ),
     (active) => {
       list.hidden = active;
     },
@@ -98,13 +123,18 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
       search.results,
       list,
     ),
-    h('main', { class: 'main' }, conversation.element),
+    main,
     attention.announcer,
     flash,
   );
   root.replaceChildren(shell);
   const open = async (roomId: string | null, options: { keepSearch?: boolean } = {}) => {
     shell.classList.toggle('showing-room', roomId !== null);
+    if (thread.isOpen && thread.room !== roomId) {
+      thread.close();
+      thread.element.remove();
+      main.classList.remove('thread-open');
+    }
     conversation.mount(roomId);
     await store.open(roomId);
     conversation.mount(roomId);
@@ -116,6 +146,7 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
   store.onChange((change) => {
     if (change === 'rooms' || change === 'room') renderRoomList(list, store, (id) => void open(id));
     conversation.update(change);
+    thread.update(change);
   });
   // Ctrl/Cmd+K searches from anywhere, as in Slack and Mattermost.
   document.addEventListener('keydown', (event) => {

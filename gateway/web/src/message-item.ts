@@ -15,6 +15,8 @@ export interface MessageItemHost {
   rerender(): void;
   /** Search terms to highlight in this message (the search result being shown), or none. */
   searchTerms(message: Message): readonly string[];
+  /** Opens a message's thread; absent inside a thread (replies have no threads of their own). */
+  openThread?(message: Message): void;
 }
 
 /**
@@ -129,6 +131,7 @@ export class MessageItems {
         ),
       );
     }
+    if (message.thread && this.host.openThread) parts.push(this.threadSummary(message, message.thread));
     if (lastMine) parts.push(this.receipts(roomId, message));
     if (!deleted) parts.push(this.renderActions(roomId, message, mine));
     if (this.editing === message.id) parts.push(this.renderEditor(roomId, message));
@@ -234,6 +237,9 @@ export class MessageItems {
         },
         'React',
       ),
+      this.host.openThread && message.kind !== 'system'
+        ? h('button', { class: 'link', title: 'Reply in thread', onclick: () => this.host.openThread?.(message) }, 'Thread')
+        : null,
       mine ? h('button', { class: 'link', onclick: () => this.startEdit(message.id) }, 'Edit') : null,
       mine
         ? h(
@@ -328,6 +334,24 @@ export class MessageItems {
       !mine && !message.acknowledgements.me
         ? h('button', { class: 'ack-button', onclick: () => void store.acknowledge(roomId, message).catch(() => undefined) }, 'Acknowledge')
         : null,
+    );
+  }
+
+  /** Under a thread's root: how many replies, who wrote them, and the way into the thread. */
+  private threadSummary(message: Message, thread: NonNullable<Message['thread']>): HTMLElement {
+    const members = this.host.store.members.get(message.room_id) ?? [];
+    const names = thread.participant_ids.slice(0, 3).map((id) => members.find((m) => m.user_id === id)?.name ?? id);
+    const replies = `${thread.reply_count} ${thread.reply_count === 1 ? 'reply' : 'replies'}`;
+    return h(
+      'button',
+      {
+        class: 'thread-summary',
+        'data-testid': 'thread-summary',
+        title: 'Open the thread',
+        onclick: () => this.host.openThread?.(message),
+      },
+      h('strong', {}, replies),
+      h('span', { class: 'thread-last' }, ` · last ${formatTime(thread.last_reply_at)} · ${names.join(', ')}`),
     );
   }
 

@@ -8,7 +8,7 @@ export interface WebConfig {
   dev_tokens: boolean;
 }
 
-type Change = 'rooms' | 'messages' | 'room' | 'status' | 'typing';
+type Change = 'rooms' | 'messages' | 'room' | 'status' | 'typing' | 'thread';
 
 /** The search answer: matching messages, newest first. */
 export interface SearchPage {
@@ -24,7 +24,11 @@ export class ChatStore {
   readonly client: ChatClient;
   rooms: Room[] = [];
   activeRoomId: string | null = null;
+  /** Per room, the top-level messages loaded (thread replies live in `threads`). */
   readonly messages = new Map<string, Message[]>();
+  /** Per thread root, its replies loaded, oldest first (DESIGN 10.5). */
+  readonly threads = new Map<string, Message[]>();
+  readonly threadHasOlder = new Map<string, boolean>();
   readonly hasOlder = new Map<string, boolean>();
   readonly members = new Map<string, Member[]>();
   /** Members with an open socket, per room (from subscribe acks and presence events). */
@@ -66,7 +70,10 @@ export class ChatStore {
       this.notify('status');
     });
     this.client.on('event', (frame) => this.apply(frame));
-    this.client.on('outbox', () => this.notify('messages'));
+    this.client.on('outbox', () => {
+      this.notify('messages');
+      this.notify('thread');
+    });
     this.client.on('resync', (roomId) => void this.reloadHistory(roomId));
     this.client.on('unread', (summary) => {
       this.unread.clear();
@@ -199,7 +206,7 @@ export class ChatStore {
   }
 
   async reloadHistory(roomId: string): Promise<void> {
-    const page = await this.client.history(roomId);
+    const page = await this.client.history(roomId, undefined, 50, { topLevel: true });
     this.messages.set(roomId, page.items);
     this.hasOlder.set(roomId, page.next_cursor !== null);
     for (const message of page.items) this.rememberMine(message);
@@ -211,12 +218,48 @@ export class ChatStore {
     const loaded = this.messages.get(roomId) ?? [];
     const oldest = loaded[0];
     if (!oldest || !this.hasOlder.get(roomId)) return false;
-    const page = await this.client.history(roomId, oldest.seq);
+    const page = await this.client.history(roomId, oldest.seq, 50, { topLevel: true });
     for (const message of page.items) this.rememberMine(message);
     this.messages.set(roomId, [...page.items, ...loaded]);
     this.hasOlder.set(roomId, page.next_cursor !== null);
     this.notify('messages');
     return true;
+  }
+
+  /** Loads older pages until the top-level message `id` is loaded (a thread's root, for a reply found by search). */
+  async loadUntilMessage(roomId: string, id: string): Promise<Message | undefined> {
+    if (!this.messages.has(roomId)) await this.reloadHistory(roomId);
+    for (let pages = 0; pages < 40; pages++) {
+      const found = this.messages.get(roomId)?.find((m) => m.id === id);
+      if (found || !(await this.loadOlder(roomId))) return found;
+    }
+    return undefined;
+  }
+
+  /** A thread's latest replies (the root is in the room's messages). */
+  async loadThread(roomId: string, rootId: string): Promise<void> {
+    const page = await this.client.thread(roomId, rootId);
+    for (const message of page.items) this.rememberMine(message);
+    this.threads.set(rootId, page.items);
+    this.threadHasOlder.set(rootId, page.next_cursor !== null);
+    this.notify('thread');
+  }
+
+  async loadOlderReplies(roomId: string, rootId: string): Promise<boolean> {
+    const loaded = this.threads.get(rootId) ?? [];
+    const oldest = loaded[0];
+    if (!oldest || !this.threadHasOlder.get(rootId)) return false;
+    const page = await this.client.thread(roomId, rootId, oldest.seq);
+    for (const message of page.items) this.rememberMine(message);
+    this.threads.set(rootId, [...page.items, ...loaded]);
+    this.threadHasOlder.set(rootId, page.next_cursor !== null);
+    this.notify('thread');
+    return true;
+  }
+
+  /** A reply's root, wherever it is loaded. */
+  findMessage(roomId: string, id: string): Message | undefined {
+    return this.messages.get(roomId)?.find((m) => m.id === id);
   }
 
   async markActiveRead(): Promise<void> {
@@ -243,7 +286,8 @@ export class ChatStore {
           if (frame.user_id === this.me) this.acknowledgedByMe.add(message.id);
           if (this.acknowledgementLists.has(message.id)) void this.loadAcknowledgements(roomId, message.id, true);
         }
-        this.upsert(roomId, message);
+        if (message.thread_root_id) this.applyReply(roomId, message, frame.type);
+        else this.upsert(roomId, message);
         if (frame.type === 'reaction.updated' && frame.user_id === this.me) {
           const set = this.mine.get(message.id) ?? new Set<string>();
           if (frame.action === 'added') set.add(String(frame.emoji));
@@ -307,9 +351,38 @@ export class ChatStore {
     }
   }
 
+  /**
+   * A thread reply's event: kept in its thread when loaded, and counted on its root (events carry
+   * no summary, DESIGN 10.5: clients count). Each event is applied once (the SDK drops repeats).
+   */
+  private applyReply(roomId: string, reply: Message, type: Frame['type']): void {
+    const rootId = reply.thread_root_id as string;
+    const replies = this.threads.get(rootId);
+    if (replies) this.upsertInto(replies, reply);
+    const root = this.findMessage(roomId, rootId);
+    if (root && (type === 'message.created' || type === 'message.deleted')) {
+      const summary = root.thread ?? { reply_count: 0, last_reply_at: reply.created_at, participant_ids: [] };
+      const count = summary.reply_count + (type === 'message.created' ? 1 : -1);
+      root.thread =
+        count <= 0
+          ? null
+          : {
+              reply_count: count,
+              last_reply_at: type === 'message.created' ? reply.created_at : summary.last_reply_at,
+              participant_ids: summary.participant_ids.includes(reply.sender_id)
+                ? summary.participant_ids
+                : [...summary.participant_ids, reply.sender_id].slice(0, 10),
+            };
+    }
+    this.notify('thread');
+  }
+
   private upsert(roomId: string, message: Message): void {
     const list = this.messages.get(roomId);
-    if (!list) return;
+    if (list) this.upsertInto(list, message);
+  }
+
+  private upsertInto(list: Message[], message: Message): void {
     const index = list.findIndex((m) => m.id === message.id);
     const merged = {
       ...message,
@@ -354,20 +427,33 @@ export class ChatStore {
   async acknowledge(roomId: string, message: Message): Promise<void> {
     const acknowledged = await this.client.acknowledge(roomId, message.id);
     this.acknowledgedByMe.add(message.id);
-    this.upsert(roomId, acknowledged);
+    this.upsertAnywhere(roomId, acknowledged);
     await this.loadAcknowledgements(roomId, message.id, true);
     this.notify('messages');
   }
 
   // --- actions ---
 
-  send(roomId: string, body: string, extra: { reply_to?: string; mentions?: string[]; attachment_ids?: string[] } = {}): OutboxEntry {
+  send(
+    roomId: string,
+    body: string,
+    extra: { reply_to?: string; mentions?: string[]; attachment_ids?: string[]; thread_root_id?: string } = {},
+  ): OutboxEntry {
     return this.client.send(roomId, { body, ...extra });
   }
 
-  pendingFor(roomId: string): readonly OutboxEntry[] {
-    const delivered = new Set((this.messages.get(roomId) ?? []).map((m) => m.client_msg_id));
-    return this.client.outbox().filter((e) => e.room_id === roomId && !(e.state === 'sent' && delivered.has(e.client_msg_id)));
+  /** The outbox entries not yet shown as messages: of the room's top level, or of one thread. */
+  pendingFor(roomId: string, threadRootId: string | null = null): readonly OutboxEntry[] {
+    const shown = threadRootId ? this.threads.get(threadRootId) : this.messages.get(roomId);
+    const delivered = new Set((shown ?? []).map((m) => m.client_msg_id));
+    return this.client
+      .outbox()
+      .filter(
+        (e) =>
+          e.room_id === roomId &&
+          (e.draft.thread_root_id ?? null) === threadRootId &&
+          !(e.state === 'sent' && delivered.has(e.client_msg_id)),
+      );
   }
 
   async toggleReaction(roomId: string, message: Message, emoji: string): Promise<void> {
@@ -377,8 +463,16 @@ export class ChatStore {
     if (on) set.add(emoji);
     else set.delete(emoji);
     this.mine.set(message.id, set);
-    this.upsert(roomId, ack.message as Message);
+    this.upsertAnywhere(roomId, ack.message as Message);
     this.notify('messages');
+    this.notify('thread');
+  }
+
+  /** An answer about a message (a reaction, an acknowledgement): in its thread or in the room. */
+  private upsertAnywhere(roomId: string, message: Message): void {
+    const replies = message.thread_root_id ? this.threads.get(message.thread_root_id) : undefined;
+    if (replies) this.upsertInto(replies, message);
+    else if (!message.thread_root_id) this.upsert(roomId, message);
   }
 
   search(query: string, roomId?: string): Promise<SearchPage> {
