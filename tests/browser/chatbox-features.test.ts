@@ -344,3 +344,27 @@ describe('chatbox accessibility (axe-core)', () => {
     });
   }
 });
+
+describe('chatbox while a room loads', () => {
+  it('keeps what was typed, and the focus, while the opened room is still loading its history', async () => {
+    await send(tokens.alice, directRoom, 'Shift change at 6');
+    const page = await open(tokens.bob);
+    // The room's history answers only once the reader has typed (a slow network, made certain).
+    let release: () => void = () => undefined;
+    const typed = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(`**/v1/rooms/${directRoom}/messages?**`, async (route) => {
+      await typed;
+      await route.continue();
+    });
+    await page.click(`button.room[data-room-id="${directRoom}"]`);
+    await page.locator('#composer').click();
+    await page.keyboard.type('Typed before the history came');
+    release();
+    await messageItem(page, 'Shift change at 6').waitFor();
+    expect(await page.inputValue('#composer')).toBe('Typed before the history came');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer');
+    await page.unroute(`**/v1/rooms/${directRoom}/messages?**`);
+  });
+});

@@ -67,17 +67,26 @@ export class ConversationView {
     return this.roomId;
   }
 
+  /**
+   * Shows `roomId`. Mounting the room already shown (again once its history has loaded) only
+   * re-renders: what the reader began typing meanwhile, and the focus, stay.
+   */
   mount(roomId: string | null): void {
-    if (roomId !== this.roomId) this.target = null;
+    const changed = roomId !== this.roomId || !this.element.contains(this.composer.element);
     this.roomId = roomId;
-    this.replyTo = null;
-    this.items.editing = null;
+    if (changed) {
+      this.target = null;
+      this.replyTo = null;
+      this.items.editing = null;
+    }
     if (!roomId) {
       this.element.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, 'Choose a conversation, or start a new one.')));
       return;
     }
-    this.element.replaceChildren(this.header, this.list, this.typingLine, this.closedBanner, this.composer.element);
-    this.composer.reset();
+    if (changed) {
+      this.element.replaceChildren(this.header, this.list, this.typingLine, this.closedBanner, this.composer.element);
+      this.composer.reset();
+    }
     this.renderHeader();
     this.renderMessages(true);
     this.renderTyping();
