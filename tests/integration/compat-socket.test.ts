@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { api } from '../support/http.js';
 import { type Frame, TestSocket } from '../support/socket-client.js';
 import { mintToken, TestStack } from '../support/test-stack.js';
@@ -131,6 +132,11 @@ describe("compatibility path: the earlier systems' frames", () => {
     const first = await modern.ack({ type: 'message.send', room_id: roomId, client_msg_id: 'a-1', body: 'one' });
     await modern.ack({ type: 'message.send', room_id: roomId, client_msg_id: 'a-2', body: 'two' });
     const firstId = (first.message as { id: string }).id;
+    // Unread counts come from the rooms service's projection of the event stream: let it see both.
+    await eventually(async () => {
+      const room = await api(stack.gateway().httpUrl, 'GET', `/v1/rooms/${roomId}`, { token: bob });
+      expect((room.body.me as { unread_count: number }).unread_count).toBe(2);
+    });
     expect(await answer(JSON.stringify({ type: 'read_receipt', message_id: firstId }))).toMatchObject({
       type: 'ack',
       data: { room_id: roomId, last_read_seq: 3, unread_count: 1 },

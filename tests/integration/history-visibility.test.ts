@@ -69,6 +69,7 @@ describe('joined history', () => {
     expect(joinedRoom.body).toMatchObject({ history_visibility: 'joined', me: { unread_count: 0 } });
 
     const seen: string[] = [];
+    const socketFrames: string[] = [];
     const read = async (i: number, method: string, path: string, body?: unknown) => {
       const response = await api(rest(i), method, path, { token: carol, body });
       seen.push(JSON.stringify(response.body));
@@ -88,6 +89,10 @@ describe('joined history', () => {
     expect(
       (await api(rest(), 'PUT', `/v1/rooms/${roomId}/messages/${m2.id}/reactions/${encodeURIComponent('🎉')}`, { token: alice })).status,
     ).toBe(200);
+    // An edit of the reply: its event (written by another path than a send) names m1 as well.
+    expect(
+      (await api(rest(), 'PATCH', `/v1/rooms/${roomId}/messages/${m3.id}`, { token: alice, body: { body: 'welcome carol!' } })).status,
+    ).toBe(200);
     const m4 = await send(bob, roomId, { body: 'last one' });
     await live.next((f) => f.type === 'message.created' && (f.message as { id: string }).id === m4.id);
     const liveEvents = live.events(roomId);
@@ -96,8 +101,12 @@ describe('joined history', () => {
       ['message.created', m3.seq],
       ['event.hidden', m3.seq + 1],
       ['event.hidden', m3.seq + 2],
+      ['message.updated', m3.seq + 3],
       ['message.created', m4.seq],
     ]);
+    // The reply to an earlier message arrives without reply_to, created and edited.
+    const aboutM3 = (frames: Frame[]) => frames.filter((f) => (f.message as { id?: string } | undefined)?.id === m3.id);
+    expect(aboutM3(liveEvents).map((f) => (f.message as { reply_to: string | null }).reply_to)).toEqual([null, null]);
 
     // Replay from the very start begins where carol joined, with no resync; from another gateway too.
     for (const i of [0, 1]) {
@@ -106,12 +115,15 @@ describe('joined history', () => {
       expect(ack.last_seq).toBe(m4.seq);
       await replay.next((f) => f.type === 'message.created' && (f.message as { id: string }).id === m4.id);
       const events = replay.events(roomId);
-      expect(events.map((f) => f.seq)).toEqual([m3.seq, m3.seq + 1, m3.seq + 2, m4.seq]);
+      expect(events.map((f) => f.seq)).toEqual([m3.seq, m3.seq + 1, m3.seq + 2, m3.seq + 3, m4.seq]);
+      expect(aboutM3(events).map((f) => (f.message as { reply_to: string | null }).reply_to)).toEqual([null, null]);
       expect(replay.frames.some((f) => f.type === 'resync')).toBe(false);
       seen.push(...replay.frames.map((f) => JSON.stringify(f)));
+      socketFrames.push(...replay.frames.map((f) => JSON.stringify(f)));
       await replay.close();
     }
     seen.push(...live.frames.map((f: Frame) => JSON.stringify(f)));
+    socketFrames.push(...live.frames.map((f: Frame) => JSON.stringify(f)));
 
     // History: only what followed; a reply to an earlier message shows no reply_to.
     const history = await read(0, 'GET', `/v1/rooms/${roomId}/messages`);
@@ -146,6 +158,11 @@ describe('joined history', () => {
     // Room views and lists carry the last message only as it is now (carol's own view).
     seen.push(JSON.stringify((await read(0, 'GET', '/v1/rooms?limit=100')).body));
 
+    // No frame carol received names the earlier message m1 (she named it herself in REST below).
+    expect(
+      socketFrames.filter((f) => f.includes(m1.id)),
+      'a frame carried the id of an earlier message',
+    ).toEqual([]);
     // (Problem answers echo the request path, so ids carol named herself are left out of the check.)
     const everything = seen.map((text) => text.replace(/"instance":"[^"]*"/g, '')).join('\n');
     for (const secret of ['EARLYSECRET', 'EARLYFILE', 'door code', early, unsent, m2.id]) {

@@ -17,6 +17,7 @@ import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
 import { type AttachmentUpload, messagesRpc, notifierRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import type { LimitedAction } from '../limits/rate-limits.js';
+import type { LoggedEvent } from '../ws/room-hub.js';
 
 /** Spends from a user's rate-limit bucket, throwing `rate_limited` when it is empty. */
 export interface Limiter {
@@ -233,8 +234,9 @@ export class ServicesClient {
     return new Map(Object.entries(last_seqs));
   }
 
-  async roomLog(roomId: string, afterSeq: number, limit: number): Promise<string[]> {
-    return (await this.rpc.call(messagesRpc.roomLog, { room_id: roomId, after_seq: afterSeq, limit })).events;
+  async roomLog(roomId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
+    const log = await this.rpc.call(messagesRpc.roomLog, { room_id: roomId, after_seq: afterSeq, limit });
+    return log.events.map((text, i) => ({ text, replyToSeq: log.reply_to_seqs?.[i] ?? undefined }));
   }
 
   /** `membershipChecked`: the caller found the actor in the room's current member list. */

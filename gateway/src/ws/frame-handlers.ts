@@ -157,7 +157,7 @@ export async function subscribe(
       else for (const event of sync.events) sendText(ws, event);
       for (const live of pending.buffer) {
         if (live.seq <= sync.last_seq) continue;
-        if (visibleFrom > 0) sendText(ws, visibleEvent(Buffer.from(live.data).toString(), visibleFrom));
+        if (visibleFrom > 0) sendText(ws, visibleEvent(Buffer.from(live.data).toString(), visibleFrom, live.replyToSeq));
         else sendText(ws, live.data);
       }
       ctx.hub.attach(ws, roomId, visibleFrom);

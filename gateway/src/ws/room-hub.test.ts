@@ -36,7 +36,12 @@ function hubWith(log: { lastSeq: number; events: string[] }) {
     lastSeq: () => Promise.resolve(log.lastSeq),
     eventsAfter: (_room, after, limit) => {
       reads.push({ after, limit });
-      return Promise.resolve(log.events.filter((e) => (JSON.parse(e) as { seq: number }).seq > after).slice(0, limit));
+      return Promise.resolve(
+        log.events
+          .filter((e) => (JSON.parse(e) as { seq: number }).seq > after)
+          .slice(0, limit)
+          .map((text) => ({ text })),
+      );
     },
     holdMs: 5,
   };

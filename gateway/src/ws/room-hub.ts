@@ -1,4 +1,4 @@
-import { type HistoryVisibility, messageSeqOfEvent, visibleEvent } from '@chat/shared';
+import { type HistoryVisibility, messageSeqOfEvent, REPLY_TO_SEQ_HEADER, visibleEvent } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
@@ -10,6 +10,14 @@ import { type ChatSocket, removeItem } from './session.js';
 export interface BufferedEvent {
   seq: number;
   data: Uint8Array;
+  /** The seq of the message its message replies to, for late joiners' copies (REPLY_TO_SEQ_HEADER). */
+  replyToSeq?: number | undefined;
+}
+
+/** An event read back from the room's log, with what its live copy carries in headers. */
+export interface LoggedEvent {
+  text: string;
+  replyToSeq?: number | undefined;
 }
 
 /** Collects live events for one socket between its NATS join and its uWS topic subscribe. */
@@ -207,7 +215,7 @@ export interface RoomHubMetrics {
 /** The room's log at the messages service: where a channel starts, and what fills a gap. */
 export interface RoomLogSource {
   lastSeq(roomId: string): Promise<number>;
-  eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<string[]>;
+  eventsAfter(roomId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;
   /** How long an event ahead of a gap is held before the gap is read from the log. */
   holdMs: number;
 }
@@ -298,12 +306,12 @@ export class RoomHub {
       // Up to the highest held event, which itself is here already.
       const events = await this.log.eventsAfter(channel.roomId, from, Math.min(FILL_LIMIT, upTo - from - 1));
       let filled = 0;
-      for (const text of events) {
+      for (const { text, replyToSeq } of events) {
         const data = Buffer.from(text);
         const seq = readEventSeq(data);
         if (seq !== channel.lastSeq + 1) continue; // arrived live meanwhile, or beyond what is missing
         channel.held.delete(seq);
-        this.fanOutEvent(channel, seq, data, undefined);
+        this.fanOutEvent(channel, seq, data, undefined, replyToSeq);
         filled++;
       }
       if (filled > 0) this.metrics.filledFromLog?.(filled);
@@ -389,7 +397,9 @@ export class RoomHub {
   }
 
   /** One persisted event, next in seq order, to every local socket of the room (and to subscribes in progress). */
-  private fanOutEvent(channel: RoomChannel, seq: number, data: Uint8Array, msg: Msg | undefined): void {
+  private fanOutEvent(channel: RoomChannel, seq: number, data: Uint8Array, msg: Msg | undefined, logged?: number): void {
+    // Only late joiners (and subscribes in progress, which may be theirs) need the header read.
+    const replyToSeq = msg && (channel.restricted.size > 0 || channel.pending.size > 0) ? replyToSeqHeader(msg) : logged;
     if (msg) {
       const span = tracer.startSpan(
         `process ${msg.subject}`,
@@ -405,23 +415,25 @@ export class RoomHub {
         },
         extractTraceContext(fromNatsHeaders(msg.headers)),
       );
-      this.publishPersisted(channel, seq, data);
+      this.publishPersisted(channel, seq, data, replyToSeq);
       span.end();
     } else {
-      this.publishPersisted(channel, seq, data);
+      this.publishPersisted(channel, seq, data, replyToSeq);
     }
   }
 
-  private publishPersisted(channel: RoomChannel, seq: number, data: Uint8Array): void {
+  private publishPersisted(channel: RoomChannel, seq: number, data: Uint8Array, replyToSeq: number | undefined): void {
     channel.notePersisted(seq);
-    for (const pending of channel.pending) pending.buffer.push({ seq, data });
+    for (const pending of channel.pending) pending.buffer.push({ seq, data, replyToSeq });
     this.app.publish(channel.topic, data, false);
     if (channel.restricted.size > 0) {
       const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString();
       const messageSeq = messageSeqOfEvent(text);
       for (const [ws, visibleFrom] of channel.restricted) {
         if (ws.getUserData().closed) continue;
-        ws.send(messageSeq !== undefined && messageSeq <= visibleFrom ? visibleEvent(text, visibleFrom) : data, false);
+        // About an earlier message, or replying to one: the late joiner gets a copy without it.
+        const earlier = messageSeq !== undefined && (messageSeq <= visibleFrom || (replyToSeq !== undefined && replyToSeq <= visibleFrom));
+        ws.send(earlier ? visibleEvent(text, visibleFrom, replyToSeq) : data, false);
       }
     }
     this.metrics.eventFannedOut();
@@ -454,4 +466,10 @@ export class RoomHub {
     this.publish(channel, data);
     this.metrics.eventFannedOut();
   }
+}
+
+/** The replied-to message's seq a room event carries in its headers (REPLY_TO_SEQ_HEADER), if any. */
+function replyToSeqHeader(msg: Msg): number | undefined {
+  const value = msg.headers?.get(REPLY_TO_SEQ_HEADER);
+  return value ? Number(value) : undefined;
 }

@@ -102,11 +102,14 @@ async function appendRoomEvent(
   seq: number,
   type: string,
   event: string,
+  /** The message's `reply_to`: its seq is kept beside the event (for late joiners' gateways). */
+  replyTo: string | null,
 ): Promise<void> {
+  const replyToSeq = replyTo ? sql`(select seq from messages.messages where id = ${replyTo})` : sql`null`;
   await sql`
     with appended as (
-      insert into messages.room_events (room_id, seq, type, event, trace_context)
-      values (${roomId}, ${seq}, ${type}, ${event}, ${currentTraceparent()})
+      insert into messages.room_events (room_id, seq, type, event, trace_context, reply_to_seq)
+      values (${roomId}, ${seq}, ${type}, ${event}, ${currentTraceparent()}, ${replyToSeq})
       returning id, room_id
     )
     insert into messages.outbox (event_id, room_id) select id, room_id from appended`.execute(trx);
@@ -146,7 +149,7 @@ export async function insertMessageWithEvent(
           .values({ message_id: row.id, room_id: row.room_id, recipients: [...ackRecipients] })
           .execute();
       }
-      await appendRoomEvent(trx, draft.room_id, seq, 'message.created', encodeEvent(row));
+      await appendRoomEvent(trx, draft.room_id, seq, 'message.created', encodeEvent(row), row.reply_to);
       return row;
     });
   } catch (error) {
@@ -243,7 +246,7 @@ export async function applyMessageChange(
     if (change.kind !== 'reaction') await indexMessages(trx, [messageId]);
     const seq = await takeNextSeq(trx, roomId);
     const reactions = await loadReactionCounts(trx, [messageId], null);
-    await appendRoomEvent(trx, roomId, seq, eventTypeOf(change), encodeEvent(row, reactions, seq));
+    await appendRoomEvent(trx, roomId, seq, eventTypeOf(change), encodeEvent(row, reactions, seq), row.reply_to);
     return { row, changed: true };
   });
 }
@@ -450,13 +453,18 @@ export async function readLastSeqs(pool: Pick<pg.Pool, 'query'>, roomIds: string
 }
 
 /** Committed events of a room after `afterSeq`, in seq order, exactly as they were published. */
-export async function readRoomLog(pool: Pick<pg.Pool, 'query'>, roomId: string, afterSeq: number, limit: number): Promise<string[]> {
-  const { rows } = await pool.query<{ event: string }>({
-    name: 'messages.room_log',
-    text: 'select event from messages.room_events where room_id = $1 and seq > $2 order by seq limit $3',
+export async function readRoomLog(
+  pool: Pick<pg.Pool, 'query'>,
+  roomId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<{ event: string; reply_to_seq: number | null }>> {
+  const { rows } = await pool.query<{ event: string; reply_to_seq: number | null }>({
+    name: 'messages.room_log_with_reply_seqs',
+    text: 'select event, reply_to_seq from messages.room_events where room_id = $1 and seq > $2 order by seq limit $3',
     values: [roomId, afterSeq, limit],
   });
-  return rows.map((r) => r.event);
+  return rows;
 }
 
 /** Shorter queries skip the substring match (and its trigram index). */

@@ -10,6 +10,8 @@ export interface CommittedEvent {
   seq: number;
   event: string;
   trace_context: string | null;
+  /** The seq of the message the event's message replies to (REPLY_TO_SEQ_HEADER), or null. */
+  reply_to_seq: number | null;
 }
 
 export interface DueEvent extends CommittedEvent {
@@ -60,7 +62,7 @@ export async function readDueOutbox(db: Queryable, toClear: string[], limit: num
        select event_id, created_at from messages.outbox
         where relay_after <= now() and event_id <> all($1::bigint[]) order by event_id limit $2
      )
-     select e.id, e.room_id, e.seq, e.event, e.trace_context, (extract(epoch from now() - o.created_at) * 1000)::int as age_ms
+     select e.id, e.room_id, e.seq, e.event, e.trace_context, e.reply_to_seq, (extract(epoch from now() - o.created_at) * 1000)::int as age_ms
        from next o cross join lateral (select * from messages.room_events r where r.id = o.event_id) e
       order by o.event_id`,
     values: [toClear, limit],

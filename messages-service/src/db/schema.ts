@@ -57,6 +57,8 @@ export interface RoomEventsTable {
   created_at: Generated<Date>;
   /** W3C traceparent of the request that wrote the event. */
   trace_context: string | null;
+  /** The seq of the message its message replies to (`reply_to`), for late joiners' gateways. */
+  reply_to_seq: number | null;
 }
 
 /** Events not yet acknowledged by JetStream: written with the event, deleted by the relay. */

@@ -14,6 +14,8 @@ export interface QueuedSend {
   encodeEvent: (row: MessageRow) => string;
   /** A thread root must come after this seq: what a late joiner (joined history) can see. */
   rootAfterSeq?: number;
+  /** The seq of the message `reply_to` names (checked by the caller), kept beside the event. */
+  replyToSeq?: number | undefined;
   traceparent: string | null;
   /** The send's own trace context (its `process messages.send` span), to link and to parent its store span. */
   context?: Context;
@@ -35,7 +37,7 @@ const STORE_BATCH = {
       select * from json_to_recordset($1::json) as t(
         ord int, id uuid, room_id uuid, sender_id text, sender_name text, client_msg_id text, kind text,
         body text, mentions text[], reply_to uuid, thread_root_id uuid, root_after_seq bigint, created_at timestamptz, event text,
-        trace_context text)
+        trace_context text, reply_to_seq bigint)
     ),
     novel as (
       select i.* from input i
@@ -69,8 +71,8 @@ const STORE_BATCH = {
       returning id, seq
     ),
     events as (
-      insert into messages.room_events (room_id, seq, type, event, trace_context)
-      select room_id, seq, 'message.created', replace(event, $2, '"seq":' || seq), trace_context
+      insert into messages.room_events (room_id, seq, type, event, trace_context, reply_to_seq)
+      select room_id, seq, 'message.created', replace(event, $2, '"seq":' || seq), trace_context, reply_to_seq
       from numbered order by room_id, seq
       returning id, room_id, seq
     ),
@@ -163,6 +165,7 @@ async function insertBatch(
       created_at: createdAt.toISOString(),
       event,
       trace_context: send.traceparent,
+      reply_to_seq: send.replyToSeq ?? null,
     });
   }
   const stored = await pool.query<{ id: string; seq: string | null; event_id: string | null }>({
@@ -185,6 +188,7 @@ async function insertBatch(
       // The same substitution the statement made (the event's seq and its message's).
       event: entry.event.replaceAll(PLACEHOLDER_TEXT, `"seq":${seq}`),
       trace_context: entry.send.traceparent,
+      reply_to_seq: entry.send.replyToSeq ?? null,
     });
   }
   // Per room in seq order, as the relay publishes: a gateway then rarely has to wait for a gap.
@@ -208,9 +212,23 @@ export class SendBatcher {
     private readonly options: { maxBatch: number; parallel: number } & Partial<SendBatchOptions>,
   ) {}
 
-  store(draft: MessageDraft, encodeEvent: (row: MessageRow) => string, rootAfterSeq = 0): Promise<MessageRow | undefined> {
+  store(
+    draft: MessageDraft,
+    encodeEvent: (row: MessageRow) => string,
+    rootAfterSeq = 0,
+    replyToSeq?: number,
+  ): Promise<MessageRow | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, encodeEvent, rootAfterSeq, traceparent: currentTraceparent(), context: context.active(), resolve, reject });
+      this.queue.push({
+        draft,
+        encodeEvent,
+        rootAfterSeq,
+        replyToSeq,
+        traceparent: currentTraceparent(),
+        context: context.active(),
+        resolve,
+        reject,
+      });
       this.drain();
     });
   }

@@ -7,6 +7,7 @@ import {
   encodeTimeIdCursor,
   type Message,
   type Page,
+  replyToOfEvent,
   type SendMessageBody,
   type SystemMessageBody,
   visibleEvent,
@@ -152,10 +153,11 @@ export class MessagesDomain {
         outsiders.map((id) => ({ path: `mentions.${mentions.indexOf(id)}`, message: `${id} is not a member` })),
       );
     }
+    let replyToSeq: number | undefined;
     if (input.reply_to) {
       // A message from before a late joiner joined (joined history) does not exist for them.
-      const target = await findMessageSeq(this.db, input.reply_to, roomId);
-      if (target === undefined || target <= access.visible_from_seq) {
+      replyToSeq = await findMessageSeq(this.db, input.reply_to, roomId);
+      if (replyToSeq === undefined || replyToSeq <= access.visible_from_seq) {
         throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
       }
     }
@@ -182,7 +184,7 @@ export class MessagesDomain {
     // so a clash fails only itself, and urgent or acknowledgement-requesting sends (rare) go alone
     // too, with their own columns and recipient set. Either way a thread root is checked in the write.
     const row = await (attachments.length === 0 && !special
-      ? this.batcher.store(draft, encode, access.visible_from_seq)
+      ? this.batcher.store(draft, encode, access.visible_from_seq, replyToSeq)
       : insertMessageWithEvent(this.db, draft, encode, recipients, access.visible_from_seq)
     ).catch((error: unknown) => {
       if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
@@ -554,7 +556,7 @@ export class MessagesDomain {
     return Object.fromEntries(roomIds.map((id) => [id, found.get(id) ?? 0]));
   }
 
-  roomLog(roomId: string, afterSeq: number, limit: number): Promise<string[]> {
+  roomLog(roomId: string, afterSeq: number, limit: number): Promise<Array<{ event: string; reply_to_seq: number | null }>> {
     return readRoomLog(this.pool, roomId, afterSeq, limit);
   }
 
@@ -576,13 +578,25 @@ export class MessagesDomain {
         { path: 'since_seq', message: 'beyond last seq' },
       ]);
     }
-    const events = visibleFrom > 0 && window.events ? window.events.map((event) => visibleEvent(event, visibleFrom)) : window.events;
+    const events = visibleFrom > 0 && window.events ? await this.visibleEvents(roomId, window.events, visibleFrom) : window.events;
     return {
       last_seq: window.lastSeq,
       events,
       all_published: window.allPublished,
       ...(visibleFrom > 0 ? { visible_from_seq: visibleFrom } : {}),
     };
+  }
+
+  /** Replayed events as a late joiner may see them: stand-ins for earlier ones, no `reply_to` to an earlier message. */
+  private async visibleEvents(roomId: string, events: string[], visibleFrom: number): Promise<string[]> {
+    const targetOf = events.map(replyToOfEvent);
+    const targets = [...new Set(targetOf.filter((id): id is string => id !== undefined))];
+    const seqs = targets.length ? await findMessageSeqs(this.db, roomId, targets) : new Map<string, number>();
+    return events.map((event, i) => {
+      const target = targetOf[i];
+      // A target not found (cannot happen: reply_to is checked at send) is hidden like an earlier one.
+      return visibleEvent(event, visibleFrom, target === undefined ? undefined : (seqs.get(target) ?? 0));
+    });
   }
 
   /** The same key from the same user returns the first message; reusing it in another room is a conflict. */

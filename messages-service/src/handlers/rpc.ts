@@ -26,7 +26,10 @@ export function messagesEndpoints(domain: MessagesDomain, reports: MessageReport
     handle(messagesRpc.messageStates, (req) => domain.messageStates(req.room_id, req.message_ids)),
     handle(messagesRpc.roomState, async (req) => ({ last_seq: await domain.lastSeq(req.room_id) })),
     handle(messagesRpc.lastSeqs, async (req) => ({ last_seqs: await domain.lastSeqs(req.room_ids) })),
-    handle(messagesRpc.roomLog, async (req) => ({ events: await domain.roomLog(req.room_id, req.after_seq, req.limit) })),
+    handle(messagesRpc.roomLog, async (req) => {
+      const log = await domain.roomLog(req.room_id, req.after_seq, req.limit);
+      return { events: log.map((e) => e.event), reply_to_seqs: log.map((e) => e.reply_to_seq) };
+    }),
     handle(messagesRpc.getMessage, (req) => domain.getMessage(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.sync, (req) => domain.sync(req.actor, req.room_id, req.since_seq, req.max_events, req.membership_checked)),
   ];

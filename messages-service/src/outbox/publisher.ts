@@ -1,3 +1,4 @@
+import { REPLY_TO_SEQ_HEADER } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import { subjects, toNatsHeaders } from '@chat/shared/nats';
 import { extractTraceContext, injectTraceContext, inSpan, SpanKind } from '@chat/shared/telemetry';
@@ -24,12 +25,13 @@ export function publishEvent(js: JetStreamClient, namespace: string, event: Comm
         'chat.seq': event.seq,
       },
     },
-    () =>
+    () => {
+      const carried = injectTraceContext({});
+      if (event.reply_to_seq !== null) carried[REPLY_TO_SEQ_HEADER] = String(event.reply_to_seq);
+      const headers = toNatsHeaders(carried);
       // `<room>:<seq>` as the de-duplication id: a relay re-publish of the same event is dropped.
-      js.publish(subject, encoder.encode(event.event), {
-        msgID: `${event.room_id}:${event.seq}`,
-        headers: toNatsHeaders(injectTraceContext({})),
-      }),
+      return js.publish(subject, encoder.encode(event.event), { msgID: `${event.room_id}:${event.seq}`, headers });
+    },
   );
 }
 

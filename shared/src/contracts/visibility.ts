@@ -20,11 +20,34 @@ export function messageSeqOfEvent(text: string): number | undefined {
   return match ? Number(match[0]) : undefined;
 }
 
-/** The event as a recipient who sees only what follows `visibleFromSeq` may receive it. */
-export function visibleEvent(text: string, visibleFromSeq: number): string {
+/**
+ * The NATS header of a room event whose message replies to another: that message's seq. Internal
+ * (clients never see headers); with it a gateway tells whether a late joiner may see the target.
+ */
+export const REPLY_TO_SEQ_HEADER = 'Chat-Reply-To-Seq';
+
+/**
+ * The event as a recipient who sees only what follows `visibleFromSeq` may receive it: a stand-in
+ * for an event about an earlier message, and no `reply_to` on a message that replies to an
+ * earlier one (`replyToSeq`: the seq of the message replied to, when it replies).
+ */
+export function visibleEvent(text: string, visibleFromSeq: number, replyToSeq?: number): string {
   if (visibleFromSeq <= 0) return text;
   const messageSeq = messageSeqOfEvent(text);
-  if (messageSeq === undefined || messageSeq > visibleFromSeq) return text;
-  const { room_id, seq } = JSON.parse(text) as { room_id: string; seq: number };
-  return JSON.stringify({ type: 'event.hidden', room_id, seq });
+  if (messageSeq === undefined) return text;
+  if (messageSeq <= visibleFromSeq) {
+    const { room_id, seq } = JSON.parse(text) as { room_id: string; seq: number };
+    return JSON.stringify({ type: 'event.hidden', room_id, seq });
+  }
+  if (replyToSeq === undefined || replyToSeq > visibleFromSeq) return text;
+  const event = JSON.parse(text) as { message: { reply_to: string | null } };
+  event.message.reply_to = null;
+  return JSON.stringify(event);
+}
+
+/** The id an encoded event's message replies to, if any (read only where a late joiner needs it). */
+export function replyToOfEvent(text: string): string | undefined {
+  if (!text.includes('"reply_to":"')) return undefined;
+  const event = JSON.parse(text) as { message?: { reply_to?: string | null } };
+  return event.message?.reply_to ?? undefined;
 }

@@ -205,7 +205,13 @@ export const messagesRpc = {
     name: 'room_log',
     description: "A room's committed events after after_seq, in seq order, as published: fills a gap a gateway saw in the live stream",
     request: z.object({ room_id: RoomIdSchema, after_seq: SeqSchema, limit: z.number().int().min(1).max(1000) }),
-    response: z.object({ events: z.array(z.string()) }),
+    response: z.object({
+      events: z.array(z.string()),
+      reply_to_seqs: z
+        .array(SeqSchema.nullable())
+        .optional()
+        .describe("Per event, the seq of the message its message replies to (null: none), for late joiners' copies"),
+    }),
   }),
   messageStates: defineEndpoint({
     service,

@@ -14,6 +14,7 @@ import * as attachmentThumbnails from './0015_attachment_thumbnails.js';
 import * as searchDocs from './0016_search_docs.js';
 import * as attachmentBlobSweep from './0018_attachment_blob_sweep.js';
 import * as reports from './0019_reports.js';
+import * as eventReplyToSeq from './0020_event_reply_to_seq.js';
 
 /** Ordered by name; a new migration gets the next number and is never edited once released. */
 export const messagesMigrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const messagesMigrations: Record<string, Migration> = {
   '0016_search_docs': searchDocs,
   '0018_attachment_blob_sweep': attachmentBlobSweep,
   '0019_reports': reports,
+  '0020_event_reply_to_seq': eventReplyToSeq,
 };
