@@ -12,7 +12,7 @@ import { ReadStateDomain } from './domain/read-state.js';
 import { RoomsDomain } from './domain/rooms.js';
 import { runRoomsProjection } from './handlers/projection.js';
 import { roomsEndpoints } from './handlers/rpc.js';
-import { roomSignalsOverNats } from './handlers/signals.js';
+import { roomSignalsOverNats, runActivitySweep } from './handlers/signals.js';
 import { registerRoomsMetrics } from './metrics.js';
 
 async function main(): Promise<void> {
@@ -23,8 +23,14 @@ async function main(): Promise<void> {
 
   await ensureRoomActivityStream(await nats.nc.jetstreamManager(), config.CHAT_NAMESPACE, config.NATS_STREAM_REPLICAS);
   const activity = new RoomActivityPublisher(nats.nc, config.CHAT_NAMESPACE, logger, { replicas: config.NATS_STREAM_REPLICAS });
-  const signals = roomSignalsOverNats(nats.nc, config.CHAT_NAMESPACE, activity);
   const store = new SqlRoomsStore(database.db);
+  const signals = roomSignalsOverNats(nats.nc, config.CHAT_NAMESPACE, activity, store, logger);
+  // Host events a killed process committed but never got into JetStream.
+  const sweep = runActivitySweep(store, signals, {
+    everyMs: config.ACTIVITY_OUTBOX_SWEEP_MS,
+    olderThanMs: config.ACTIVITY_OUTBOX_SWEEP_MS,
+    logger,
+  });
   const rooms = new RoomsDomain(store, { groupMaxMembers: config.GROUP_MAX_MEMBERS });
   const sequences = messagesClient(rpc);
   const domains = {
@@ -41,6 +47,7 @@ async function main(): Promise<void> {
     port: config.ROOMS_HTTP_PORT,
     stopWork: async () => {
       await projection.stop();
+      await sweep.stop();
       // Requests in flight have finished: what they recorded goes to JetStream before the exit.
       await activity.drain();
     },

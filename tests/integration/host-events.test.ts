@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { streams } from '@chat/shared/nats';
+import { connect } from 'nats';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventReceiver, type ReceivedEvent, verifiesAsStandardWebhook } from '../support/event-receiver.js';
+import { eventually } from '../support/eventually.js';
 import { api } from '../support/http.js';
 import { mintToken, type StackProcess, TestStack } from '../support/test-stack.js';
 
@@ -215,6 +219,49 @@ describe('event webhook', () => {
       bodies.set(event.webhookId, event.raw);
     }
   }, 240_000);
+});
+
+describe('host events of the rooms service', () => {
+  it('loses no membership event through a kill -9 of the rooms service between its commit and JetStream', async () => {
+    const roomId = await tripRoom('R-1', ['ana']);
+    await receiver.until(() => ofRoom(roomId).some((e) => e.body.type === 'member.added'), 30_000);
+    // JetStream refuses the room activity stream from now on (a sealed stream cannot be unsealed):
+    // the change below commits, and its host events can only wait in the outbox.
+    const nc = await connect({ servers: stack.natsUrl });
+    const jsm = await nc.jetstreamManager();
+    const activityStream = streams.roomActivity(stack.namespace);
+    const { config } = await jsm.streams.info(activityStream);
+    const sealed = { ...config, sealed: true };
+    await jsm.streams.update(activityStream, sealed);
+    try {
+      expect(
+        (await api(rest(), 'PUT', '/v1/contexts/trip/R-1/room', { token: tokens.service, body: { member_ids: ['ana', 'ben'] } })).status,
+      ).toBe(200);
+      const rooms = stack.processes.filter((p) => p.name === 'rooms-service' && p.child.exitCode === null);
+      for (const process of rooms) await process.stop('SIGKILL');
+    } finally {
+      await jsm.streams.delete(activityStream);
+      await nc.close();
+    }
+    // A new process makes the stream again and records what the killed one left.
+    await stack.startService('rooms-service', { ACTIVITY_OUTBOX_SWEEP_MS: '500' });
+    await receiver.until(
+      () => ofRoom(roomId).some((e) => e.body.type === 'member.added' && (e.body.data as { user_id?: string }).user_id === 'ben'),
+      60_000,
+      () => `got ${typesOf(ofRoom(roomId)).join(', ')}`,
+    );
+    await receiver.until(() => typesOf(ofRoom(roomId)).filter((t) => t === 'room.updated').length >= 2, 30_000);
+    // Recorded once: each event under one webhook-id, and the outbox empty once JetStream has them.
+    const bens = ofRoom(roomId).filter((e) => e.body.type === 'member.added' && (e.body.data as { user_id?: string }).user_id === 'ben');
+    expect(new Set(bens.map((e) => e.webhookId)).size).toBe(1);
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      await eventually(async () => expect((await db.query('select count(*)::int as n from rooms.activity_outbox')).rows[0].n).toBe(0));
+    } finally {
+      await db.end();
+    }
+  }, 180_000);
 });
 
 describe('event webhook configuration', () => {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { RoomsStore } from '../domain/ports.js';
+import * as activity from './activity-repository.js';
 import * as members from './members-repository.js';
 import * as moderation from './moderation-repository.js';
 import * as rooms from './rooms-repository.js';
@@ -13,6 +14,9 @@ export class SqlRoomsStore implements RoomsStore {
     return this.db.transaction().execute((trx) => work(new SqlRoomsStore(trx)));
   }
 
+  recordActivity: RoomsStore['recordActivity'] = (events) => activity.insertActivity(this.db, events);
+  forgetActivity = (id: string) => activity.deleteActivity(this.db, id);
+  unrecordedActivity = (olderThanMs: number, limit: number) => activity.unrecordedActivity(this.db, olderThanMs, limit);
   lockRoom = (roomId: string) => members.lockRoom(this.db, roomId);
   findRoomView = (roomId: string, userId: string) => rooms.findRoomView(this.db, roomId, userId);
   listRoomViews: RoomsStore['listRoomViews'] = (userId, options) => rooms.listRoomViews(this.db, userId, options);

@@ -63,7 +63,17 @@ export interface BansTable {
   created_at: Generated<Date>;
 }
 
+/** Host events written with the change they announce, until JetStream has them (0004_activity_outbox). */
+export interface ActivityOutboxTable {
+  id: string;
+  room_id: string;
+  type: string;
+  data: ColumnType<Record<string, unknown>, string, never>;
+  occurred_at: ColumnType<Date, Date | string, never>;
+}
+
 export interface RoomsDatabase {
+  'rooms.activity_outbox': ActivityOutboxTable;
   'rooms.blocks': BlocksTable;
   'rooms.bans': BansTable;
   'rooms.rooms': RoomsTable;

@@ -1,4 +1,4 @@
-import type { EphemeralEvent, Role, RoomKind } from '@chat/shared';
+import type { EphemeralEvent, Role, RoomActivity, RoomKind } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MembershipDomain } from './membership.js';
@@ -15,6 +15,8 @@ interface MemoryRoom {
 /** The rooms store in memory: just what these rules use; any other call fails the test loudly. */
 class MemoryRoomsStore {
   rooms = new Map<string, MemoryRoom>();
+  /** The activity outbox: host events written by changes. */
+  outbox: RoomActivity[] = [];
 
   room(id: string, kind: RoomKind, members: Record<string, Role>, lastSeq = 0): void {
     this.rooms.set(id, {
@@ -38,6 +40,9 @@ class MemoryRoomsStore {
     return work(this.asStore());
   }
   async rememberUserNames() {}
+  async recordActivity(events: readonly RoomActivity[]) {
+    this.outbox.push(...events);
+  }
   async bannedAmong() {
     return [];
   }
@@ -117,6 +122,7 @@ const actor = (user_id: string, roles: string[] = []): Actor => ({ user_id, name
 describe('rooms domain rules, on in-memory ports', () => {
   let memory: MemoryRoomsStore;
   let published: EphemeralEvent[];
+  let recorded: RoomActivity[];
   let membership: MembershipDomain;
   let readState: ReadStateDomain;
   let rooms: RoomsDomain;
@@ -124,9 +130,10 @@ describe('rooms domain rules, on in-memory ports', () => {
   beforeEach(() => {
     memory = new MemoryRoomsStore();
     published = [];
+    recorded = [];
     const signals: RoomSignals = {
       publish: (_roomId, event) => published.push(event),
-      record: () => undefined,
+      recorded: (events) => recorded.push(...events),
       accessChanged: () => undefined,
     };
     const store = memory.asStore();
@@ -149,6 +156,12 @@ describe('rooms domain rules, on in-memory ports', () => {
     await membership.add(actor('alice'), 'g', { member_ids: ['bob', 'alice'] });
     expect(published.filter((e) => e.type === 'member.added')).toEqual([{ type: 'member.added', room_id: 'g', user_id: 'bob' }]);
     expect(memory.rooms.get('g')?.members.get('bob')).toEqual({ role: 'member', lastReadSeq: 5 });
+    // The host events went into the outbox with the change, and to JetStream after it, under the same ids.
+    expect(memory.outbox.map((e) => [e.type, e.data])).toEqual([
+      ['member.added', { user_id: 'bob' }],
+      ['room.updated', { room: expect.objectContaining({ id: 'g' }) }],
+    ]);
+    expect(recorded.map((e) => e.id)).toEqual(memory.outbox.map((e) => e.id));
     await expect(membership.add(actor('alice'), 'g', { member_ids: ['carol', 'dave'] })).rejects.toMatchObject({ code: 'invalid' });
     await expect(membership.add(actor('alice'), 'd', { member_ids: ['carol'] })).rejects.toMatchObject({ code: 'invalid' });
   });

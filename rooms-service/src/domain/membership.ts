@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AddMembersBody,
   type Ban,
@@ -9,6 +10,7 @@ import {
   type Page,
   type Role,
   type Room,
+  type RoomActivity,
   type UpdateRoomBody,
 } from '@chat/shared';
 import { type Actor, isService } from '@chat/shared/auth';
@@ -16,6 +18,20 @@ import { type AccessFacts, isAllowed, type MembershipAction, mayRemove } from '.
 import type { RoomSignals, RoomsStore, SequenceSource } from './ports.js';
 import { toPublicRoom } from './room-view.js';
 import type { RoomsDomain } from './rooms.js';
+
+type PublicRoom = ReturnType<typeof toPublicRoom>;
+
+/**
+ * What a committed change announces: socket signals, and its host events, which are already in
+ * the activity outbox (written in the change's transaction, so a crash after the commit loses none).
+ */
+interface Announcement {
+  roomId: string;
+  added: readonly string[];
+  removed: readonly string[];
+  room: PublicRoom | undefined;
+  activity: RoomActivity[];
+}
 
 /** Who is in a room and with which role; every change is announced to the room. */
 export class MembershipDomain {
@@ -38,7 +54,10 @@ export class MembershipDomain {
   /** Renames and/or sets the history visibility; a change is announced (and resets services' cached access answers). */
   async update(actor: Actor, roomId: string, changes: UpdateRoomBody): Promise<Room> {
     await this.require(actor, roomId, 'room.rename');
-    if (await this.store.updateRoomSettings(roomId, changes)) await this.announceRoom(roomId);
+    const announcement = await this.store.transaction(async (tx) =>
+      (await tx.updateRoomSettings(roomId, changes)) ? this.recordChange(tx, roomId, { roomChanged: true }) : undefined,
+    );
+    if (announcement) this.announce(announcement);
     return this.roomFor(actor, roomId);
   }
 
@@ -62,7 +81,7 @@ export class MembershipDomain {
     if (facts.kind === 'direct') throw ChatError.invalid('a direct room never gains a third member');
     if (!isAllowed('member.add', facts)) throw ChatError.forbidden('only owners and admins add members');
     const joinedAt = await this.joinSeq(roomId, 0);
-    const added = await this.store.transaction(async (tx) => {
+    const announcement = await this.store.transaction(async (tx) => {
       const room = await tx.lockRoom(roomId);
       if (!room) throw ChatError.notFound('room');
       const existing = await tx.existingMemberIds(roomId, body.member_ids);
@@ -81,23 +100,23 @@ export class MembershipDomain {
         ]);
       }
       await tx.insertMembers(roomId, newcomers, Math.max(room.last_seq, joinedAt));
-      return newcomers;
+      return this.recordChange(tx, roomId, { added: newcomers, roomChanged: newcomers.length > 0 });
     });
-    for (const userId of added) this.signals.publish(roomId, { type: 'member.added', room_id: roomId, user_id: userId });
-    if (added.length) await this.announceRoom(roomId);
+    this.announce(announcement);
     return this.list(actor, roomId, 1000, undefined);
   }
 
   async changeRole(actor: Actor, roomId: string, userId: string, role: Role): Promise<Member> {
     await this.require(actor, roomId, 'member.change_role');
-    await this.store.transaction(async (tx) => {
+    const announcement = await this.store.transaction(async (tx) => {
       if (!(await tx.lockRoom(roomId))) throw ChatError.notFound('room');
       if ((await tx.findMemberRole(roomId, userId)) === null) throw ChatError.notFound('member');
       await tx.setMemberRole(roomId, userId, role);
       // Demoting yourself as the last owner hands the room on, like leaving does.
       await tx.promoteSuccessorIfOwnerless(roomId);
+      return this.recordChange(tx, roomId, { roomChanged: true });
     });
-    await this.announceRoom(roomId);
+    this.announce(announcement);
     const members = await this.store.listMembers(roomId, 0, this.options.groupMaxMembers);
     const member = members.find((m) => m.user_id === userId);
     if (!member) throw ChatError.notFound('member');
@@ -106,7 +125,7 @@ export class MembershipDomain {
 
   async remove(actor: Actor, roomId: string, userId: string): Promise<void> {
     const facts = await this.facts(actor, roomId);
-    await this.store.transaction(async (tx) => {
+    const announcement = await this.store.transaction(async (tx) => {
       if (!(await tx.lockRoom(roomId))) throw ChatError.notFound('room');
       const targetRole = await tx.findMemberRole(roomId, userId);
       if (targetRole === null) throw ChatError.notFound('member');
@@ -117,9 +136,9 @@ export class MembershipDomain {
       }
       await tx.deleteMembers(roomId, [userId]);
       await tx.promoteSuccessorIfOwnerless(roomId);
+      return this.recordChange(tx, roomId, { removed: [userId], roomChanged: true });
     });
-    this.signals.publish(roomId, { type: 'member.removed', room_id: roomId, user_id: userId });
-    await this.announceRoom(roomId);
+    this.announce(announcement);
   }
 
   /**
@@ -130,7 +149,7 @@ export class MembershipDomain {
     const facts = await this.requireBanManager(actor, roomId);
     if (userId === actor.user_id)
       throw ChatError.unprocessable('you cannot ban yourself', [{ path: 'user_id', message: 'must not be yourself' }]);
-    const { ban, removed } = await this.store.transaction(async (tx) => {
+    const { ban, announcement } = await this.store.transaction(async (tx) => {
       if (!(await tx.lockRoom(roomId))) throw ChatError.notFound('room');
       const targetRole = await tx.findMemberRole(roomId, userId);
       if (targetRole === 'owner') {
@@ -138,13 +157,11 @@ export class MembershipDomain {
       }
       if (targetRole !== null && !mayRemove(facts, targetRole)) throw ChatError.forbidden('admins ban plain members only');
       const row = await tx.insertBan(roomId, userId, actor.user_id);
-      if (targetRole !== null) await tx.deleteMembers(roomId, [userId]);
-      return { ban: row, removed: targetRole !== null };
+      if (targetRole === null) return { ban: row, announcement: undefined };
+      await tx.deleteMembers(roomId, [userId]);
+      return { ban: row, announcement: await this.recordChange(tx, roomId, { removed: [userId], roomChanged: true }) };
     });
-    if (removed) {
-      this.signals.publish(roomId, { type: 'member.removed', room_id: roomId, user_id: userId });
-      await this.announceRoom(roomId);
-    }
+    if (announcement) this.announce(announcement);
     return { user_id: ban.user_id, banned_by: ban.banned_by, banned_at: ban.created_at.toISOString() };
   }
 
@@ -175,7 +192,7 @@ export class MembershipDomain {
     if (!isService(actor)) throw ChatError.forbidden('only a service token manages context rooms');
     const { roomId, created } = await this.store.ensureContextRoomRow(context, body.title ?? null, actor.user_id, body.history_visibility);
     const joinedAt = created ? 0 : await this.joinSeq(roomId, 0);
-    const { added, removed, renamed } = await this.store.transaction(async (tx) => {
+    const announcement = await this.store.transaction(async (tx) => {
       const room = await tx.lockRoom(roomId);
       if (!room) throw ChatError.notFound('room');
       const wanted = new Set(body.member_ids);
@@ -186,11 +203,10 @@ export class MembershipDomain {
       await tx.deleteMembers(roomId, toRemove);
       const titleChanged =
         !created && (await tx.updateRoomSettings(roomId, { title: body.title, history_visibility: body.history_visibility }));
-      return { added: toAdd, removed: toRemove, renamed: titleChanged };
+      const roomChanged = toAdd.length > 0 || toRemove.length > 0 || titleChanged;
+      return this.recordChange(tx, roomId, { added: toAdd, removed: toRemove, roomChanged });
     });
-    for (const userId of added) this.signals.publish(roomId, { type: 'member.added', room_id: roomId, user_id: userId });
-    for (const userId of removed) this.signals.publish(roomId, { type: 'member.removed', room_id: roomId, user_id: userId });
-    if (added.length || removed.length || renamed) await this.announceRoom(roomId);
+    this.announce(announcement);
     return { room: await this.roomFor(actor, roomId), created };
   }
 
@@ -202,11 +218,10 @@ export class MembershipDomain {
     if (!isService(actor)) throw ChatError.forbidden('only a service token closes or reopens context rooms');
     const roomId = await this.store.findContextRoomId(context);
     if (!roomId) throw ChatError.notFound('room');
-    if (await this.store.setRoomClosed(roomId, closed)) {
-      const room = await this.announceRoom(roomId);
-      // The host hears of a close as its own event too (DESIGN 10.4); a reopen is a room.updated.
-      if (closed && room) this.signals.record(roomId, 'room.closed', { room });
-    }
+    const announcement = await this.store.transaction(async (tx) =>
+      (await tx.setRoomClosed(roomId, closed)) ? this.recordChange(tx, roomId, { roomChanged: true, closed }) : undefined,
+    );
+    if (announcement) this.announce(announcement);
     return this.roomFor(actor, roomId);
   }
 
@@ -254,11 +269,37 @@ export class MembershipDomain {
     return facts;
   }
 
-  private async announceRoom(roomId: string): Promise<ReturnType<typeof toPublicRoom> | undefined> {
-    const row = await this.store.findPublicRoom(roomId);
-    if (!row) return undefined;
-    const room = toPublicRoom(row);
-    this.signals.publish(roomId, { type: 'room.updated', room_id: roomId, room });
-    return room;
+  /**
+   * Inside the change's transaction: the room as changed, and the host events of the change into
+   * the activity outbox (DESIGN 10.4). A close is told to the host as its own event too; a reopen
+   * is a room.updated.
+   */
+  private async recordChange(
+    tx: RoomsStore,
+    roomId: string,
+    change: { added?: readonly string[]; removed?: readonly string[]; roomChanged: boolean; closed?: boolean },
+  ): Promise<Announcement> {
+    const row = change.roomChanged ? await tx.findPublicRoom(roomId) : undefined;
+    const room = row ? toPublicRoom(row) : undefined;
+    const occurredAt = new Date().toISOString();
+    const event = (type: RoomActivity['type'], data: Record<string, unknown>) =>
+      ({ id: `evt_${randomUUID()}`, type, room_id: roomId, occurred_at: occurredAt, data }) as RoomActivity;
+    const activity = [
+      ...(change.added ?? []).map((userId) => event('member.added', { user_id: userId })),
+      ...(change.removed ?? []).map((userId) => event('member.removed', { user_id: userId })),
+      ...(room ? [event('room.updated', { room })] : []),
+      ...(room && change.closed ? [event('room.closed', { room })] : []),
+    ];
+    await tx.recordActivity(activity);
+    return { roomId, added: change.added ?? [], removed: change.removed ?? [], room, activity };
+  }
+
+  /** After the commit: the room's sockets hear of the change, and its host events go to JetStream. */
+  private announce(announcement: Announcement): void {
+    const { roomId } = announcement;
+    for (const userId of announcement.added) this.signals.publish(roomId, { type: 'member.added', room_id: roomId, user_id: userId });
+    for (const userId of announcement.removed) this.signals.publish(roomId, { type: 'member.removed', room_id: roomId, user_id: userId });
+    if (announcement.room) this.signals.publish(roomId, { type: 'room.updated', room_id: roomId, room: announcement.room });
+    this.signals.recorded(announcement.activity);
   }
 }

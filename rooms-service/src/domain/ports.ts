@@ -2,23 +2,22 @@ import type {
   ContextRef,
   EphemeralEvent,
   HistoryVisibility,
-  HostEventData,
   Member,
   NotifyLevel,
   Role,
-  RoomActivityType,
+  RoomActivity,
   RoomKind,
   TimeIdCursor,
 } from '@chat/shared';
 
-/**
- * Ephemeral room signals (membership, read, presence) reach the gateways through this; those the
- * host application is told about (membership, room.updated) are recorded for it as well.
- */
+/** Ephemeral room signals (membership, read, presence) reach the gateways through this. */
 export interface RoomSignals {
   publish(roomId: string, event: EphemeralEvent): void;
-  /** Host-facing activity that is no socket signal (room.closed), for the event webhook (DESIGN 10.4). */
-  record<T extends RoomActivityType>(roomId: string, type: T, data: HostEventData<T>): void;
+  /**
+   * Host events already in the activity outbox (written with their change), to the room activity
+   * stream for the event webhook (DESIGN 10.4); each leaves the outbox once JetStream has it.
+   */
+  recorded(events: readonly RoomActivity[]): void;
   /** What a member may do changed with nothing visible to announce (a block): caches of access answers forget the room. */
   accessChanged(roomId: string): void;
 }
@@ -105,6 +104,11 @@ export type MembershipSettings = {
  */
 export interface RoomsStore {
   transaction<T>(work: (store: RoomsStore) => Promise<T>): Promise<T>;
+  /** Host events into the activity outbox: inside `transaction`, committed with the change. */
+  recordActivity(events: readonly RoomActivity[]): Promise<void>;
+  forgetActivity(id: string): Promise<void>;
+  /** Outbox rows older than `olderThanMs` (their process died before JetStream had them), oldest first. */
+  unrecordedActivity(olderThanMs: number, limit: number): Promise<RoomActivity[]>;
   /** Locks the room row until the transaction ends: membership changes of one room happen one at a time. */
   lockRoom(roomId: string): Promise<{ id: string; kind: RoomKind; last_seq: number } | undefined>;
 

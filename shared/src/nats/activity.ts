@@ -35,9 +35,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Records room activity in JetStream after the change was committed, in call order (so one
  * room's events keep their order), with the event id as JetStream's de-duplication id (a retry
  * after a lost ack is stored once). A publish that fails is retried with back-off until it
- * succeeds; `drain()` (graceful stop) waits for what is queued. What is queued when the process
- * is killed outright is lost: the window is the milliseconds between a commit and JetStream's ack
- * (closing it needs an outbox table in the writer's schema; docs/operations.md).
+ * succeeds; `drain()` (graceful stop) waits for what is queued. A process killed outright loses
+ * its queue, so each writer keeps its events in its own schema until `onRecorded` (the rooms
+ * activity outbox, the report rows) and records them again from there.
  */
 export class RoomActivityPublisher {
   private readonly queue: Array<{ event: RoomActivity; onRecorded?: () => void }> = [];
