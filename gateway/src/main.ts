@@ -20,8 +20,7 @@ import { PresenceRegistry } from '@chat/shared/presence';
 import { telemetry } from '@chat/shared/telemetry';
 import { Redis } from 'ioredis';
 import { BlobSweeper } from './attachments/blob-sweeper.js';
-import { LocalBlobStore } from './attachments/local-blob-store.js';
-import { S3BlobStore } from './attachments/s3-blob-store.js';
+import { openBlobStore } from './attachments/open-blob-store.js';
 import { CallCoalescer } from './clients/coalesce.js';
 import { NameBook } from './clients/name-book.js';
 import { ServicesClient } from './clients/services-client.js';
@@ -181,17 +180,7 @@ async function main(): Promise<void> {
       { name: 'redis', ok: () => redis.status === 'ready' },
     ],
   };
-  const blobs =
-    config.ATTACHMENT_STORE === 's3'
-      ? new S3BlobStore({
-          bucket: config.S3_BUCKET ?? '',
-          region: config.S3_REGION,
-          endpoint: config.S3_ENDPOINT,
-          accessKeyId: config.S3_ACCESS_KEY_ID,
-          secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-          prefix: config.S3_PREFIX,
-        })
-      : new LocalBlobStore(config.ATTACHMENT_DIR);
+  const blobs = openBlobStore(config);
   const blobSweeper = new BlobSweeper(services, blobs, logger, {
     intervalMs: config.ATTACHMENT_SWEEP_MS,
     onDeleted: metrics.blobSwept,

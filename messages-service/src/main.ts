@@ -5,6 +5,7 @@ import { bootService, runService } from '@chat/shared/service';
 import { CachedRoomsAccessClient, roomsAccessClient } from './clients/rooms-client.js';
 import { loadMessagesConfig } from './config.js';
 import { unreachableBlobsRepository } from './db/attachment-sweep-repository.js';
+import { SqlMessageStore } from './db/messages-store.js';
 import { messagesMigrations } from './db/migrations/index.js';
 import { reportedMessages, reportStore } from './db/reports-repository.js';
 import type { MessagesDatabase } from './db/schema.js';
@@ -56,15 +57,17 @@ async function main(): Promise<void> {
   const searchProgress = new SearchIndexProgress(nats.nc, config.CHAT_NAMESPACE, { pollMs: 20 });
 
   const access = new CachedRoomsAccessClient(roomsAccessClient(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
-  const domain = new MessagesDomain(database, access, {
-    maxBodyChars: config.MESSAGE_MAX_CHARS,
-    attachmentQuotaBytesPerDay: config.ATTACHMENT_QUOTA_BYTES_PER_DAY,
-    replayMaxEvents: config.REPLAY_MAX_EVENTS,
-    maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
+  const store = new SqlMessageStore(database.db, database.pool, {
     sendBatchMax: config.SEND_BATCH_MAX,
     sendBatchParallel: config.SEND_BATCH_PARALLEL,
     publishCommitted: (events) => publisher.publish(events),
     relayGraceMs: config.OUTBOX_GRACE_MS,
+  });
+  const domain = new MessagesDomain(store, access, {
+    maxBodyChars: config.MESSAGE_MAX_CHARS,
+    attachmentQuotaBytesPerDay: config.ATTACHMENT_QUOTA_BYTES_PER_DAY,
+    replayMaxEvents: config.REPLAY_MAX_EVENTS,
+    maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
     searchIndexCaughtUp: () => searchProgress.waitUntilCaughtUp(config.SEARCH_INDEX_WAIT_MS),
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageDraft } from '../../messages-service/src/db/messages-repository.js';
 import type { MessageRow } from '../../messages-service/src/db/schema.js';
 import { encodeRoomEvent, toMessage } from '../../messages-service/src/domain/message-rules.js';
+import type { MessageDraft } from '../../messages-service/src/domain/rows.js';
 
 /** A plain text message as the messages domain would hand it to the repository. */
 export function plainDraft(roomId: string, senderId: string, clientMsgId: string, body = clientMsgId): MessageDraft {

@@ -3,8 +3,9 @@ import { epochMicros, pastTimeIdCursor } from '@chat/shared/db';
 import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
-import { type HistoryPlan, ThreadRootRefused } from '../domain/message-rules.js';
-import type { ReactionCount, ThreadSummaryRow } from '../domain/rows.js';
+import { AttachmentTaken, type HistoryPlan, ThreadRootRefused } from '../domain/message-rules.js';
+import type { MessageChange } from '../domain/ports.js';
+import type { MessageDraft, ReactionCount, ThreadSummaryRow } from '../domain/rows.js';
 import { OUTBOX_CHANNEL } from './outbox-repository.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
 import { indexMessages } from './search-index.js';
@@ -63,22 +64,6 @@ export async function findMessageSeqs(db: Kysely<MessagesDatabase>, roomId: stri
     .where('id', 'in', messageIds)
     .execute();
   return new Map(rows.map((r) => [r.id, r.seq]));
-}
-
-export interface MessageDraft {
-  id: string;
-  room_id: string;
-  sender_id: string;
-  sender_name: string | null;
-  client_msg_id: string;
-  kind: MessageRow['kind'];
-  body: string;
-  mentions: string[];
-  reply_to: string | null;
-  thread_root_id: string | null;
-  attachments: MessageRow['attachments'];
-  priority: MessageRow['priority'];
-  ack_requested: boolean;
 }
 
 /** Thrown inside the transaction to undo the seq it took when the idempotency key was taken. */
@@ -208,13 +193,6 @@ export async function loadThreadParticipants(db: Kysely<MessagesDatabase>, rootI
      where r.id = any(${rootIds}::uuid[])`.execute(db);
   return new Map(result.rows.map((row) => [row.root_id, row.participant_ids]));
 }
-
-/** A change to an existing message; each that changes something is a room event with its own seq. */
-export type MessageChange =
-  | { kind: 'edit'; body: string }
-  | { kind: 'delete' }
-  | { kind: 'reaction'; userId: string; emoji: string; action: 'added' | 'removed' }
-  | { kind: 'acknowledge'; userId: string; name: string | null };
 
 /**
  * Applies a change under the message's row lock: `check` may refuse it (seeing the current row),
@@ -509,9 +487,6 @@ export async function searchMessages(
      limit ${limit}`.execute(db);
   return result.rows;
 }
-
-/** Thrown when an attachment was taken by a concurrent send between resolving and claiming it. */
-export class AttachmentTaken extends Error {}
 
 /** Marks the draft's attachments as used by its message; each can belong to one message only. */
 async function claimAttachments(trx: Transaction<MessagesDatabase>, draft: MessageDraft): Promise<void> {

@@ -2,7 +2,7 @@ import { currentTraceparent, inSpan, SpanKind, tracer } from '@chat/shared/telem
 import { type Context, context, type Span, trace } from '@opentelemetry/api';
 import type pg from 'pg';
 import { ThreadRootRefused } from '../domain/message-rules.js';
-import type { MessageDraft } from './messages-repository.js';
+import type { MessageDraft } from '../domain/rows.js';
 import type { CommittedEvent } from './outbox-repository.js';
 import type { MessageRow } from './schema.js';
 

@@ -15,39 +15,8 @@ import {
 import { type Actor, isService } from '@chat/shared/auth';
 import { type AttachmentUpload, type RoomAction, thumbnailKeyOf } from '@chat/shared/rpc';
 import { trace } from '@opentelemetry/api';
-import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import {
   AttachmentTaken,
-  acknowledgedBy,
-  applyMessageChange,
-  distinctEmojiCount,
-  findAttachments,
-  findByClientMsgId,
-  findMessage,
-  findMessageSeq,
-  findMessageSeqs,
-  findMessages,
-  insertAttachment,
-  insertMessageWithEvent,
-  loadReactionCounts,
-  loadThreadParticipants,
-  loadThreadSummaries,
-  type MessageChange,
-  pendingAcknowledgements,
-  readAcknowledgements,
-  readHistory,
-  readLastSeq,
-  readLastSeqs,
-  readRoomLog,
-  readSyncWindow,
-  searchMessages,
-  uploadedInLastDay,
-} from '../db/messages-repository.js';
-import type { CommittedEvent } from '../db/outbox-repository.js';
-import type { AttachmentRow, MessageRow, MessagesDatabase } from '../db/schema.js';
-import { SendBatcher } from '../db/send-batch.js';
-import {
   acknowledgementProblem,
   attachmentProblem,
   deriveKind,
@@ -61,6 +30,8 @@ import {
   toAttachment,
   toMessage,
 } from './message-rules.js';
+import type { MessageChange, MessageStore } from './ports.js';
+import type { AttachmentRow, MessageRow } from './rows.js';
 
 /** What the rooms service decided, and the room facts a refusal is explained by. */
 export interface RoomAccessAnswer {
@@ -95,13 +66,6 @@ export interface MessagesDomainOptions {
   maxBodyChars: number;
   replayMaxEvents: number;
   maxDistinctReactions: number;
-  /** Sends stored per transaction at most, and transactions in flight (SendBatcher). */
-  sendBatchMax: number;
-  sendBatchParallel: number;
-  /** Publishes a send batch's events right after its commit; without it the relay does. */
-  publishCommitted?: (events: CommittedEvent[]) => void;
-  /** How long the relay leaves events `publishCommitted` was given before publishing them itself. */
-  relayGraceMs?: number;
   /**
    * Resolves once what was sent before the call is in the search documents (or it waited long
    * enough): the search indexer writes them off the send path, and a search must still find a
@@ -111,25 +75,11 @@ export interface MessagesDomainOptions {
 }
 
 export class MessagesDomain {
-  private readonly batcher: SendBatcher;
-
-  private readonly db: Kysely<MessagesDatabase>;
-  /** The pool under `db`, for the few hot statements prepared by name (Kysely sends unnamed ones). */
-  private readonly pool: Pick<pg.Pool, 'query'>;
-
   constructor(
-    database: { db: Kysely<MessagesDatabase>; pool: Pick<pg.Pool, 'query'> },
+    private readonly store: MessageStore,
     private readonly rooms: RoomAccess,
     private readonly options: MessagesDomainOptions,
-  ) {
-    this.db = database.db;
-    this.pool = database.pool;
-    this.batcher = new SendBatcher(this.pool, {
-      maxBatch: options.sendBatchMax,
-      parallel: options.sendBatchParallel,
-      ...(options.publishCommitted ? { onCommitted: options.publishCommitted, relayGraceMs: options.relayGraceMs ?? 2000 } : {}),
-    });
-  }
+  ) {}
 
   async send(actor: Actor, roomId: string, input: SendMessageBody): Promise<{ message: Message; created: boolean }> {
     const body = normaliseBody(input.body, this.options.maxBodyChars, (input.attachment_ids?.length ?? 0) > 0);
@@ -156,7 +106,7 @@ export class MessagesDomain {
     let replyToSeq: number | undefined;
     if (input.reply_to) {
       // A message from before a late joiner joined (joined history) does not exist for them.
-      replyToSeq = await findMessageSeq(this.db, input.reply_to, roomId);
+      replyToSeq = await this.store.findMessageSeq(input.reply_to, roomId);
       if (replyToSeq === undefined || replyToSeq <= access.visible_from_seq) {
         throw ChatError.invalid('reply_to is not a message of this room', [{ path: 'reply_to', message: 'not in this room' }]);
       }
@@ -184,8 +134,8 @@ export class MessagesDomain {
     // so a clash fails only itself, and urgent or acknowledgement-requesting sends (rare) go alone
     // too, with their own columns and recipient set. Either way a thread root is checked in the write.
     const row = await (attachments.length === 0 && !special
-      ? this.batcher.store(draft, encode, access.visible_from_seq, replyToSeq)
-      : insertMessageWithEvent(this.db, draft, encode, recipients, access.visible_from_seq)
+      ? this.store.storeBatched(draft, encode, access.visible_from_seq, replyToSeq)
+      : this.store.insertMessageWithEvent(draft, encode, recipients, access.visible_from_seq)
     ).catch((error: unknown) => {
       if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
       if (error instanceof ThreadRootRefused) {
@@ -243,8 +193,8 @@ export class MessagesDomain {
     const recipients = ackRequested ? await this.rooms.memberIds(roomId) : [];
     const row =
       priority === 'normal' && !ackRequested
-        ? await this.batcher.store(draft, encode)
-        : await insertMessageWithEvent(this.db, draft, encode, recipients);
+        ? await this.store.storeBatched(draft, encode)
+        : await this.store.insertMessageWithEvent(draft, encode, recipients);
     if (row) {
       trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
       return { message: toMessage(row, [], false, null), created: true };
@@ -267,7 +217,7 @@ export class MessagesDomain {
   ): Promise<Page<Message>> {
     const plan = planHistory(query);
     const access = await this.requireAccess(roomId, actor, 'room.read');
-    const { rows, more } = await readHistory(this.db, roomId, plan, access.visible_from_seq);
+    const { rows, more } = await this.store.readHistory(roomId, plan, access.visible_from_seq);
     await this.hideEarlierReplies(roomId, rows, access.visible_from_seq);
     const edge = plan.direction === 'older' ? rows[0] : rows.at(-1);
     return {
@@ -281,7 +231,7 @@ export class MessagesDomain {
     await this.requireAccess(roomId, actor, 'message.send');
     const quota = this.options.attachmentQuotaBytesPerDay;
     if (quota !== undefined) {
-      const usage = await uploadedInLastDay(this.db, actor.user_id);
+      const usage = await this.store.uploadedInLastDay(actor.user_id);
       if (usage.bytes + upload.size > quota) {
         // The window frees up as the oldest upload of the last day ages out.
         const retryAfterMs = usage.oldest ? Math.max(1000, usage.oldest.getTime() + DAY_MS - Date.now()) : DAY_MS;
@@ -300,7 +250,7 @@ export class MessagesDomain {
       thumbnail_width: thumbnail?.width ?? null,
       thumbnail_height: thumbnail?.height ?? null,
     };
-    await insertAttachment(this.db, row);
+    await this.store.insertAttachment(row);
     return toAttachment({ ...row, message_id: null, created_at: new Date(), deleted_at: null, sweep_until: null, blob_deleted_at: null });
   }
 
@@ -313,14 +263,14 @@ export class MessagesDomain {
     storage_key: string;
     thumbnail: { storage_key: string; content_type: string; size: number } | null;
   }> {
-    const [row] = await findAttachments(this.db, [attachmentId]);
+    const [row] = await this.store.findAttachments([attachmentId]);
     if (!row || row.deleted_at !== null) throw ChatError.notFound('attachment');
     const decision = await this.rooms.authorize(row.room_id, actor, 'room.read');
     if (!decision.allowed) throw ChatError.notFound('attachment');
     if (decision.visible_from_seq > 0) {
       // Joined history: files of messages from before the reader joined do not exist for them,
       // nor do others' uploads not yet sent (they may predate the joining too).
-      const seq = row.message_id ? await findMessageSeq(this.db, row.message_id, row.room_id) : undefined;
+      const seq = row.message_id ? await this.store.findMessageSeq(row.message_id, row.room_id) : undefined;
       const visible = row.message_id ? seq !== undefined && seq > decision.visible_from_seq : row.uploader_id === actor.user_id;
       if (!visible) throw ChatError.notFound('attachment');
     }
@@ -333,7 +283,7 @@ export class MessagesDomain {
 
   private async resolveAttachments(actor: Actor, roomId: string, ids: string[]): Promise<Attachment[]> {
     const unique = [...new Set(ids)];
-    const rows = await findAttachments(this.db, unique);
+    const rows = await this.store.findAttachments(unique);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const problems = unique.flatMap((id, i) => {
       const problem = attachmentProblem(byId.get(id), roomId, actor.user_id);
@@ -355,7 +305,7 @@ export class MessagesDomain {
 
   /** The sender deletes their own message; room owners/admins and moderators delete any. */
   async delete(actor: Actor, roomId: string, messageId: string): Promise<Message> {
-    const existing = await findMessage(this.db, roomId, messageId);
+    const existing = await this.store.findMessage(roomId, messageId);
     const own = existing?.sender_id === actor.user_id;
     const decision = await this.rooms.authorize(roomId, actor, own ? 'message.send' : 'message.moderate');
     if (!decision.allowed) {
@@ -370,7 +320,7 @@ export class MessagesDomain {
   /** One reaction per user and emoji; adding it twice or removing an absent one changes nothing. */
   async react(actor: Actor, roomId: string, messageId: string, emoji: string, action: 'added' | 'removed'): Promise<Message> {
     const access = await this.requireAccess(roomId, actor, 'message.send');
-    if (action === 'added' && (await distinctEmojiCount(this.db, messageId)) >= this.options.maxDistinctReactions) {
+    if (action === 'added' && (await this.store.distinctEmojiCount(messageId)) >= this.options.maxDistinctReactions) {
       throw ChatError.invalid(`a message holds at most ${this.options.maxDistinctReactions} different reactions`, [
         { path: 'emoji', message: 'too many reactions' },
       ]);
@@ -403,7 +353,7 @@ export class MessagesDomain {
       if (current.seq <= visibleFromSeq) throw ChatError.notFound('message');
       check(current);
     };
-    const result = await applyMessageChange(this.db, roomId, messageId, change, guarded, (row, counts, seq) =>
+    const result = await this.store.applyMessageChange(roomId, messageId, change, guarded, (row, counts, seq) =>
       encodeRoomEvent(type, seq, toMessage(row, summariseReactions(counts, row.id, false)), extra),
     );
     if (!result) throw ChatError.notFound('message');
@@ -424,16 +374,12 @@ export class MessagesDomain {
   private async viewedBy(rows: MessageRow[], viewer: Actor): Promise<Message[]> {
     const asking = rows.filter((r) => r.ack_requested && r.ack_count > 0).map((r) => r.id);
     const [counts, acknowledged, threads] = await Promise.all([
-      loadReactionCounts(
-        this.db,
+      this.store.loadReactionCounts(
         rows.map((r) => r.id),
         viewer.user_id,
       ),
-      acknowledgedBy(this.db, asking, viewer.user_id),
-      loadThreadSummaries(
-        this.db,
-        rows.filter((r) => r.thread_root_id === null).map((r) => r.id),
-      ),
+      this.store.acknowledgedBy(asking, viewer.user_id),
+      this.store.loadThreadSummaries(rows.filter((r) => r.thread_root_id === null).map((r) => r.id)),
     ]);
     return rows.map((r) => toMessage(r, summariseReactions(counts, r.id, true), acknowledged.has(r.id), threadSummaryOf(threads, r.id)));
   }
@@ -454,10 +400,10 @@ export class MessagesDomain {
   /** Who acknowledged (first first) and who of the members at send time, less the sender, has not. */
   async acknowledgements(actor: Actor, roomId: string, messageId: string) {
     const access = await this.requireAccess(roomId, actor, 'room.read');
-    const row = await findMessage(this.db, roomId, messageId);
+    const row = await this.store.findMessage(roomId, messageId);
     // Joined history: a message from before the reader joined does not exist for them.
     if (!row || row.seq <= access.visible_from_seq) throw ChatError.notFound('message');
-    const { items, pending } = await readAcknowledgements(this.db, messageId);
+    const { items, pending } = await this.store.readAcknowledgements(messageId);
     return { items: items.map((i) => ({ ...i, acknowledged_at: new Date(i.acknowledged_at).toISOString() })), pending };
   }
 
@@ -469,7 +415,7 @@ export class MessagesDomain {
     if (visibleFromSeq === 0) return;
     const targets = [...new Set(rows.flatMap((r) => (r.reply_to ? [r.reply_to] : [])))];
     if (targets.length === 0) return;
-    const seqs = await findMessageSeqs(this.db, roomId, targets);
+    const seqs = await this.store.findMessageSeqs(roomId, targets);
     for (const row of rows) {
       const seq = row.reply_to ? seqs.get(row.reply_to) : undefined;
       if (row.reply_to && (seq === undefined || seq <= visibleFromSeq)) row.reply_to = null;
@@ -494,8 +440,7 @@ export class MessagesDomain {
     }
     const visibleFrom = new Map(rooms.map((r) => [r.room_id, r.visible_from_seq]));
     await this.options.searchIndexCaughtUp?.();
-    const rows = await searchMessages(
-      this.db,
+    const rows = await this.store.searchMessages(
       rooms.map((r) => r.room_id),
       q,
       query.limit + 1,
@@ -520,13 +465,10 @@ export class MessagesDomain {
 
   /** For push re-checks by the notifier (a trusted internal caller): no actor, no membership check. */
   async messageStates(roomId: string, messageIds: string[]) {
-    const rows = await findMessages(this.db, roomId, messageIds);
-    const pending = await pendingAcknowledgements(
-      this.db,
-      rows.filter((r) => r.ack_requested).map((r) => r.id),
-    );
+    const rows = await this.store.findMessages(roomId, messageIds);
+    const pending = await this.store.pendingAcknowledgements(rows.filter((r) => r.ack_requested).map((r) => r.id));
     const rootIds = [...new Set(rows.flatMap((r) => (r.thread_root_id ? [r.thread_root_id] : [])))];
-    const participants = await loadThreadParticipants(this.db, rootIds);
+    const participants = await this.store.loadThreadParticipants(rootIds);
     return {
       messages: rows.map((r) => ({
         id: r.id,
@@ -548,21 +490,21 @@ export class MessagesDomain {
   }
 
   async lastSeq(roomId: string): Promise<number> {
-    return readLastSeq(this.db, roomId);
+    return this.store.readLastSeq(roomId);
   }
 
   async lastSeqs(roomIds: string[]): Promise<Record<string, number>> {
-    const found = await readLastSeqs(this.pool, roomIds);
+    const found = await this.store.readLastSeqs(roomIds);
     return Object.fromEntries(roomIds.map((id) => [id, found.get(id) ?? 0]));
   }
 
   roomLog(roomId: string, afterSeq: number, limit: number): Promise<Array<{ event: string; reply_to_seq: number | null }>> {
-    return readRoomLog(this.pool, roomId, afterSeq, limit);
+    return this.store.readRoomLog(roomId, afterSeq, limit);
   }
 
   async getMessage(actor: Actor, roomId: string, messageId: string): Promise<Message> {
     const access = await this.requireAccess(roomId, actor, 'room.read');
-    const row = await findMessage(this.db, roomId, messageId);
+    const row = await this.store.findMessage(roomId, messageId);
     if (!row || row.seq <= access.visible_from_seq) throw ChatError.notFound('message');
     return this.withReactions(row, actor, access.visible_from_seq);
   }
@@ -572,7 +514,7 @@ export class MessagesDomain {
     const visibleFrom = membershipChecked ? 0 : (await this.requireAccess(roomId, actor, 'room.read')).visible_from_seq;
     // Joined history: a replay from before the member joined begins where they joined, with no resync.
     const from = sinceSeq === undefined ? undefined : Math.max(sinceSeq, visibleFrom);
-    const window = await readSyncWindow(this.pool, roomId, from, Math.min(maxEvents, this.options.replayMaxEvents));
+    const window = await this.store.readSyncWindow(roomId, from, Math.min(maxEvents, this.options.replayMaxEvents));
     if (sinceSeq !== undefined && sinceSeq > window.lastSeq) {
       throw ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [
         { path: 'since_seq', message: 'beyond last seq' },
@@ -591,7 +533,7 @@ export class MessagesDomain {
   private async visibleEvents(roomId: string, events: string[], visibleFrom: number): Promise<string[]> {
     const targetOf = events.map(replyToOfEvent);
     const targets = [...new Set(targetOf.filter((id): id is string => id !== undefined))];
-    const seqs = targets.length ? await findMessageSeqs(this.db, roomId, targets) : new Map<string, number>();
+    const seqs = targets.length ? await this.store.findMessageSeqs(roomId, targets) : new Map<string, number>();
     return events.map((event, i) => {
       const target = targetOf[i];
       // A target not found (cannot happen: reply_to is checked at send) is hidden like an earlier one.
@@ -601,7 +543,7 @@ export class MessagesDomain {
 
   /** The same key from the same user returns the first message; reusing it in another room is a conflict. */
   private async replayOfEarlierSend(actor: Actor, roomId: string, clientMsgId: string) {
-    const existing = await findByClientMsgId(this.db, actor.user_id, clientMsgId);
+    const existing = await this.store.findByClientMsgId(actor.user_id, clientMsgId);
     if (!existing) return undefined;
     if (existing.room_id !== roomId) {
       throw new ChatError('conflict', 'client_msg_id was already used for a message in another room');

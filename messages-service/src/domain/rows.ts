@@ -26,6 +26,23 @@ export interface MessageRow {
   deleted_at: Date | null;
 }
 
+/** A message as a send hands it to the store, before it has a seq. */
+export interface MessageDraft {
+  id: string;
+  room_id: string;
+  sender_id: string;
+  sender_name: string | null;
+  client_msg_id: string;
+  kind: MessageRow['kind'];
+  body: string;
+  mentions: string[];
+  reply_to: string | null;
+  thread_root_id: string | null;
+  attachments: MessageRow['attachments'];
+  priority: MessageRow['priority'];
+  ack_requested: boolean;
+}
+
 export interface AttachmentRow {
   id: string;
   room_id: string;

@@ -1,5 +1,6 @@
 import type { Logger } from '@chat/shared/logging';
 import type { RoomActivityPublisher } from '@chat/shared/nats';
+import { runEvery } from '@chat/shared/ops';
 import type { MessageReports, ReportEvents } from '../domain/reports.js';
 
 /** `message.reported` on the room activity stream, with an id that stays the same when recorded again. */
@@ -20,25 +21,12 @@ export function reportEventsOverNats(activity: RoomActivityPublisher): ReportEve
  * never acknowledged by JetStream). Runs at start and then every `everyMs`.
  */
 export function runReportEventSweep(reports: MessageReports, options: { everyMs: number; olderThanMs: number; logger: Logger }) {
-  let running: Promise<void> | undefined;
-  const sweep = () => {
-    running ??= reports
-      .recordPending(options.olderThanMs)
-      .then((queued) => {
-        if (queued > 0) options.logger.warn({ queued }, 're-recording report events left unrecorded by an earlier process');
-      })
-      .catch((error: unknown) => options.logger.warn({ err: error }, 'report event sweep failed; trying again later'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  sweep();
-  const timer = setInterval(sweep, options.everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return runEvery(
+    options.everyMs,
+    async () => {
+      const queued = await reports.recordPending(options.olderThanMs);
+      if (queued > 0) options.logger.warn({ queued }, 're-recording report events left unrecorded by an earlier process');
     },
-  };
+    { logger: options.logger, what: 'report event sweep' },
+  );
 }

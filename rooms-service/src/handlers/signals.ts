@@ -1,6 +1,7 @@
 import type { EphemeralEvent, RoomActivity } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import { publishRoomSignal, type RoomActivityPublisher, subjects } from '@chat/shared/nats';
+import { runEvery } from '@chat/shared/ops';
 import type { NatsConnection } from 'nats';
 import type { RoomSignals, RoomsStore } from '../domain/ports.js';
 
@@ -57,27 +58,14 @@ export function runActivitySweep(
   signals: Pick<RoomSignals, 'recorded'>,
   options: { everyMs: number; olderThanMs: number; logger: Logger },
 ) {
-  let running: Promise<void> | undefined;
-  const sweep = () => {
-    running ??= store
-      .unrecordedActivity(options.olderThanMs, 500)
-      .then((events) => {
-        if (events.length === 0) return;
-        options.logger.warn({ events: events.length }, 're-recording host events an earlier process left in the activity outbox');
-        signals.recorded(events);
-      })
-      .catch((error: unknown) => options.logger.warn({ err: error }, 'activity outbox sweep failed; trying again later'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  sweep();
-  const timer = setInterval(sweep, options.everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return runEvery(
+    options.everyMs,
+    async () => {
+      const events = await store.unrecordedActivity(options.olderThanMs, 500);
+      if (events.length === 0) return;
+      options.logger.warn({ events: events.length }, 're-recording host events an earlier process left in the activity outbox');
+      signals.recorded(events);
     },
-  };
+    { logger: options.logger, what: 'activity outbox sweep' },
+  );
 }

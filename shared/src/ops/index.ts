@@ -1,3 +1,4 @@
 export * from './lifecycle.js';
 export * from './metrics.js';
+export * from './periodic.js';
 export * from './server.js';
