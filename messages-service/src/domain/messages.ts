@@ -145,15 +145,7 @@ export class MessagesDomain {
       }
       throw error;
     });
-    if (row) {
-      trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
-      // The sender never acknowledges their own message; a message just stored has no replies yet.
-      return { message: toMessage(row, [], false, null), created: true };
-    }
-    // A concurrent send with the same key won the race; answer with its message.
-    const winner = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
-    if (!winner) throw new ChatError('internal', 'idempotent send lost its first message');
-    return winner;
+    return this.answerSend(row, actor, roomId, input.client_msg_id);
   }
 
   /**
@@ -195,11 +187,22 @@ export class MessagesDomain {
       priority === 'normal' && !ackRequested
         ? await this.store.storeBatched(draft, encode)
         : await this.store.insertMessageWithEvent(draft, encode, recipients);
+    return this.answerSend(row, actor, roomId, input.client_msg_id);
+  }
+
+  /** The stored message (created), or, when a concurrent send with the same key won the race, its message. */
+  private async answerSend(
+    row: MessageRow | undefined,
+    actor: Actor,
+    roomId: string,
+    clientMsgId: string,
+  ): Promise<{ message: Message; created: boolean }> {
     if (row) {
       trace.getActiveSpan()?.setAttribute('chat.message_id', row.id);
+      // The sender never acknowledges their own message; a message just stored has no replies yet.
       return { message: toMessage(row, [], false, null), created: true };
     }
-    const winner = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
+    const winner = await this.replayOfEarlierSend(actor, roomId, clientMsgId);
     if (!winner) throw new ChatError('internal', 'idempotent send lost its first message');
     return winner;
   }

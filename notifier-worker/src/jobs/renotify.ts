@@ -1,3 +1,4 @@
+import { runEvery } from '@chat/shared/ops';
 import { currentTraceparent, extractTraceContext, inSpan } from '@chat/shared/telemetry';
 import { devicesOfUsers } from '../db/devices-repository.js';
 import { closeRenotifyRound, leaseDueRenotify } from '../db/ledger-repository.js';
@@ -110,21 +111,11 @@ async function renotifyRound(row: RenotifyRow, deps: RenotifyDeps): Promise<stri
 
 /** Looks for due rounds every `intervalMs` until stopped. */
 export function startRenotifier(deps: RenotifyDeps, intervalMs: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = async () => {
-    try {
+  return runEvery(
+    intervalMs,
+    async () => {
       await renotifyOnce(deps);
-    } catch (error) {
-      deps.logger.warn({ err: error }, 're-notification poll failed; trying again next round');
-    }
-  };
-  const timer = setInterval(() => {
-    running = running.then(tick);
-  }, intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
     },
-  };
+    { logger: deps.logger, what: 're-notification poll' },
+  );
 }

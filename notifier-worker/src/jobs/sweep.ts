@@ -1,4 +1,5 @@
 import type { Logger } from '@chat/shared/logging';
+import { runEvery } from '@chat/shared/ops';
 import type { Kysely } from 'kysely';
 import { finishBatch, leaseOverdueBatches, leaseOverdueDue, purgeLedger } from '../db/ledger-repository.js';
 import type { NotifyDatabase } from '../db/schema.js';
@@ -52,26 +53,16 @@ export async function sweepOnce(deps: SweepDeps): Promise<{ coalesce: number; de
 
 /** Sweeps every `intervalMs` (and purges old ledger rows hourly) until stopped. */
 export function startSweeper(deps: SweepDeps, intervalMs: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
   let lastPurge = 0;
-  const tick = async () => {
-    try {
+  return runEvery(
+    intervalMs,
+    async () => {
       await sweepOnce(deps);
       if (Date.now() - lastPurge > 3600_000) {
         lastPurge = Date.now();
         await purgeLedger(deps.db, deps.retentionHours);
       }
-    } catch (error) {
-      deps.logger.warn({ err: error }, 'push ledger sweep failed; trying again next round');
-    }
-  };
-  const timer = setInterval(() => {
-    running = running.then(tick);
-  }, intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
     },
-  };
+    { logger: deps.logger, what: 'push ledger sweep' },
+  );
 }
