@@ -49,7 +49,7 @@ afterAll(() => world.stop());
 
 describe('threads in the chatbox', { timeout: 120_000 }, () => {
   it('replies in a thread beside the conversation; the root counts replies live on the other screen', async () => {
-    await post(tokens.ben, { body: 'The shower in room 12 leaks' });
+    const shower = await post(tokens.ben, { body: 'The shower in room 12 leaks' });
     const ana = await world.open(tokens.ana);
     const ben = await world.open(tokens.ben);
     await openRoom(ana, roomId);
@@ -77,6 +77,12 @@ describe('threads in the chatbox', { timeout: 120_000 }, () => {
     await panel(ben).locator('#thread-composer').press('Enter');
     await panel(ana).locator('li.message:not(.pending) .body', { hasText: 'Thanks, I will let them in' }).waitFor();
     await inConversation(ana, 'The shower in room 12 leaks').locator('[data-testid="thread-summary"]', { hasText: '2 replies' }).waitFor();
+    // An event about the root itself (a reaction) carries no summary: the count stays.
+    await api(world.url, 'PUT', `/v1/rooms/${roomId}/messages/${shower.id}/reactions/${encodeURIComponent('👍')}`, { token: tokens.ben });
+    await inConversation(ana, 'The shower in room 12 leaks').locator('.chip', { hasText: '👍 1' }).waitFor();
+    expect(await inConversation(ana, 'The shower in room 12 leaks').locator('[data-testid="thread-summary"]').textContent()).toContain(
+      '2 replies',
+    );
 
     // What the server stored: two replies under the root, none in the top level.
     const root = (

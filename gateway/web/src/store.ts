@@ -29,6 +29,8 @@ export class ChatStore {
   /** Per thread root, its replies loaded, oldest first (DESIGN 10.5). */
   readonly threads = new Map<string, Message[]>();
   readonly threadHasOlder = new Map<string, boolean>();
+  /** The room of each loaded thread (a resync of the room reloads it). */
+  private readonly threadRooms = new Map<string, string>();
   readonly hasOlder = new Map<string, boolean>();
   readonly members = new Map<string, Member[]>();
   /** Members with an open socket, per room (from subscribe acks and presence events). */
@@ -74,7 +76,11 @@ export class ChatStore {
       this.notify('messages');
       this.notify('thread');
     });
-    this.client.on('resync', (roomId) => void this.reloadHistory(roomId));
+    this.client.on('resync', (roomId) => {
+      void this.reloadHistory(roomId);
+      // Too much was missed to replay: loaded threads of the room are read again too.
+      for (const [rootId, threadRoomId] of this.threadRooms) if (threadRoomId === roomId) void this.loadThread(roomId, rootId);
+    });
     this.client.on('unread', (summary) => {
       this.unread.clear();
       for (const room of summary.rooms) this.unread.set(room.room_id, room.unread_count);
@@ -242,6 +248,7 @@ export class ChatStore {
     for (const message of page.items) this.rememberMine(message);
     this.threads.set(rootId, page.items);
     this.threadHasOlder.set(rootId, page.next_cursor !== null);
+    this.threadRooms.set(rootId, roomId);
     this.notify('thread');
   }
 
@@ -299,7 +306,12 @@ export class ChatStore {
           if (this.typing.get(roomId)?.delete(message.sender_id)) this.notify('typing');
           if (message.sender_id !== this.me) {
             // A message that arrives while the page is hidden starts the divider of the open room.
-            if (roomId === this.activeRoomId && document.visibilityState !== 'visible' && !this.dividerBefore.has(roomId))
+            if (
+              roomId === this.activeRoomId &&
+              !message.thread_root_id &&
+              document.visibilityState !== 'visible' &&
+              !this.dividerBefore.has(roomId)
+            )
               this.dividerBefore.set(roomId, message.id);
             for (const listener of this.incomingListeners) listener(roomId, message);
             if (roomId === this.activeRoomId) void this.markActiveRead();
@@ -386,6 +398,8 @@ export class ChatStore {
     const index = list.findIndex((m) => m.id === message.id);
     const merged = {
       ...message,
+      // Events carry no thread summary (clients count): an edit or reaction on a root keeps its count.
+      thread: message.thread ?? list[index]?.thread ?? null,
       reactions: message.reactions.map((r) => ({ ...r, me: this.mine.get(message.id)?.has(r.emoji) ?? false })),
       acknowledgements: { count: message.acknowledgements.count, me: this.acknowledgedByMe.has(message.id) },
     };

@@ -175,14 +175,14 @@ export function acknowledgementProblem(row: Pick<MessageRow, 'ack_requested' | '
   return null;
 }
 
+/** Thrown when an attachment was taken by a concurrent send between resolving and claiming it. */
+export class AttachmentTaken extends Error {}
+
 /**
  * A send whose `thread_root_id` is no root of its room (another room's message, a reply, none, or
  * one from before a late joiner joined):
  * checked inside the batch statement, so a thread reply costs no round trip of its own.
  */
-/** Thrown when an attachment was taken by a concurrent send between resolving and claiming it. */
-export class AttachmentTaken extends Error {}
-
 export class ThreadRootRefused extends Error {
   constructor() {
     super('thread_root_id is not a top-level message of this room');

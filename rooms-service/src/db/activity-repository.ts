@@ -18,14 +18,13 @@ export async function deleteActivity(db: Db, id: string): Promise<void> {
   await db.deleteFrom('rooms.activity_outbox').where('id', '=', id).execute();
 }
 
-/** Rows older than `olderThanMs`, oldest first: left by a process that died before JetStream's ack. */
+/** Rows older than `olderThanMs` (the database's clock), in write order: left by a process that died before JetStream's ack. */
 export async function unrecordedActivity(db: Db, olderThanMs: number, limit: number): Promise<RoomActivity[]> {
   const rows = await db
     .selectFrom('rooms.activity_outbox')
-    .selectAll()
-    .where('occurred_at', '<', sql<Date>`now() - (${olderThanMs}::double precision * interval '1 millisecond')`)
-    .orderBy('occurred_at')
-    .orderBy('id')
+    .select(['id', 'room_id', 'type', 'data', 'occurred_at'])
+    .where('created_at', '<', sql<Date>`now() - (${olderThanMs}::double precision * interval '1 millisecond')`)
+    .orderBy('position')
     .limit(limit)
     .execute();
   return rows.map(

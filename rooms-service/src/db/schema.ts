@@ -65,11 +65,15 @@ export interface BansTable {
 
 /** Host events written with the change they announce, until JetStream has them (0004_activity_outbox). */
 export interface ActivityOutboxTable {
+  /** Write order: a change's events, and changes of one room, are recorded again in it. */
+  position: Generated<number>;
   id: string;
   room_id: string;
   type: string;
   data: ColumnType<Record<string, unknown>, string, never>;
   occurred_at: ColumnType<Date, Date | string, never>;
+  /** The database's clock: the sweep's age is measured on it, whatever the writers' clocks say. */
+  created_at: Generated<Date>;
 }
 
 export interface RoomsDatabase {

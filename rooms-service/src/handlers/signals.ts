@@ -28,7 +28,7 @@ export function roomSignalsOverNats(
       for (const event of events) {
         if (queued.has(event.id)) continue;
         queued.add(event.id);
-        activity.publish(event.room_id, event.type, event.data, {
+        const taken = activity.publish(event.room_id, event.type, event.data, {
           id: event.id,
           occurredAt: event.occurred_at,
           onRecorded: () => {
@@ -40,6 +40,8 @@ export function roomSignalsOverNats(
               );
           },
         });
+        // Not taken (the queue is full): the row stays, and a later sweep offers it again.
+        if (!taken) queued.delete(event.id);
       }
     },
     accessChanged(roomId: string) {

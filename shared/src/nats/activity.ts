@@ -53,16 +53,18 @@ export class RoomActivityPublisher {
   /**
    * `id` makes the event's identity stable for a writer that may record it again after a crash
    * (JetStream and webhook receivers de-duplicate by it); `onRecorded` runs once JetStream has it.
+   * Answers false when the queue is full and the event was not taken (the writer's own record of
+   * it must then be kept for a later attempt).
    */
   publish<T extends RoomActivityType>(
     roomId: string,
     type: T,
     data: HostEventData<T>,
     options: { id?: string; occurredAt?: string; onRecorded?: () => void } = {},
-  ): void {
+  ): boolean {
     if (this.queue.length >= (this.options.maxQueued ?? 100_000)) {
-      this.logger.error({ room_id: roomId, type }, 'room activity queue full (JetStream unreachable for long); event dropped');
-      return;
+      this.logger.error({ room_id: roomId, type }, 'room activity queue full (JetStream unreachable for long); event not queued');
+      return false;
     }
     const event = {
       id: options.id ?? `evt_${randomUUID()}`,
@@ -75,6 +77,7 @@ export class RoomActivityPublisher {
     this.pumping ??= this.pump().finally(() => {
       this.pumping = undefined;
     });
+    return true;
   }
 
   /** Waits until everything queued is in JetStream, or `timeoutMs` has passed. */

@@ -8,13 +8,14 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table rooms.activity_outbox (
-      id text primary key,
+      position bigserial primary key,
+      id text not null unique,
       room_id uuid not null,
       type text not null,
       data jsonb not null,
-      occurred_at timestamptz not null default now()
+      occurred_at timestamptz not null,
+      created_at timestamptz not null default now()
     )`.execute(db);
-  await sql`create index activity_outbox_by_time on rooms.activity_outbox (occurred_at)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
