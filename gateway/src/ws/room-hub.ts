@@ -1,4 +1,4 @@
-import { type HistoryVisibility, messageSeqOfEvent, REPLY_TO_SEQ_HEADER, visibleEvent } from '@chat/shared';
+import { type HistoryVisibility, messageSeqOfEvent, needsOwnCopy, REPLY_TO_SEQ_HEADER, visibleEvent } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
 import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
@@ -431,9 +431,7 @@ export class RoomHub {
       const messageSeq = messageSeqOfEvent(text);
       for (const [ws, visibleFrom] of channel.restricted) {
         if (ws.getUserData().closed) continue;
-        // About an earlier message, or replying to one: the late joiner gets a copy without it.
-        const earlier = messageSeq !== undefined && (messageSeq <= visibleFrom || (replyToSeq !== undefined && replyToSeq <= visibleFrom));
-        ws.send(earlier ? visibleEvent(text, visibleFrom, replyToSeq) : data, false);
+        ws.send(needsOwnCopy(messageSeq, visibleFrom, replyToSeq) ? visibleEvent(text, visibleFrom, replyToSeq) : data, false);
       }
     }
     this.metrics.eventFannedOut();

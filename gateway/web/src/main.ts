@@ -66,11 +66,15 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
     await thread.open(roomId, rootId, targetId);
     if (!targetId) thread.focusComposer();
   };
-  function closeThread(): void {
-    const rootId = thread.threadRootId;
+  /** Takes the thread panel out of the page. */
+  function dismissThread(): void {
     thread.close();
     thread.element.remove();
     main.classList.remove('thread-open');
+  }
+  function closeThread(): void {
+    const rootId = thread.threadRootId;
+    dismissThread();
     // Back where the thread was opened from: its root's summary, or the composer.
     const summary = rootId ? main.querySelector<HTMLElement>(`li[data-message-id="${rootId}"] .thread-summary`) : null;
     if (summary) summary.focus();
@@ -130,11 +134,7 @@ function renderApp(root: HTMLElement, store: ChatStore): void {
   root.replaceChildren(shell);
   const open = async (roomId: string | null, options: { keepSearch?: boolean } = {}) => {
     shell.classList.toggle('showing-room', roomId !== null);
-    if (thread.isOpen && thread.room !== roomId) {
-      thread.close();
-      thread.element.remove();
-      main.classList.remove('thread-open');
-    }
+    if (thread.isOpen && thread.room !== roomId) dismissThread();
     conversation.mount(roomId);
     await store.open(roomId);
     conversation.mount(roomId);

@@ -202,69 +202,67 @@ export class ChatStore {
 
   /** Loads older pages until the message with `seq` is loaded (a search result's place). */
   async loadUntil(roomId: string, seq: number): Promise<boolean> {
-    if (!this.messages.has(roomId)) await this.reloadHistory(roomId);
-    for (let pages = 0; pages < 40; pages++) {
-      const oldest = this.messages.get(roomId)?.[0];
-      if (!oldest || oldest.seq <= seq) break;
-      if (!(await this.loadOlder(roomId))) break;
-    }
+    await this.loadOlderUntil(roomId, (loaded) => (loaded[0]?.seq ?? 0) <= seq);
     return (this.messages.get(roomId) ?? []).some((m) => m.seq === seq);
   }
 
+  /** Loads older pages until the top-level message `id` is loaded (a thread's root, for a reply found by search). */
+  async loadUntilMessage(roomId: string, id: string): Promise<Message | undefined> {
+    await this.loadOlderUntil(roomId, (loaded) => loaded.some((m) => m.id === id));
+    return this.findMessage(roomId, id);
+  }
+
+  /** Older pages of the room (at most 40) until `reached` holds for what is loaded, or there are none. */
+  private async loadOlderUntil(roomId: string, reached: (loaded: readonly Message[]) => boolean): Promise<void> {
+    if (!this.messages.has(roomId)) await this.reloadHistory(roomId);
+    for (let pages = 0; pages < 40; pages++) {
+      if (reached(this.messages.get(roomId) ?? []) || !(await this.loadOlder(roomId))) return;
+    }
+  }
+
   async reloadHistory(roomId: string): Promise<void> {
-    const page = await this.client.history(roomId, undefined, 50, { topLevel: true });
-    this.messages.set(roomId, page.items);
-    this.hasOlder.set(roomId, page.next_cursor !== null);
-    for (const message of page.items) this.rememberMine(message);
+    this.keepPage(this.messages, this.hasOlder, roomId, await this.client.history(roomId, undefined, 50, { topLevel: true }), false);
     this.notify('messages');
   }
 
   /** Infinite scroll: the page before the oldest loaded message. */
   async loadOlder(roomId: string): Promise<boolean> {
-    const loaded = this.messages.get(roomId) ?? [];
-    const oldest = loaded[0];
+    const oldest = this.messages.get(roomId)?.[0];
     if (!oldest || !this.hasOlder.get(roomId)) return false;
-    const page = await this.client.history(roomId, oldest.seq, 50, { topLevel: true });
-    for (const message of page.items) this.rememberMine(message);
-    this.messages.set(roomId, [...page.items, ...loaded]);
-    this.hasOlder.set(roomId, page.next_cursor !== null);
+    this.keepPage(this.messages, this.hasOlder, roomId, await this.client.history(roomId, oldest.seq, 50, { topLevel: true }), true);
     this.notify('messages');
     return true;
   }
 
-  /** Loads older pages until the top-level message `id` is loaded (a thread's root, for a reply found by search). */
-  async loadUntilMessage(roomId: string, id: string): Promise<Message | undefined> {
-    if (!this.messages.has(roomId)) await this.reloadHistory(roomId);
-    for (let pages = 0; pages < 40; pages++) {
-      const found = this.messages.get(roomId)?.find((m) => m.id === id);
-      if (found || !(await this.loadOlder(roomId))) return found;
-    }
-    return undefined;
-  }
-
   /** A thread's latest replies (the root is in the room's messages). */
   async loadThread(roomId: string, rootId: string): Promise<void> {
-    const page = await this.client.thread(roomId, rootId);
-    for (const message of page.items) this.rememberMine(message);
-    this.threads.set(rootId, page.items);
-    this.threadHasOlder.set(rootId, page.next_cursor !== null);
+    this.keepPage(this.threads, this.threadHasOlder, rootId, await this.client.thread(roomId, rootId), false);
     this.threadRooms.set(rootId, roomId);
     this.notify('thread');
   }
 
   async loadOlderReplies(roomId: string, rootId: string): Promise<boolean> {
-    const loaded = this.threads.get(rootId) ?? [];
-    const oldest = loaded[0];
+    const oldest = this.threads.get(rootId)?.[0];
     if (!oldest || !this.threadHasOlder.get(rootId)) return false;
-    const page = await this.client.thread(roomId, rootId, oldest.seq);
-    for (const message of page.items) this.rememberMine(message);
-    this.threads.set(rootId, [...page.items, ...loaded]);
-    this.threadHasOlder.set(rootId, page.next_cursor !== null);
+    this.keepPage(this.threads, this.threadHasOlder, rootId, await this.client.thread(roomId, rootId, oldest.seq), true);
     this.notify('thread');
     return true;
   }
 
-  /** A reply's root, wherever it is loaded. */
+  /** A page of history under `key`: instead of what is loaded, or (`older`) before it. */
+  private keepPage(
+    lists: Map<string, Message[]>,
+    hasOlder: Map<string, boolean>,
+    key: string,
+    page: { items: Message[]; next_cursor: string | null },
+    older: boolean,
+  ): void {
+    for (const message of page.items) this.rememberMine(message);
+    lists.set(key, older ? [...page.items, ...(lists.get(key) ?? [])] : page.items);
+    hasOlder.set(key, page.next_cursor !== null);
+  }
+
+  /** A top-level message of the room, if loaded (a thread's root). */
   findMessage(roomId: string, id: string): Message | undefined {
     return this.messages.get(roomId)?.find((m) => m.id === id);
   }

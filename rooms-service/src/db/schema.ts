@@ -1,3 +1,4 @@
+import type { RoomActivityType } from '@chat/shared';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -69,7 +70,7 @@ export interface ActivityOutboxTable {
   position: Generated<number>;
   id: string;
   room_id: string;
-  type: string;
+  type: RoomActivityType;
   data: ColumnType<Record<string, unknown>, string, never>;
   occurred_at: ColumnType<Date, Date | string, never>;
   /** The database's clock: the sweep's age is measured on it, whatever the writers' clocks say. */

@@ -5,12 +5,15 @@ import {
   ChatError,
   type ContextRef,
   type ContextRoomBody,
+  type HostEventData,
+  isRoomActivity,
   type Member,
   type MembershipSettingsBody,
   type Page,
   type Role,
   type Room,
   type RoomActivity,
+  type RoomActivityType,
   type UpdateRoomBody,
 } from '@chat/shared';
 import { type Actor, isService } from '@chat/shared/auth';
@@ -18,20 +21,6 @@ import { type AccessFacts, isAllowed, type MembershipAction, mayRemove } from '.
 import type { RoomSignals, RoomsStore, SequenceSource } from './ports.js';
 import { toPublicRoom } from './room-view.js';
 import type { RoomsDomain } from './rooms.js';
-
-type PublicRoom = ReturnType<typeof toPublicRoom>;
-
-/**
- * What a committed change announces: socket signals, and its host events, which are already in
- * the activity outbox (written in the change's transaction, so a crash after the commit loses none).
- */
-interface Announcement {
-  roomId: string;
-  added: readonly string[];
-  removed: readonly string[];
-  room: PublicRoom | undefined;
-  activity: RoomActivity[];
-}
 
 /** Who is in a room and with which role; every change is announced to the room. */
 export class MembershipDomain {
@@ -54,10 +43,11 @@ export class MembershipDomain {
   /** Renames and/or sets the history visibility; a change is announced (and resets services' cached access answers). */
   async update(actor: Actor, roomId: string, changes: UpdateRoomBody): Promise<Room> {
     await this.require(actor, roomId, 'room.rename');
-    const announcement = await this.store.transaction(async (tx) =>
-      (await tx.updateRoomSettings(roomId, changes)) ? this.recordChange(tx, roomId, { roomChanged: true }) : undefined,
+    this.announce(
+      await this.store.transaction(async (tx) =>
+        (await tx.updateRoomSettings(roomId, changes)) ? this.recordChange(tx, roomId, { roomChanged: true }) : [],
+      ),
     );
-    if (announcement) this.announce(announcement);
     return this.roomFor(actor, roomId);
   }
 
@@ -81,7 +71,7 @@ export class MembershipDomain {
     if (facts.kind === 'direct') throw ChatError.invalid('a direct room never gains a third member');
     if (!isAllowed('member.add', facts)) throw ChatError.forbidden('only owners and admins add members');
     const joinedAt = await this.joinSeq(roomId, 0);
-    const announcement = await this.store.transaction(async (tx) => {
+    const activity = await this.store.transaction(async (tx) => {
       const room = await tx.lockRoom(roomId);
       if (!room) throw ChatError.notFound('room');
       const existing = await tx.existingMemberIds(roomId, body.member_ids);
@@ -102,13 +92,13 @@ export class MembershipDomain {
       await tx.insertMembers(roomId, newcomers, Math.max(room.last_seq, joinedAt));
       return this.recordChange(tx, roomId, { added: newcomers, roomChanged: newcomers.length > 0 });
     });
-    this.announce(announcement);
+    this.announce(activity);
     return this.list(actor, roomId, 1000, undefined);
   }
 
   async changeRole(actor: Actor, roomId: string, userId: string, role: Role): Promise<Member> {
     await this.require(actor, roomId, 'member.change_role');
-    const announcement = await this.store.transaction(async (tx) => {
+    const activity = await this.store.transaction(async (tx) => {
       if (!(await tx.lockRoom(roomId))) throw ChatError.notFound('room');
       if ((await tx.findMemberRole(roomId, userId)) === null) throw ChatError.notFound('member');
       await tx.setMemberRole(roomId, userId, role);
@@ -116,7 +106,7 @@ export class MembershipDomain {
       await tx.promoteSuccessorIfOwnerless(roomId);
       return this.recordChange(tx, roomId, { roomChanged: true });
     });
-    this.announce(announcement);
+    this.announce(activity);
     const members = await this.store.listMembers(roomId, 0, this.options.groupMaxMembers);
     const member = members.find((m) => m.user_id === userId);
     if (!member) throw ChatError.notFound('member');
@@ -125,7 +115,7 @@ export class MembershipDomain {
 
   async remove(actor: Actor, roomId: string, userId: string): Promise<void> {
     const facts = await this.facts(actor, roomId);
-    const announcement = await this.store.transaction(async (tx) => {
+    const activity = await this.store.transaction(async (tx) => {
       if (!(await tx.lockRoom(roomId))) throw ChatError.notFound('room');
       const targetRole = await tx.findMemberRole(roomId, userId);
       if (targetRole === null) throw ChatError.notFound('member');
@@ -138,7 +128,7 @@ export class MembershipDomain {
       await tx.promoteSuccessorIfOwnerless(roomId);
       return this.recordChange(tx, roomId, { removed: [userId], roomChanged: true });
     });
-    this.announce(announcement);
+    this.announce(activity);
   }
 
   /**
@@ -149,7 +139,7 @@ export class MembershipDomain {
     const facts = await this.requireBanManager(actor, roomId);
     if (userId === actor.user_id)
       throw ChatError.unprocessable('you cannot ban yourself', [{ path: 'user_id', message: 'must not be yourself' }]);
-    const { ban, announcement } = await this.store.transaction(async (tx) => {
+    const { ban, activity } = await this.store.transaction(async (tx) => {
       if (!(await tx.lockRoom(roomId))) throw ChatError.notFound('room');
       const targetRole = await tx.findMemberRole(roomId, userId);
       if (targetRole === 'owner') {
@@ -157,11 +147,11 @@ export class MembershipDomain {
       }
       if (targetRole !== null && !mayRemove(facts, targetRole)) throw ChatError.forbidden('admins ban plain members only');
       const row = await tx.insertBan(roomId, userId, actor.user_id);
-      if (targetRole === null) return { ban: row, announcement: undefined };
+      if (targetRole === null) return { ban: row, activity: [] };
       await tx.deleteMembers(roomId, [userId]);
-      return { ban: row, announcement: await this.recordChange(tx, roomId, { removed: [userId], roomChanged: true }) };
+      return { ban: row, activity: await this.recordChange(tx, roomId, { removed: [userId], roomChanged: true }) };
     });
-    if (announcement) this.announce(announcement);
+    this.announce(activity);
     return { user_id: ban.user_id, banned_by: ban.banned_by, banned_at: ban.created_at.toISOString() };
   }
 
@@ -192,7 +182,7 @@ export class MembershipDomain {
     if (!isService(actor)) throw ChatError.forbidden('only a service token manages context rooms');
     const { roomId, created } = await this.store.ensureContextRoomRow(context, body.title ?? null, actor.user_id, body.history_visibility);
     const joinedAt = created ? 0 : await this.joinSeq(roomId, 0);
-    const announcement = await this.store.transaction(async (tx) => {
+    const activity = await this.store.transaction(async (tx) => {
       const room = await tx.lockRoom(roomId);
       if (!room) throw ChatError.notFound('room');
       const wanted = new Set(body.member_ids);
@@ -206,7 +196,7 @@ export class MembershipDomain {
       const roomChanged = toAdd.length > 0 || toRemove.length > 0 || titleChanged;
       return this.recordChange(tx, roomId, { added: toAdd, removed: toRemove, roomChanged });
     });
-    this.announce(announcement);
+    this.announce(activity);
     return { room: await this.roomFor(actor, roomId), created };
   }
 
@@ -218,10 +208,11 @@ export class MembershipDomain {
     if (!isService(actor)) throw ChatError.forbidden('only a service token closes or reopens context rooms');
     const roomId = await this.store.findContextRoomId(context);
     if (!roomId) throw ChatError.notFound('room');
-    const announcement = await this.store.transaction(async (tx) =>
-      (await tx.setRoomClosed(roomId, closed)) ? this.recordChange(tx, roomId, { roomChanged: true, closed }) : undefined,
+    this.announce(
+      await this.store.transaction(async (tx) =>
+        (await tx.setRoomClosed(roomId, closed)) ? this.recordChange(tx, roomId, { roomChanged: true, closed }) : [],
+      ),
     );
-    if (announcement) this.announce(announcement);
     return this.roomFor(actor, roomId);
   }
 
@@ -270,19 +261,19 @@ export class MembershipDomain {
   }
 
   /**
-   * Inside the change's transaction: the room as changed, and the host events of the change into
-   * the activity outbox (DESIGN 10.4). A close is told to the host as its own event too; a reopen
-   * is a room.updated.
+   * Inside the change's transaction: the host events of the change (the room as changed, for
+   * room.updated) into the activity outbox (DESIGN 10.4). A close is told to the host as its own
+   * event too; a reopen is a room.updated.
    */
   private async recordChange(
     tx: RoomsStore,
     roomId: string,
     change: { added?: readonly string[]; removed?: readonly string[]; roomChanged: boolean; closed?: boolean },
-  ): Promise<Announcement> {
+  ): Promise<RoomActivity[]> {
     const row = change.roomChanged ? await tx.findPublicRoom(roomId) : undefined;
     const room = row ? toPublicRoom(row) : undefined;
     const occurredAt = new Date().toISOString();
-    const event = (type: RoomActivity['type'], data: Record<string, unknown>) =>
+    const event = <T extends RoomActivityType>(type: T, data: HostEventData<T>): RoomActivity =>
       ({ id: `evt_${randomUUID()}`, type, room_id: roomId, occurred_at: occurredAt, data }) as RoomActivity;
     const activity = [
       ...(change.added ?? []).map((userId) => event('member.added', { user_id: userId })),
@@ -291,15 +282,21 @@ export class MembershipDomain {
       ...(room && change.closed ? [event('room.closed', { room })] : []),
     ];
     await tx.recordActivity(activity);
-    return { roomId, added: change.added ?? [], removed: change.removed ?? [], room, activity };
+    return activity;
   }
 
-  /** After the commit: the room's sockets hear of the change, and its host events go to JetStream. */
-  private announce(announcement: Announcement): void {
-    const { roomId } = announcement;
-    for (const userId of announcement.added) this.signals.publish(roomId, { type: 'member.added', room_id: roomId, user_id: userId });
-    for (const userId of announcement.removed) this.signals.publish(roomId, { type: 'member.removed', room_id: roomId, user_id: userId });
-    if (announcement.room) this.signals.publish(roomId, { type: 'room.updated', room_id: roomId, room: announcement.room });
-    this.signals.recorded(announcement.activity);
+  /**
+   * After the commit: the room's sockets hear of the change (each host event but room.closed is
+   * also a socket signal), and the host events, already in the outbox, go to JetStream.
+   */
+  private announce(activity: readonly RoomActivity[]): void {
+    for (const event of activity) {
+      const signal = { room_id: event.room_id };
+      if (isRoomActivity(event, 'member.added') || isRoomActivity(event, 'member.removed'))
+        this.signals.publish(event.room_id, { ...signal, type: event.type, user_id: event.data.user_id });
+      else if (isRoomActivity(event, 'room.updated'))
+        this.signals.publish(event.room_id, { ...signal, type: 'room.updated', room: event.data.room });
+    }
+    this.signals.recorded(activity);
   }
 }

@@ -75,5 +75,10 @@ export interface RoomActivity<T extends RoomActivityType = RoomActivityType> {
   data: HostEventData<T>;
 }
 
+/** Narrows an activity to one type, with that type's data. */
+export function isRoomActivity<T extends RoomActivityType>(event: RoomActivity, type: T): event is RoomActivity<T> {
+  return event.type === type;
+}
+
 /** The id of a persisted event: stable, so a re-published or redelivered event keeps its webhook-id. */
 export const persistedHostEventId = (roomId: string, seq: number) => `evt_${roomId}_${seq}`;

@@ -34,15 +34,24 @@ export const REPLY_TO_SEQ_HEADER = 'Chat-Reply-To-Seq';
 export function visibleEvent(text: string, visibleFromSeq: number, replyToSeq?: number): string {
   if (visibleFromSeq <= 0) return text;
   const messageSeq = messageSeqOfEvent(text);
-  if (messageSeq === undefined) return text;
+  if (messageSeq === undefined || !needsOwnCopy(messageSeq, visibleFromSeq, replyToSeq)) return text;
   if (messageSeq <= visibleFromSeq) {
     const { room_id, seq } = JSON.parse(text) as { room_id: string; seq: number };
     return JSON.stringify({ type: 'event.hidden', room_id, seq });
   }
-  if (replyToSeq === undefined || replyToSeq > visibleFromSeq) return text;
   const event = JSON.parse(text) as { message: { reply_to: string | null } };
   event.message.reply_to = null;
   return JSON.stringify(event);
+}
+
+/**
+ * Whether a recipient who sees only what follows `visibleFromSeq` needs their own copy of an event
+ * about the message `messageSeq` (replying to `replyToSeq`): it is about an earlier message, or
+ * names one in `reply_to`. Everyone else shares the one encoding.
+ */
+export function needsOwnCopy(messageSeq: number | undefined, visibleFromSeq: number, replyToSeq?: number): boolean {
+  if (visibleFromSeq <= 0 || messageSeq === undefined) return false;
+  return messageSeq <= visibleFromSeq || (replyToSeq !== undefined && replyToSeq <= visibleFromSeq);
 }
 
 /** The id an encoded event's message replies to, if any (read only where a late joiner needs it). */
