@@ -178,4 +178,46 @@ describe('recovery with since_seq', () => {
     );
     await Promise.all([socket.close(), near.close()]);
   });
+  it('answers subscribes that arrive together each on its own: two large replays, a seq from the future, a room not shared', async () => {
+    // Two rooms whose replays together are larger than one batched answer carries (256 K characters).
+    const [big, bigger, other, quiet] = await Promise.all([room(), room(), room(), room()]);
+    const body = 'y'.repeat(3000);
+    for (const roomId of [big, bigger]) {
+      for (let i = 0; i < 70; i += 10) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, k) =>
+            api(rest(0), 'POST', `/v1/rooms/${roomId}/messages`, {
+              token: senders[k % 3]?.token,
+              body: { client_msg_id: `large-${roomId}-${i + k}`, body },
+            }),
+          ),
+        );
+      }
+    }
+    const stranger = await api(rest(0), 'POST', '/v1/rooms', {
+      token: senders[1]?.token,
+      body: { kind: 'group', title: 'Not for the reader', member_ids: [senders[2]?.id] },
+    });
+    const socket = await TestSocket.connect(stack.gateway(0).wsUrl, reader);
+    // Sent without waiting, so the gateway reads them in one turn and asks the messages service together.
+    const [first, second, future, hidden, plain] = await Promise.all([
+      socket.request({ type: 'subscribe', room_id: big, since_seq: 0 }),
+      socket.request({ type: 'subscribe', room_id: bigger, since_seq: 0 }),
+      socket.request({ type: 'subscribe', room_id: other, since_seq: 99 }),
+      socket.request({ type: 'subscribe', room_id: stranger.body.id }),
+      socket.request({ type: 'subscribe', room_id: quiet }),
+    ]);
+    expect([first?.type, second?.type, plain?.type]).toEqual(['ack', 'ack', 'ack']);
+    expect(future).toMatchObject({ type: 'error', code: 'invalid' });
+    expect(hidden).toMatchObject({ type: 'error', code: 'not_found' });
+    for (const roomId of [big, bigger]) {
+      await socket.next((f) => f.room_id === roomId && f.seq === 70);
+      assertGapless(
+        socket.events(roomId).map((f) => f.seq as number),
+        1,
+        70,
+      );
+    }
+    await socket.close();
+  });
 });

@@ -1,50 +1,65 @@
 /**
- * Turns many single-key lookups made in the same turn of the event loop into one batched call:
- * a burst of connects asks the rooms service once, not once per socket. Concurrent asks for the
- * same key share one answer.
+ * Collects the calls made in one turn of the event loop and makes them as batched calls of at
+ * most `maxBatch` items: a burst of connects asks a service once, not once per socket. `run`
+ * answers a batch in order; an `Error` in its answer rejects that item alone.
  */
-export class CallCoalescer<K, V> {
-  private pending = new Map<K, Array<{ resolve(value: V): void; reject(error: unknown): void }>>();
-  private scheduled = false;
+export class TurnBatcher<I, O> {
+  private queued: Array<{ item: I; resolve(value: O): void; reject(error: unknown): void }> = [];
 
   constructor(
-    private readonly fetch: (keys: K[]) => Promise<Map<K, V>>,
+    private readonly run: (items: I[]) => Promise<Array<O | Error>>,
     private readonly maxBatch: number,
   ) {}
 
-  get(key: K): Promise<V> {
-    return new Promise<V>((resolve, reject) => {
-      const waiters = this.pending.get(key);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.pending.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+  add(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.flush());
+      this.queued.push({ item, resolve, reject });
     });
   }
 
   private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = new Map();
-    const keys = [...batch.keys()];
-    for (let i = 0; i < keys.length; i += this.maxBatch) {
-      const chunk = keys.slice(i, i + this.maxBatch);
-      this.fetch(chunk).then(
-        (values) => {
-          for (const key of chunk) {
-            const value = values.get(key);
-            for (const waiter of batch.get(key) ?? []) {
-              if (value === undefined) waiter.reject(new Error(`no answer for ${String(key)}`));
-              else waiter.resolve(value);
-            }
-          }
-        },
+    const queued = this.queued;
+    this.queued = [];
+    for (let i = 0; i < queued.length; i += this.maxBatch) {
+      const chunk = queued.slice(i, i + this.maxBatch);
+      this.run(chunk.map((entry) => entry.item)).then(
+        (answers) =>
+          chunk.forEach((entry, k) => {
+            const answer = k < answers.length ? answers[k] : new Error('no answer in the batch');
+            if (answer instanceof Error) entry.reject(answer);
+            else entry.resolve(answer as O);
+          }),
         (error: unknown) => {
-          for (const key of chunk) for (const waiter of batch.get(key) ?? []) waiter.reject(error);
+          for (const entry of chunk) entry.reject(error);
         },
       );
     }
+  }
+}
+
+/**
+ * Single-key lookups batched per turn of the loop (a `TurnBatcher` of keys). Asks for the same
+ * key in the same turn share one answer; a later turn asks again, so no answer predates its ask
+ * by more than the turn.
+ */
+export class CallCoalescer<K, V> {
+  private readonly thisTurn = new Map<K, Promise<V>>();
+  private readonly batcher: TurnBatcher<K, V>;
+
+  constructor(fetch: (keys: K[]) => Promise<Map<K, V>>, maxBatch: number) {
+    this.batcher = new TurnBatcher(async (keys) => {
+      const values = await fetch(keys);
+      return keys.map((key) => values.get(key) ?? new Error(`no answer for ${String(key)}`));
+    }, maxBatch);
+  }
+
+  get(key: K): Promise<V> {
+    const shared = this.thisTurn.get(key);
+    if (shared) return shared;
+    if (this.thisTurn.size === 0) setImmediate(() => this.thisTurn.clear());
+    const asked = this.batcher.add(key);
+    this.thisTurn.set(key, asked);
+    return asked;
   }
 }

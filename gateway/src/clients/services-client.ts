@@ -13,11 +13,22 @@ import type {
   SystemMessageBody,
   UpdateRoomBody,
 } from '@chat/shared';
+import { ChatError } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
-import { type AttachmentUpload, messagesRpc, notifierRpc, type RoomAction, roomsRpc } from '@chat/shared/rpc';
+import {
+  type AttachmentUpload,
+  messagesRpc,
+  notifierRpc,
+  type RoomAction,
+  roomsRpc,
+  SYNC_BATCH_MAX_ITEMS,
+  type SyncAnswer,
+  type SyncRequest,
+} from '@chat/shared/rpc';
 import type { LimitedAction } from '../limits/rate-limits.js';
 import type { LoggedEvent } from '../ws/room-hub.js';
+import { TurnBatcher } from './coalesce.js';
 
 /** Spends from a user's rate-limit bucket, throwing `rate_limited` when it is empty. */
 export interface Limiter {
@@ -29,6 +40,8 @@ export interface Limiter {
  * here, so the rate limits that guard writes apply to both alike.
  */
 export class ServicesClient {
+  private readonly syncs = new TurnBatcher<SyncRequest, SyncAnswer>((items) => this.syncBatch(items), SYNC_BATCH_MAX_ITEMS);
+
   constructor(
     private readonly rpc: RpcClient,
     private readonly limits?: Limiter,
@@ -239,14 +252,30 @@ export class ServicesClient {
     return log.events.map((text, i) => ({ text, replyToSeq: log.reply_to_seqs?.[i] ?? undefined }));
   }
 
-  /** `membershipChecked`: the caller found the actor in the room's current member list. */
-  sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number, membershipChecked = false) {
-    return this.rpc.call(messagesRpc.sync, {
+  /**
+   * `membershipChecked`: the caller found the actor in the room's current member list. Subscribes
+   * of one turn of the loop (a burst of connects or resumes) go to the messages service together.
+   */
+  sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number, membershipChecked = false): Promise<SyncAnswer> {
+    return this.syncs.add({
       actor,
       room_id: roomId,
       since_seq: sinceSeq,
       max_events: maxEvents,
       membership_checked: membershipChecked || undefined,
     });
+  }
+
+  private async syncBatch(items: SyncRequest[]): Promise<Array<SyncAnswer | Error>> {
+    if (items.length === 1 && items[0]) return [await this.rpc.call(messagesRpc.sync, items[0]).catch((error: Error) => error)];
+    const { results } = await this.rpc.call(messagesRpc.syncBatch, { items });
+    return Promise.all(
+      results.map((result, i) => {
+        if (result.status === 'ok') return result.answer;
+        if (result.status === 'error') return ChatError.fromBody(result.error);
+        // Its replay did not fit beside the others: asked alone.
+        return this.rpc.call(messagesRpc.sync, items[i] as SyncRequest).catch((error: Error) => error);
+      }),
+    );
   }
 }

@@ -392,32 +392,53 @@ export async function readHistory(
  * `sinceSeq` (unless more than `maxEvents`), and whether all of them had reached NATS.
  */
 /** The statement behind every subscribe, prepared once per connection (a reconnect storm runs it per socket). */
-const SYNC_WINDOW = {
-  name: 'messages.sync_window',
-  text: `select coalesce((select last_seq from messages.room_sequences where room_id = $1), 0)::bigint as last_seq,
-                exists(select 1 from messages.outbox where room_id = $1) as pending,
-                case when $2::bigint is null then null else array(
-                  select event from messages.room_events
-                   where room_id = $1 and seq > $2::bigint order by seq limit $3
-                ) end as events`,
+/**
+ * Many subscribes' windows in one statement, so one snapshot and one round trip for a burst of
+ * subscribes: per request its room's last seq, whether the outbox still holds any of the room's
+ * events, and (with a since seq) the events after it, one more than allowed to tell a gap that is
+ * too large.
+ */
+const SYNC_WINDOWS = {
+  name: 'messages.sync_windows',
+  text: `select coalesce(s.last_seq, 0)::bigint as last_seq,
+                exists(select 1 from messages.outbox o where o.room_id = r.room_id) as pending,
+                case when r.since is null then null else array(
+                  select e.event from messages.room_events e
+                   where e.room_id = r.room_id and e.seq > r.since order by e.seq limit r.lim
+                ) end as events
+           from unnest($1::uuid[], $2::bigint[], $3::int[]) with ordinality as r(room_id, since, lim, ord)
+           left join messages.room_sequences s on s.room_id = r.room_id
+          order by r.ord`,
 };
 
-export async function readSyncWindow(
-  pool: Pick<pg.Pool, 'query'>,
-  roomId: string,
-  sinceSeq: number | undefined,
-  maxEvents: number,
-): Promise<{ lastSeq: number; events: string[] | null; allPublished: boolean }> {
-  // One statement sees one snapshot: the last seq and the events up to it agree without a
-  // transaction, in one round trip. One event more than allowed tells that the gap is too large.
+export interface SyncWindowRequest {
+  roomId: string;
+  sinceSeq: number | undefined;
+  maxEvents: number;
+}
+
+export interface SyncWindow {
+  lastSeq: number;
+  /** Null when more than `maxEvents` were missed (resync). */
+  events: string[] | null;
+  allPublished: boolean;
+}
+
+export async function readSyncWindows(pool: Pick<pg.Pool, 'query'>, requests: SyncWindowRequest[]): Promise<SyncWindow[]> {
+  if (requests.length === 0) return [];
   const result = await pool.query<{ last_seq: string; pending: boolean; events: string[] | null }>({
-    ...SYNC_WINDOW,
-    values: [roomId, sinceSeq ?? null, maxEvents + 1],
+    ...SYNC_WINDOWS,
+    values: [requests.map((r) => r.roomId), requests.map((r) => r.sinceSeq ?? null), requests.map((r) => r.maxEvents + 1)],
   });
-  const row = result.rows[0];
-  const lastSeq = Number(row?.last_seq ?? 0);
-  const events = row?.events ?? [];
-  return { lastSeq, events: events.length > maxEvents ? null : events, allPublished: !row?.pending };
+  return requests.map((request, i) => {
+    const row = result.rows[i];
+    const events = row?.events ?? [];
+    return {
+      lastSeq: Number(row?.last_seq ?? 0),
+      events: events.length > request.maxEvents ? null : events,
+      allPublished: !row?.pending,
+    };
+  });
 }
 
 /** The last seqs of those rooms that have events. */

@@ -60,8 +60,7 @@ export class SqlMessageStore implements MessageStore {
   distinctEmojiCount: MessageStore['distinctEmojiCount'] = (messageId) => repository.distinctEmojiCount(this.db, messageId);
   readHistory: MessageStore['readHistory'] = (roomId, plan, visibleFromSeq) =>
     repository.readHistory(this.db, roomId, plan, visibleFromSeq);
-  readSyncWindow: MessageStore['readSyncWindow'] = (roomId, sinceSeq, maxEvents) =>
-    repository.readSyncWindow(this.pool, roomId, sinceSeq, maxEvents);
+  readSyncWindows: MessageStore['readSyncWindows'] = (requests) => repository.readSyncWindows(this.pool, requests);
   readRoomLog: MessageStore['readRoomLog'] = (roomId, afterSeq, limit) => repository.readRoomLog(this.pool, roomId, afterSeq, limit);
   searchMessages: MessageStore['searchMessages'] = (roomIds, query, limit, after, visibleFrom) =>
     repository.searchMessages(this.db, roomIds, query, limit, after, visibleFrom);

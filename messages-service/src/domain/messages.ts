@@ -5,6 +5,7 @@ import {
   type ContextRef,
   decodeTimeIdCursor,
   encodeTimeIdCursor,
+  isChatError,
   type Message,
   type Page,
   replyToOfEvent,
@@ -13,7 +14,14 @@ import {
   visibleEvent,
 } from '@chat/shared';
 import { type Actor, isService } from '@chat/shared/auth';
-import { type AttachmentUpload, type RoomAction, thumbnailKeyOf } from '@chat/shared/rpc';
+import {
+  type AttachmentUpload,
+  type RoomAction,
+  type SyncAnswer,
+  type SyncRequest,
+  type SyncResult,
+  thumbnailKeyOf,
+} from '@chat/shared/rpc';
 import { trace } from '@opentelemetry/api';
 import {
   AttachmentTaken,
@@ -32,6 +40,12 @@ import {
 } from './message-rules.js';
 import type { MessageChange, MessageStore } from './ports.js';
 import type { AttachmentRow, MessageRow } from './rows.js';
+
+/**
+ * Replayed event text one `sync_batch` answer carries at most (characters, about bytes: events are
+ * mostly ASCII JSON), far below NATS's 1 MB payload limit.
+ */
+const SYNC_BATCH_REPLAY_CHARS = 256 * 1024;
 
 /** What the rooms service decided, and the room facts a refusal is explained by. */
 export interface RoomAccessAnswer {
@@ -512,24 +526,77 @@ export class MessagesDomain {
     return this.withReactions(row, actor, access.visible_from_seq);
   }
 
-  async sync(actor: Actor, roomId: string, sinceSeq: number | undefined, maxEvents: number, membershipChecked = false) {
+  async sync(request: SyncRequest): Promise<SyncAnswer> {
+    const [result] = await this.syncBatch([request]);
+    if (result?.status === 'ok') return result.answer;
+    throw result?.status === 'error' ? ChatError.fromBody(result.error) : new ChatError('internal', 'sync answered nothing');
+  }
+
+  /**
+   * Subscribes in a burst answered from one read of the store. Replayed events fill the answer
+   * up to SYNC_BATCH_REPLAY_CHARS; an item past that is `deferred`, for the caller to ask alone.
+   */
+  async syncBatch(requests: SyncRequest[]): Promise<SyncResult[]> {
     // A gateway checks membership only for rooms of shared history; joined history needs the member's start.
-    const visibleFrom = membershipChecked ? 0 : (await this.requireAccess(roomId, actor, 'room.read')).visible_from_seq;
-    // Joined history: a replay from before the member joined begins where they joined, with no resync.
-    const from = sinceSeq === undefined ? undefined : Math.max(sinceSeq, visibleFrom);
-    const window = await this.store.readSyncWindow(roomId, from, Math.min(maxEvents, this.options.replayMaxEvents));
-    if (sinceSeq !== undefined && sinceSeq > window.lastSeq) {
-      throw ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [
-        { path: 'since_seq', message: 'beyond last seq' },
-      ]);
+    const starts = await Promise.all(
+      requests.map(async (request) => {
+        if (request.membership_checked) return 0;
+        try {
+          return (await this.requireAccess(request.room_id, request.actor, 'room.read')).visible_from_seq;
+        } catch (error) {
+          if (isChatError(error)) return error;
+          throw error;
+        }
+      }),
+    );
+    const readable = requests.flatMap((request, i) => {
+      const visibleFrom = starts[i];
+      if (typeof visibleFrom !== 'number') return [];
+      // Joined history: a replay from before the member joined begins where they joined, with no resync.
+      const from = request.since_seq === undefined ? undefined : Math.max(request.since_seq, visibleFrom);
+      return [
+        {
+          index: i,
+          visibleFrom,
+          roomId: request.room_id,
+          sinceSeq: from,
+          maxEvents: Math.min(request.max_events, this.options.replayMaxEvents),
+        },
+      ];
+    });
+    const windows = await this.store.readSyncWindows(readable);
+    const results: SyncResult[] = starts.map((start) =>
+      typeof start === 'number' ? { status: 'deferred' } : { status: 'error', error: start.toEnvelopeBody() },
+    );
+    let replayChars = 0;
+    for (const [k, read] of readable.entries()) {
+      const window = windows[k];
+      const request = requests[read.index];
+      if (!window || !request) continue;
+      if (request.since_seq !== undefined && request.since_seq > window.lastSeq) {
+        const error = ChatError.invalid(`since_seq is beyond the room's last seq (${window.lastSeq})`, [
+          { path: 'since_seq', message: 'beyond last seq' },
+        ]);
+        results[read.index] = { status: 'error', error: error.toEnvelopeBody() };
+        continue;
+      }
+      const chars = window.events?.reduce((sum, event) => sum + event.length, 0) ?? 0;
+      // The first replay always fits: alone, an item is answered as `sync` would answer it.
+      if (replayChars > 0 && replayChars + chars > SYNC_BATCH_REPLAY_CHARS) continue;
+      replayChars += chars;
+      const events =
+        read.visibleFrom > 0 && window.events ? await this.visibleEvents(read.roomId, window.events, read.visibleFrom) : window.events;
+      results[read.index] = {
+        status: 'ok',
+        answer: {
+          last_seq: window.lastSeq,
+          events,
+          all_published: window.allPublished,
+          ...(read.visibleFrom > 0 ? { visible_from_seq: read.visibleFrom } : {}),
+        },
+      };
     }
-    const events = visibleFrom > 0 && window.events ? await this.visibleEvents(roomId, window.events, visibleFrom) : window.events;
-    return {
-      last_seq: window.lastSeq,
-      events,
-      all_published: window.allPublished,
-      ...(visibleFrom > 0 ? { visible_from_seq: visibleFrom } : {}),
-    };
+    return results;
   }
 
   /** Replayed events as a late joiner may see them: stand-ins for earlier ones, no `reply_to` to an earlier message. */

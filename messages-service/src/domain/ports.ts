@@ -57,12 +57,13 @@ export interface MessageStore {
   loadReactionCounts(messageIds: string[], viewerId: string | null): Promise<ReactionCount[]>;
   distinctEmojiCount(messageId: string): Promise<number>;
   readHistory(roomId: string, plan: HistoryPlan, visibleFromSeq?: number): Promise<{ rows: MessageRow[]; more: boolean }>;
-  /** One snapshot of a room for a subscribe: its last seq, the events after `sinceSeq` (null: too many), all published or not. */
-  readSyncWindow(
-    roomId: string,
-    sinceSeq: number | undefined,
-    maxEvents: number,
-  ): Promise<{ lastSeq: number; events: string[] | null; allPublished: boolean }>;
+  /**
+   * One snapshot of rooms for subscribes, answered in the order asked: each room's last seq, the
+   * events after `sinceSeq` (null: more than `maxEvents`), all published or not.
+   */
+  readSyncWindows(
+    requests: Array<{ roomId: string; sinceSeq: number | undefined; maxEvents: number }>,
+  ): Promise<Array<{ lastSeq: number; events: string[] | null; allPublished: boolean }>>;
   readRoomLog(roomId: string, afterSeq: number, limit: number): Promise<Array<{ event: string; reply_to_seq: number | null }>>;
   searchMessages(
     roomIds: string[],

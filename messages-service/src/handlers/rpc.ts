@@ -31,6 +31,7 @@ export function messagesEndpoints(domain: MessagesDomain, reports: MessageReport
       return { events: log.map((e) => e.event), reply_to_seqs: log.map((e) => e.reply_to_seq) };
     }),
     handle(messagesRpc.getMessage, (req) => domain.getMessage(req.actor, req.room_id, req.message_id)),
-    handle(messagesRpc.sync, (req) => domain.sync(req.actor, req.room_id, req.since_seq, req.max_events, req.membership_checked)),
+    handle(messagesRpc.sync, (req) => domain.sync(req)),
+    handle(messagesRpc.syncBatch, async (req) => ({ results: await domain.syncBatch(req.items) })),
   ];
 }

@@ -19,9 +19,51 @@ import {
   UpdateReportBodySchema,
 } from '../contracts/report.js';
 import { ContextRefSchema } from '../contracts/room.js';
+import { ErrorBodySchema } from '../errors/index.js';
 import { defineEndpoint } from '../nats/endpoint.js';
 
 const service = 'messages';
+
+/** Items one `sync_batch` request may hold. */
+export const SYNC_BATCH_MAX_ITEMS = 200;
+
+export const SyncRequestSchema = z.object({
+  actor: ActorSchema,
+  room_id: RoomIdSchema,
+  since_seq: SeqSchema.optional(),
+  max_events: z.number().int().min(0).max(10_000),
+  /**
+   * Set by a gateway that has just checked the actor against the room's member list from the
+   * rooms service (kept current by member signals); the service then skips asking again.
+   */
+  membership_checked: z.boolean().optional(),
+});
+export type SyncRequest = z.infer<typeof SyncRequestSchema>;
+
+export const SyncAnswerSchema = z.object({
+  last_seq: SeqSchema,
+  /** Encoded event frames exactly as they were published, so replay and live bytes match. */
+  events: z.array(z.string()).nullable(),
+  /** False when some event up to last_seq was not yet handed to NATS at the time of the query. */
+  all_published: z.boolean(),
+  /**
+   * Under joined history: the subscriber sees only events after this seq, and events about
+   * messages up to it reach them as `event.hidden` (the gateway does the same for live events).
+   */
+  visible_from_seq: SeqSchema.optional(),
+});
+export type SyncAnswer = z.infer<typeof SyncAnswerSchema>;
+
+/**
+ * One item of a `sync_batch`: its answer, its error, or `deferred` when its replay would have
+ * taken the batch past its byte budget (the caller asks for that one alone with `sync`).
+ */
+export const SyncResultSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('ok'), answer: SyncAnswerSchema }),
+  z.object({ status: z.literal('error'), error: ErrorBodySchema }),
+  z.object({ status: z.literal('deferred') }),
+]);
+export type SyncResult = z.infer<typeof SyncResultSchema>;
 
 /** What the gateway stored for an upload: type and dimensions were read from the bytes. */
 export const AttachmentUploadSchema = z.object({
@@ -252,28 +294,14 @@ export const messagesRpc = {
     name: 'sync',
     description:
       "What a subscriber needs: the room's last seq and, after since_seq, the missed events in order (null when more than max_events: resync)",
-    request: z.object({
-      actor: ActorSchema,
-      room_id: RoomIdSchema,
-      since_seq: SeqSchema.optional(),
-      max_events: z.number().int().min(0).max(10_000),
-      /**
-       * Set by a gateway that has just checked the actor against the room's member list from the
-       * rooms service (kept current by member signals); the service then skips asking again.
-       */
-      membership_checked: z.boolean().optional(),
-    }),
-    response: z.object({
-      last_seq: SeqSchema,
-      /** Encoded event frames exactly as they were published, so replay and live bytes match. */
-      events: z.array(z.string()).nullable(),
-      /** False when some event up to last_seq was not yet handed to NATS at the time of the query. */
-      all_published: z.boolean(),
-      /**
-       * Under joined history: the subscriber sees only events after this seq, and events about
-       * messages up to it reach them as `event.hidden` (the gateway does the same for live events).
-       */
-      visible_from_seq: SeqSchema.optional(),
-    }),
+    request: SyncRequestSchema,
+    response: SyncAnswerSchema,
+  }),
+  syncBatch: defineEndpoint({
+    service,
+    name: 'sync_batch',
+    description: 'Many subscribes at once (a burst of connects or resumes), read in one snapshot: an answer or an error per item, in order',
+    request: z.object({ items: z.array(SyncRequestSchema).min(1).max(SYNC_BATCH_MAX_ITEMS) }),
+    response: z.object({ results: z.array(SyncResultSchema) }),
   }),
 } as const;

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 
 /** The flag that lets the bench reach a process's inspector, on a free local port. */
@@ -35,7 +36,32 @@ export async function collectGarbage(inspectorUrl: string): Promise<void> {
         ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
       });
     }
+    const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+    if (snapshotDir) await takeHeapSnapshot(ws, `${snapshotDir}/${new URL(inspectorUrl).port}-${Date.now()}.heapsnapshot`);
   } finally {
     ws.close();
   }
+}
+
+/** Writes the process's heap (after the collection) where BENCH_HEAP_SNAPSHOT_DIR says, to see what the sockets hold. */
+async function takeHeapSnapshot(ws: WebSocket, path: string): Promise<void> {
+  const chunks: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (raw: WebSocket.RawData) => {
+      const message = JSON.parse(raw.toString()) as {
+        id?: number;
+        method?: string;
+        params?: { chunk: string };
+        error?: { message: string };
+      };
+      if (message.method === 'HeapProfiler.addHeapSnapshotChunk' && message.params) chunks.push(message.params.chunk);
+      if (message.id !== 3) return;
+      ws.off('message', onMessage);
+      if (message.error) reject(new Error(`inspector: ${message.error.message}`));
+      else resolve();
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ id: 3, method: 'HeapProfiler.takeHeapSnapshot', params: { reportProgress: false } }));
+  });
+  await writeFile(path, chunks.join(''));
 }

@@ -122,6 +122,7 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
   let sent = 0;
   let acked = 0;
   let failed = 0;
+  const failures: Record<string, number> = {};
   const interval = 1000 / command.perSenderRate;
   const deadline = now() + command.durationMs;
   const inFlight: Array<Promise<void>> = [];
@@ -143,8 +144,10 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
               acked++;
               acks.add(now() - started);
             },
-            () => {
+            (error: unknown) => {
               failed++;
+              const reason = error instanceof Error ? error.message : String(error);
+              failures[reason] = (failures[reason] ?? 0) + 1;
             },
           ),
         );
@@ -152,7 +155,7 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
     }),
   );
   await Promise.all(inFlight);
-  reply(command.id, { sent, acked, failed });
+  reply(command.id, { sent, acked, failed, failures });
 }
 
 process.on('message', (raw) => {

@@ -18,7 +18,7 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
   progress(`${target.name}: ${messages} messages into a room of ${n} subscribers`);
   const started = Date.now();
   const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
-  await generators[0]?.request({
+  const sendOutcome = await generators[0]?.request<{ sent: number; acked: number; failed: number; failures: Record<string, number> }>({
     cmd: 'send',
     senders: [{ client: 0, room }],
     perSenderRate: messages / seconds,
@@ -29,7 +29,12 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
   let stats = await collect(generators);
   let received = stats.received;
   const e2e = [...stats.e2e];
-  for (let i = 0; i < 400 && received < messages * (n + 1); i++) {
+  // Every subscriber (the sender too) gets each acknowledged message once.
+  const expected = (sendOutcome?.acked ?? messages) * (n + 1);
+  if (sendOutcome && sendOutcome.failed > 0) {
+    progress(`${target.name}: ${sendOutcome.failed} of ${sendOutcome.sent} sends failed: ${JSON.stringify(sendOutcome.failures)}`);
+  }
+  for (let i = 0; i < 400 && received < expected; i++) {
     await sleep(50);
     stats = await collect(generators);
     received += stats.received;
@@ -52,6 +57,7 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
       better: 'higher',
     },
     { ...base, metric: 'delivery p99', value: latency.p99, unit: 'ms', better: 'lower' },
-    { ...base, metric: 'delivered / expected', value: received / (messages * (n + 1)), unit: '', better: 'higher' },
+    { ...base, metric: 'delivered / expected (acknowledged sends × subscribers)', value: received / expected, unit: '', better: 'higher' },
+    { ...base, metric: 'sends refused or failed', value: sendOutcome?.failed ?? 0, unit: '', better: 'lower' },
   ];
 }
