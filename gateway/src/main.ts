@@ -14,6 +14,7 @@ import {
   type OpsState,
   onShutdownSignal,
   readinessGrace,
+  shutdownSteps,
   startOpsServer,
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
@@ -216,21 +217,22 @@ async function main(): Promise<void> {
   logger.info({ ws_port: wsPort, http_port: httpPort, ops_port: opsServer.port, namespace: config.CHAT_NAMESPACE }, 'gateway ready');
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    const step = shutdownSteps(logger);
     ops.shuttingDown = true;
-    await readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS);
+    await step('readiness grace', () => readinessGrace(config.SHUTDOWN_READINESS_DELAY_MS));
     sockets.stopListening();
     // Leave part of the hard timeout for what follows the drain.
     const drainDeadline = Date.now() + config.SHUTDOWN_DRAIN_WINDOW_MS + Math.max(500, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4));
-    await sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS, drainDeadline);
-    await closeServer(http);
-    await blobSweeper.stop();
+    await step('sockets closed', () => sockets.closeAll(config.SHUTDOWN_DRAIN_WINDOW_MS, drainDeadline));
+    await step('http closed', () => closeServer(http));
+    await step('blob sweeper stopped', () => blobSweeper.stop());
     // The closed sockets' users go offline (and are announced) while NATS is still there.
-    await presence.settle();
+    await step('presence settled', () => presence.settle());
     presence.stop();
-    await nats.nc.drain();
-    await redis.quit();
-    await opsServer.close();
-    await telemetry().shutdown();
+    await step('nats drained', () => nats.nc.drain());
+    await step('redis closed', () => redis.quit());
+    await step('ops server closed', () => opsServer.close());
+    await step('telemetry flushed', () => telemetry().shutdown());
   });
 }
 

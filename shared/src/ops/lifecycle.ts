@@ -54,3 +54,15 @@ export function exitOnStartupError(error: unknown): never {
 export function readinessGrace(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
+
+/**
+ * Runs the steps of a shutdown one after another, logging how long each took, so an operator can
+ * see what a slow stop (or one that hit its timeout) was waiting for.
+ */
+export function shutdownSteps(logger: Logger): (step: string, run: () => Promise<unknown> | undefined) => Promise<void> {
+  return async (step, run) => {
+    const started = performance.now();
+    await run();
+    logger.info({ step, ms: Math.round(performance.now() - started) }, 'shutdown step done');
+  };
+}

@@ -46,11 +46,16 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
   progress(`chat: restarting a gateway with ${n} sockets while messages flow`);
   const killedAt = Date.now();
   await victim.process.stop('SIGTERM');
+  const stoppedAt = Date.now();
+  const steps = victim.process.lines.filter((line) => line.msg === 'shutdown step done').map((line) => `${line.step} ${line.ms} ms`);
+  progress(`chat: the gateway's shutdown steps: ${steps.join(', ')}`);
   const ports = { GATEWAY_HTTP_PORT: new URL(victim.httpUrl).port, GATEWAY_WS_PORT: new URL(victim.wsUrl).port };
   target.stack.gateways.splice(target.stack.gateways.indexOf(victim), 1);
   await target.stack.startGateway({ ...victimEnv, ...ports });
   const backAt = Date.now();
-  progress(`chat: the gateway stopped and is back ${((backAt - killedAt) / 1000).toFixed(1)} s after SIGTERM`);
+  progress(
+    `chat: the gateway stopped and is back ${((backAt - killedAt) / 1000).toFixed(1)} s after SIGTERM (exit after ${((stoppedAt - killedAt) / 1000).toFixed(1)} s, ready ${((backAt - stoppedAt) / 1000).toFixed(1)} s after its start)`,
+  );
   const cpu = measureCpu({
     ...target.cpuGroups(),
     ...serverGroups(),
