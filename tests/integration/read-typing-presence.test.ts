@@ -176,6 +176,10 @@ describe('presence', () => {
     expect(await erinSocket.next((f) => f.type === 'presence' && f.user_id === 'p-finn' && f.status === 'offline')).toMatchObject({
       room_id: roomId,
     });
+    // Each step of the stop is logged with its duration, in order.
+    const steps = leaving.process.lines.filter((line) => line.msg === 'shutdown step done').map((line) => line.step);
+    expect(steps).toEqual(expect.arrayContaining(['sockets closed', 'presence settled', 'nats drained']));
+    expect(steps.indexOf('presence settled')).toBeLessThan(steps.indexOf('nats drained'));
     await erinSocket.close();
   });
 
