@@ -333,7 +333,8 @@ export class RoomHub {
     if (!channel || !session.actor) throw new Error(`room channel ${roomId} vanished during subscribe`);
     if (visibleFromSeq > 0) channel.restricted.set(ws, visibleFromSeq);
     else ws.subscribe(channel.topic);
-    session.rooms.push(roomId);
+    // The channel's copy of the id, shared by every socket of the room, not the frame's own.
+    session.rooms.push(channel.roomId);
     channel.addSocket(session.actor.user_id, ws);
     this.metrics.socketSubscriptions(1);
   }

@@ -6,7 +6,6 @@ import { socketFault } from './socket-faults.js';
 
 /** Per-socket state, held in uWS user data. */
 export interface Session {
-  id: string;
   actor: Actor | undefined;
   /** Set when the upgrade carried no valid token: the socket is closed with 4001 on open. */
   authError: ChatError | undefined;

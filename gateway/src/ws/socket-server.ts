@@ -156,7 +156,6 @@ export class SocketServer {
     const url = req.getUrl();
     const token = req.getQuery('token') || bearerToken(req.getHeader('authorization'));
     const session: Session = {
-      id: randomUUID(),
       actor: undefined,
       authError: undefined,
       initialRoomId: undefined,
@@ -218,7 +217,8 @@ export class SocketServer {
       type: 'hello',
       user_id: session.actor.user_id,
       heartbeat_ms: this.options.heartbeatMs,
-      session_id: session.id,
+      // Told to the client for its logs; the gateway keeps no copy (one string less per socket).
+      session_id: randomUUID(),
       server_time: new Date().toISOString(),
     });
     if (session.initialRoomId !== undefined) void this.openLegacyRoom(ws, session.initialRoomId);

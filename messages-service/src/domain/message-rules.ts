@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Attachment,
   ChatError,
@@ -7,7 +8,8 @@ import {
   type ReactionSummary,
   type ThreadSummary,
 } from '@chat/shared';
-import type { AttachmentRow, MessageRow, ReactionCount, ThreadSummaryRow } from './rows.js';
+import type { Actor } from '@chat/shared/auth';
+import type { AttachmentRow, MessageDraft, MessageRow, ReactionCount, ThreadSummaryRow } from './rows.js';
 
 /**
  * Bodies are stored trimmed and must hold 1..max characters (code points) after trimming; a message
@@ -187,4 +189,19 @@ export class ThreadRootRefused extends Error {
   constructor() {
     super('thread_root_id is not a top-level message of this room');
   }
+}
+
+/** A new message from `actor` in a room, with a fresh id; its seq comes from the store. */
+export function draftMessage(
+  actor: Actor,
+  roomId: string,
+  clientMsgId: string,
+  content: Omit<MessageDraft, 'id' | 'room_id' | 'sender_id' | 'sender_name' | 'client_msg_id'>,
+): MessageDraft {
+  return { id: randomUUID(), room_id: roomId, sender_id: actor.user_id, sender_name: actor.name, client_msg_id: clientMsgId, ...content };
+}
+
+/** The `message.created` event of a stored message (encoded once, shared by every recipient). */
+export function encodeCreated(stored: MessageRow): string {
+  return encodeRoomEvent('message.created', stored.seq, toMessage(stored));
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Attachment,
   ChatError,
@@ -28,6 +27,8 @@ import {
   acknowledgementProblem,
   attachmentProblem,
   deriveKind,
+  draftMessage,
+  encodeCreated,
   encodeRoomEvent,
   normaliseBody,
   planHistory,
@@ -126,12 +127,7 @@ export class MessagesDomain {
       }
     }
     const attachments = await this.resolveAttachments(actor, roomId, attachmentIds);
-    const draft = {
-      id: randomUUID(),
-      room_id: roomId,
-      sender_id: actor.user_id,
-      sender_name: actor.name,
-      client_msg_id: input.client_msg_id,
+    const draft = draftMessage(actor, roomId, input.client_msg_id, {
       kind: deriveKind(attachments),
       body,
       mentions,
@@ -140,16 +136,15 @@ export class MessagesDomain {
       attachments,
       priority,
       ack_requested: ackRequested,
-    };
-    const encode = (stored: MessageRow) => encodeRoomEvent('message.created', stored.seq, toMessage(stored));
+    });
     // Who is asked to acknowledge: the members now, less the sender (one lookup, only for such sends).
     const recipients = ackRequested ? (await this.rooms.memberIds(roomId)).filter((id) => id !== actor.user_id) : [];
     // Plain sends are batched (the hot path, unchanged); a send with attachments claims them alone,
     // so a clash fails only itself, and urgent or acknowledgement-requesting sends (rare) go alone
     // too, with their own columns and recipient set. Either way a thread root is checked in the write.
     const row = await (attachments.length === 0 && !special
-      ? this.store.storeBatched(draft, encode, access.visible_from_seq, replyToSeq)
-      : this.store.insertMessageWithEvent(draft, encode, recipients, access.visible_from_seq)
+      ? this.store.storeBatched(draft, encodeCreated, access.visible_from_seq, replyToSeq)
+      : this.store.insertMessageWithEvent(draft, encodeCreated, recipients, access.visible_from_seq)
     ).catch((error: unknown) => {
       if (error instanceof AttachmentTaken) throw new ChatError('conflict', 'an attachment was used by another message at the same time');
       if (error instanceof ThreadRootRefused) {
@@ -175,17 +170,12 @@ export class MessagesDomain {
       // A retry of a message stored before the room closed still gets its message back.
       const earlier = await this.replayOfEarlierSend(actor, roomId, input.client_msg_id);
       if (earlier) return earlier;
-      throw new ChatError('conflict', 'the room is closed: it can be read but not written to');
+      throw closedRoom();
     }
     const priority = input.priority ?? 'normal';
     const ackRequested = input.ack_requested ?? false;
-    const draft = {
-      id: randomUUID(),
-      room_id: roomId,
-      sender_id: actor.user_id,
-      sender_name: actor.name,
-      client_msg_id: input.client_msg_id,
-      kind: 'system' as const,
+    const draft = draftMessage(actor, roomId, input.client_msg_id, {
+      kind: 'system',
       body,
       mentions: [],
       reply_to: null,
@@ -193,14 +183,13 @@ export class MessagesDomain {
       attachments: [],
       priority,
       ack_requested: ackRequested,
-    };
-    const encode = (stored: MessageRow) => encodeRoomEvent('message.created', stored.seq, toMessage(stored));
+    });
     // The host is not a member: everyone in the room is asked to acknowledge.
     const recipients = ackRequested ? await this.rooms.memberIds(roomId) : [];
     const row =
       priority === 'normal' && !ackRequested
-        ? await this.store.storeBatched(draft, encode)
-        : await this.store.insertMessageWithEvent(draft, encode, recipients);
+        ? await this.store.storeBatched(draft, encodeCreated)
+        : await this.store.insertMessageWithEvent(draft, encodeCreated, recipients);
     return this.answerSend(row, actor, roomId, input.client_msg_id);
   }
 

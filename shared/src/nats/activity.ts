@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType, type StreamConfig } from 'nats';
+import type { JetStreamManager, NatsConnection, StreamConfig } from 'nats';
 import type { Logger } from 'pino';
 import type { HostEventData, RoomActivity, RoomActivityType } from '../contracts/host-events.js';
 import { injectTraceContext } from '../telemetry/context.js';
 import { toNatsHeaders } from './client.js';
-import { ensureStream } from './streams.js';
+import { ensureStream, weekLongStream } from './streams.js';
 import { streams, subjects } from './subjects.js';
 
 /**
@@ -13,15 +13,7 @@ import { streams, subjects } from './subjects.js';
  * of it is kept, like the room event stream, so a notifier that was down catches up.
  */
 export function roomActivityStreamConfig(namespace: string, replicas = 1): Partial<StreamConfig> & { name: string } {
-  return {
-    name: streams.roomActivity(namespace),
-    num_replicas: replicas,
-    subjects: [subjects.allRoomActivity(namespace)],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: nanos(7 * 24 * 3600 * 1000),
-    duplicate_window: nanos(10 * 60 * 1000),
-  };
+  return weekLongStream(streams.roomActivity(namespace), subjects.allRoomActivity(namespace), replicas);
 }
 
 export function ensureRoomActivityStream(jsm: JetStreamManager, namespace: string, replicas = 1): Promise<void> {

@@ -8,11 +8,19 @@ import { streams, subjects } from './subjects.js';
  * the outbox relay's re-publishes by message id.
  */
 export function roomEventStreamConfig(namespace: string, replicas = 1): Partial<StreamConfig> & { name: string } {
+  return weekLongStream(streams.roomEvents(namespace), subjects.allRoomEvents(namespace), replicas);
+}
+
+/**
+ * A file stream that keeps a week (a consumer that was down catches up) and drops a message id
+ * seen in the last 10 minutes (a publisher's retry after a lost ack is stored once). `replicas`:
+ * 3 on a 3-node cluster, so the stream and its consumers survive the loss of any one node.
+ */
+export function weekLongStream(name: string, subject: string, replicas: number): Partial<StreamConfig> & { name: string } {
   return {
-    name: streams.roomEvents(namespace),
-    // 3 on a 3-node cluster: the stream and its consumers survive the loss of any one node.
+    name,
     num_replicas: replicas,
-    subjects: [subjects.allRoomEvents(namespace)],
+    subjects: [subject],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: nanos(7 * 24 * 3600 * 1000),
