@@ -146,6 +146,16 @@ export async function startChat(
         }
         ids.push(created.id);
       }
+      // What autovacuum's analyze does on a normal server a minute after a bulk load (it is off on
+      // this machine): without statistics Postgres plans some lookups as scans, and the bench
+      // would measure the missing statistics, not the stack.
+      const analyzer = new pg.Client({ connectionString: stack.databaseUrl });
+      await analyzer.connect();
+      try {
+        await analyzer.query('analyze');
+      } finally {
+        await analyzer.end();
+      }
       return ids;
     },
     async stop() {
