@@ -255,6 +255,30 @@ describe('chatbox features', () => {
     await messageItem(b, 'Pasted').locator('img[alt="screenshot.png"]').waitFor();
   });
 
+  it('keeps focus on the same action when a reaction drawn meanwhile shifts the controls', async () => {
+    await say(b, 'Shift check');
+    await messageItem(a, 'Shift check').waitFor();
+    await a.focus('#composer');
+    await a.keyboard.press('ArrowUp');
+    await expect.poll(() => a.evaluate(() => document.activeElement?.closest('li.message')?.textContent ?? '')).toContain('Shift check');
+    await a.keyboard.press('Tab');
+    expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
+    // Bob reacts: Ann's copy is re-drawn with a reaction chip before Reply.
+    const messageId = await messageItem(a, 'Shift check').getAttribute('data-message-id');
+    const reacted = await api(
+      gateway.httpUrl,
+      'PUT',
+      `/v1/rooms/${directRoom}/messages/${messageId}/reactions/${encodeURIComponent('👍')}`,
+      {
+        token: tokens.bob,
+      },
+    );
+    expect(reacted.status).toBe(200);
+    await messageItem(a, 'Shift check').locator('.chip:has-text("👍 1")').waitFor();
+    expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
+    await a.keyboard.press('Escape');
+  });
+
   it('offers a keyboard path through the actions', async () => {
     await say(b, 'Can you check room 14?');
     await messageItem(a, 'Can you check room 14?').waitFor();

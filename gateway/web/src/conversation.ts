@@ -277,19 +277,31 @@ export class ConversationView {
   }
 
   /** Re-rendering replaces the items: the focused control is found again by message and position. */
-  private focusedPlace(): { id: string; index: number } | null {
+  /** Where focus is in the list: the message, and the control by its name (its place if the name is gone). */
+  private focusedPlace(): FocusPlace | null {
     const active = document.activeElement as HTMLElement | null;
     const item = active?.closest<HTMLElement>('li[data-message-id]');
     if (!active || !item || !this.list.contains(item)) return null;
-    const focusables = [...item.querySelectorAll<HTMLElement>('article, button, textarea, a')];
-    return { id: item.dataset.messageId ?? '', index: focusables.indexOf(active) };
+    return { id: item.dataset.messageId ?? '', index: focusablesOf(item).indexOf(active), name: controlName(active) };
   }
 
-  private restoreFocus(place: { id: string; index: number } | null): void {
+  /**
+   * Puts focus back on the same control of the re-drawn message. By name first: a receipt or a
+   * reaction drawn meanwhile shifts the controls, and focus must not land on another action.
+   */
+  private restoreFocus(place: FocusPlace | null): void {
     if (!place || (document.activeElement && document.activeElement !== document.body)) return;
     const item = this.list.querySelector<HTMLElement>(`li[data-message-id="${place.id}"]`);
-    const focusables = item ? [...item.querySelectorAll<HTMLElement>('article, button, textarea, a')] : [];
-    (focusables[place.index] ?? focusables[0])?.focus({ preventScroll: true });
+    const focusables = item ? focusablesOf(item) : [];
+    const same = focusables.find((element) => controlName(element) === place.name);
+    const target = same ?? focusables[place.index] ?? focusables[0];
+    if (!item || !target) return;
+    // The actions are drawn only while the message has focus (or hover): shown for the moment
+    // focus moves in, kept by :focus-within after. A hidden button would refuse focus.
+    const wasRevealed = item.classList.contains('revealed');
+    item.classList.add('revealed');
+    target.focus({ preventScroll: true });
+    if (!wasRevealed) item.classList.remove('revealed');
   }
 
   // --- drag and drop ---
@@ -312,4 +324,19 @@ export class ConversationView {
       this.composer.addFiles([...(event.dataTransfer?.files ?? [])]);
     });
   }
+}
+
+interface FocusPlace {
+  id: string;
+  index: number;
+  name: string;
+}
+
+function focusablesOf(item: HTMLElement): HTMLElement[] {
+  return [...item.querySelectorAll<HTMLElement>('article, button, textarea, a')];
+}
+
+/** What a control is called for a screen reader: its label, else its text. */
+function controlName(element: HTMLElement): string {
+  return element.getAttribute('aria-label') ?? element.textContent?.trim() ?? '';
 }
