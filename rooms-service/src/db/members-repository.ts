@@ -1,5 +1,6 @@
 import type { HistoryVisibility, Member, Role } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { findContextRoomId } from './rooms-repository.js';
 import type { RoomsDatabase } from './schema.js';
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
@@ -147,13 +148,10 @@ export async function ensureContextRoomRow(
     .returning('id')
     .executeTakeFirst();
   if (inserted) return { roomId: inserted.id, created: true };
-  const existing = await db
-    .selectFrom('rooms.rooms')
-    .select('id')
-    .where('context_type', '=', context.type)
-    .where('context_id', '=', context.id)
-    .executeTakeFirstOrThrow();
-  return { roomId: existing.id, created: false };
+  // The insert found the object's room already there; rooms are never deleted, so it is still there.
+  const existing = await findContextRoomId(db, context);
+  if (existing === undefined) throw new Error(`the room of ${context.type}/${context.id} vanished between insert and read`);
+  return { roomId: existing, created: false };
 }
 
 /** Moves the read cursor forward only; returns where it stands afterwards and whether it moved. */
