@@ -255,14 +255,19 @@ describe('chatbox features', () => {
     await messageItem(b, 'Pasted').locator('img[alt="screenshot.png"]').waitFor();
   });
 
-  it('keeps focus on the same action when a reaction drawn meanwhile shifts the controls', async () => {
-    await say(b, 'Shift check');
-    await messageItem(a, 'Shift check').waitFor();
+  /** Bob says `text`; Ann goes from her empty composer to that message (ArrowUp) and to its first action, Reply (Tab). */
+  async function bobSaysAndAnnReachesReply(text: string, seen: string): Promise<void> {
+    await say(b, text);
+    await messageItem(a, text).waitFor();
     await a.focus('#composer');
     await a.keyboard.press('ArrowUp');
-    await expect.poll(() => a.evaluate(() => document.activeElement?.closest('li.message')?.textContent ?? '')).toContain('Shift check');
+    await expect.poll(() => a.evaluate(() => document.activeElement?.closest('li.message')?.textContent ?? '')).toContain(seen);
     await a.keyboard.press('Tab');
     expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
+  }
+
+  it('keeps focus on the same action when a reaction drawn meanwhile shifts the controls', async () => {
+    await bobSaysAndAnnReachesReply('Shift check', 'Shift check');
     // Bob reacts: Ann's copy is re-drawn with a reaction chip before Reply.
     const messageId = await messageItem(a, 'Shift check').getAttribute('data-message-id');
     const reacted = await api(
@@ -280,14 +285,7 @@ describe('chatbox features', () => {
   });
 
   it('offers a keyboard path through the actions', async () => {
-    await say(b, 'Can you check room 14?');
-    await messageItem(a, 'Can you check room 14?').waitFor();
-    await a.focus('#composer');
-    // ArrowUp on an empty composer goes to the last message; Tab reaches its actions.
-    await a.keyboard.press('ArrowUp');
-    await expect.poll(() => a.evaluate(() => document.activeElement?.closest('li.message')?.textContent ?? '')).toContain('room 14');
-    await a.keyboard.press('Tab');
-    expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
+    await bobSaysAndAnnReachesReply('Can you check room 14?', 'room 14');
     await a.keyboard.press('Enter');
     await a.locator('.reply-bar:has-text("Replying to Bob Keller")').waitFor();
     expect(await a.evaluate(() => document.activeElement?.id)).toBe('composer');
