@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from '@chat/shared/ops';
+import { declareMetrics, type Registry } from '@chat/shared/ops';
 import type { LimitedAction } from './limits/rate-limits.js';
 import type { RoomHubMetrics } from './ws/room-hub.js';
 import { observeFramesOut } from './ws/session.js';
@@ -8,90 +8,60 @@ const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011, 1012, 400
 
 /** The gateway's Prometheus metrics, as the callbacks its parts report through. */
 export function createGatewayMetrics(registry: Registry) {
-  const connections = new Gauge({ name: 'chat_gateway_connections', help: 'Open authenticated sockets', registers: [registry] });
-  const roomChannels = new Gauge({
-    name: 'chat_gateway_room_subscriptions',
-    help: 'Rooms with a NATS subscription on this gateway',
-    registers: [registry],
-  });
-  const socketSubscriptions = new Gauge({
-    name: 'chat_gateway_socket_subscriptions',
-    help: 'Socket-to-room subscriptions on this gateway',
-    registers: [registry],
-  });
-  const framesOut = new Counter({
-    name: 'chat_gateway_frames_out_total',
-    help: 'Frames written to single sockets (acks, errors, replays; fan-out is counted once per gateway)',
-    registers: [registry],
-  });
-  const replays = new Counter({
-    name: 'chat_gateway_subscribe_recoveries_total',
-    help: 'Subscribes by recovery outcome: none, replayed, resync',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const gapSizes = new Histogram({
-    name: 'chat_gateway_recovery_gap_events',
-    help: 'Events a resuming subscriber had missed (since_seq to last seq)',
-    buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
-    registers: [registry],
-  });
-  const replayedEvents = new Counter({
-    name: 'chat_gateway_replayed_events_total',
-    help: 'Missed events replayed to resuming subscribers (since_seq)',
-    registers: [registry],
-  });
-  const replayedBytes = new Counter({
-    name: 'chat_gateway_replayed_bytes_total',
-    help: 'Bytes of the events replayed to resuming subscribers',
-    registers: [registry],
-  });
-  const closes = new Counter({
-    name: 'chat_gateway_socket_closes_total',
-    help: 'Closed sockets by close code (4009 and 1006: too slow to read, back-pressure; 1012: drain)',
-    labelNames: ['code'],
-    registers: [registry],
-  });
-  const framesIn = new Counter({
-    name: 'chat_gateway_frames_in_total',
-    help: 'Client frames by type',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const fannedOut = new Counter({
-    name: 'chat_gateway_events_fanned_out_total',
-    help: 'Room events published to local sockets (once per gateway)',
-    registers: [registry],
-  });
-  const duplicates = new Counter({
-    name: 'chat_gateway_duplicate_events_dropped_total',
-    help: 'Re-published room events dropped by seq',
-    registers: [registry],
-  });
-  const sendLatency = new Histogram({
-    name: 'chat_gateway_send_duration_seconds',
-    help: 'message.send from frame to ack',
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [registry],
-  });
-  const rateLimitOutcomes = new Counter({
-    name: 'chat_gateway_rate_limit_total',
-    help: 'Rate-limit decisions by action and outcome (allowed, limited, limiter_unavailable)',
-    labelNames: ['action', 'outcome'],
-    registers: [registry],
-  });
-  const socketFaults = new Counter({
-    name: 'chat_gateway_socket_faults_total',
-    help: 'Exceptions caught at the socket edge instead of ending the process, by reason',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
+  const declare = declareMetrics(registry);
+  const connections = declare.gauge('chat_gateway_connections', 'Open authenticated sockets');
+  const roomChannels = declare.gauge('chat_gateway_room_subscriptions', 'Rooms with a NATS subscription on this gateway');
+  const socketSubscriptions = declare.gauge('chat_gateway_socket_subscriptions', 'Socket-to-room subscriptions on this gateway');
+  const framesIn = declare.counter('chat_gateway_frames_in_total', 'Client frames by type', ['type']);
+  const framesOut = declare.counter(
+    'chat_gateway_frames_out_total',
+    'Frames written to single sockets (acks, errors, replays; fan-out is counted once per gateway)',
+  );
+  const closes = declare.counter(
+    'chat_gateway_socket_closes_total',
+    'Closed sockets by close code (4009 and 1006: too slow to read, back-pressure; 1012: drain)',
+    ['code'],
+  );
+  const socketFaults = declare.counter(
+    'chat_gateway_socket_faults_total',
+    'Exceptions caught at the socket edge instead of ending the process, by reason',
+    ['reason'],
+  );
+  const replays = declare.counter('chat_gateway_subscribe_recoveries_total', 'Subscribes by recovery outcome: none, replayed, resync', [
+    'outcome',
+  ]);
+  const gapSizes = declare.histogram(
+    'chat_gateway_recovery_gap_events',
+    'Events a resuming subscriber had missed (since_seq to last seq)',
+    [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
+  );
+  const replayedEvents = declare.counter(
+    'chat_gateway_replayed_events_total',
+    'Missed events replayed to resuming subscribers (since_seq)',
+  );
+  const replayedBytes = declare.counter('chat_gateway_replayed_bytes_total', 'Bytes of the events replayed to resuming subscribers');
+  const fannedOut = declare.counter('chat_gateway_events_fanned_out_total', 'Room events published to local sockets (once per gateway)');
+  const duplicates = declare.counter('chat_gateway_duplicate_events_dropped_total', 'Re-published room events dropped by seq');
+  const filledFromLog = declare.counter(
+    'chat_gateway_events_filled_from_log_total',
+    'Room events fanned out from the log because a later seq arrived first and they did not follow within the hold time',
+  );
+  const sendLatency = declare.histogram(
+    'chat_gateway_send_duration_seconds',
+    'message.send from frame to ack',
+    [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  );
+  const rateLimitOutcomes = declare.counter(
+    'chat_gateway_rate_limit_total',
+    'Rate-limit decisions by action and outcome (allowed, limited, limiter_unavailable)',
+    ['action', 'outcome'],
+  );
+  const blobsSwept = declare.counter(
+    'chat_gateway_attachment_blobs_swept_total',
+    'Attachment blobs nobody could reach any more (abandoned uploads, deleted messages), by outcome: deleted, failed',
+    ['outcome'],
+  );
   observeFramesOut(() => framesOut.inc());
-  const filledFromLog = new Counter({
-    name: 'chat_gateway_events_filled_from_log_total',
-    help: 'Room events fanned out from the log because a later seq arrived first and they did not follow within the hold time',
-    registers: [registry],
-  });
 
   // Every label value a dashboard or alert reads starts at 0: a series born at its first
   // increment has no earlier sample, so rate() and increase() miss that first burst (the drain's
@@ -107,12 +77,6 @@ export function createGatewayMetrics(registry: Registry) {
     duplicateDropped: () => duplicates.inc(),
     filledFromLog: (count) => filledFromLog.inc(count),
   };
-  const blobsSwept = new Counter({
-    name: 'chat_gateway_attachment_blobs_swept_total',
-    help: 'Attachment blobs nobody could reach any more (abandoned uploads, deleted messages), by outcome: deleted, failed',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
   return {
     hub,
     blobSwept: (outcome: 'deleted' | 'failed', count: number) => blobsSwept.inc({ outcome }, count),

@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { Gauge, type Registry } from '../ops/metrics.js';
+import { declareMetrics, type Registry } from '../ops/metrics.js';
 
 /**
  * JetStream consumer lag, read from the server's consumer info at every scrape (so a consumer
@@ -9,16 +9,8 @@ import { Gauge, type Registry } from '../ops/metrics.js';
  */
 export function registerConsumerLagMetrics(registry: Registry, nc: NatsConnection, stream: string, durables: string[]): void {
   const labelNames = ['stream', 'consumer'] as const;
-  const gauge = (name: string, help: string) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        await refresh();
-      },
-    });
+  const declare = declareMetrics(registry);
+  const gauge = (name: string, help: string) => declare.scrapedByLabel(name, help, labelNames, () => refresh());
   const pending = gauge('chat_jetstream_consumer_pending_messages', 'Stream messages not yet delivered to the durable consumer');
   const ackPending = gauge('chat_jetstream_consumer_ack_pending_messages', 'Messages delivered to the durable consumer, not yet acked');
   const ackFloor = gauge('chat_jetstream_consumer_ack_floor_sequence', 'Stream sequence below which the consumer acked everything');
