@@ -1,4 +1,5 @@
 import type { Logger } from '@chat/shared/logging';
+import { WakeSignal } from '@chat/shared/ops';
 import type { JetStreamClient } from 'nats';
 import pg from 'pg';
 import {
@@ -33,9 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class OutboxRelay {
   private stopping = false;
-  private wake: (() => void) | undefined;
-  /** A commit happened since the last read of the outbox: look again before idling. */
-  private dirty = false;
+  /** Rung by commits (local, or NOTIFY from other replicas): pending = look again before idling. */
+  private readonly commits = new WakeSignal();
   private loop: Promise<void> | undefined;
   private client: pg.Client | undefined;
   private leader = false;
@@ -55,13 +55,12 @@ export class OutboxRelay {
 
   /** Called after a local commit: saves the leader a round trip through LISTEN/NOTIFY. */
   nudge(): void {
-    this.dirty = true;
-    this.wake?.();
+    this.commits.ring();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.nudge();
+    this.commits.ring();
     await this.loop;
   }
 
@@ -76,7 +75,7 @@ export class OutboxRelay {
         await this.client?.end().catch(() => undefined);
         this.client = undefined;
       }
-      if (!this.stopping) await this.idle(1000);
+      if (!this.stopping) await this.commits.wait(1000);
     }
   }
 
@@ -92,7 +91,7 @@ export class OutboxRelay {
     await client.connect();
     while (!this.stopping) {
       if (await tryTakeRelayLock(client)) break;
-      await this.idle(2000);
+      await this.commits.wait(2000);
     }
     if (this.stopping) return;
     this.leader = true;
@@ -103,17 +102,17 @@ export class OutboxRelay {
     let toClear: string[] = [];
     while (!this.stopping) {
       // A nudge during a batch must not wait: commits made meanwhile go out next.
-      this.dirty = false;
+      this.commits.clear();
       const published = await this.publishBatch(client, toClear);
       toClear = published;
-      if (published.length < this.options.batchSize && !this.dirty) {
+      if (published.length < this.options.batchSize && !this.commits.pending) {
         // Cleared before waiting: a subscribe takes a listed event as not yet published.
         await clearOutbox(client, toClear);
         toClear = [];
         // Rows their writers publish become the relay's only after the grace period: sleep until
         // the first of them would, or until a commit that leaves publishing to the relay.
         const dueIn = await nextDueInMs(client);
-        await this.idle(Math.min(this.options.pollMs, dueIn ?? this.options.pollMs));
+        await this.commits.wait(Math.min(this.options.pollMs, dueIn ?? this.options.pollMs));
       }
     }
     // Hand over what is due before stopping, so a rolling restart adds no delivery delay.
@@ -140,19 +139,5 @@ export class OutboxRelay {
       await sleep(500);
     }
     return done.map((r) => r.id);
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@chat/shared/logging';
+import { WakeSignal } from '@chat/shared/ops';
 import { standardWebhookHeaders } from '@chat/shared/webhooks';
 import type { Kysely } from 'kysely';
 import {
@@ -70,11 +71,10 @@ export async function postHostEvent(
 export class EventWebhookDeliverer {
   private inFlight = new Set<Promise<void>>();
   private stopping = false;
-  private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastPrune = 0;
-  /** A wake-up came while the loop was busy: the next idle returns at once. */
-  private dirty = false;
+  /** Rung when something is queued or a lane moves on; pending = look again before idling. */
+  private readonly work = new WakeSignal();
   private readonly leaseMs: number;
 
   constructor(
@@ -92,8 +92,7 @@ export class EventWebhookDeliverer {
 
   /** Something was queued or a lane moved on: look now. */
   wake(): void {
-    this.dirty = true;
-    this.wakeUp?.();
+    this.work.ring();
   }
 
   async stop(): Promise<void> {
@@ -104,7 +103,7 @@ export class EventWebhookDeliverer {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      this.dirty = false;
+      this.work.clear();
       let claimed = 0;
       const free = this.options.concurrency - this.inFlight.size;
       if (free > 0) {
@@ -124,7 +123,7 @@ export class EventWebhookDeliverer {
         }
       }
       // A full claim may leave more due; otherwise wait for a wake-up (queued, finished) or the poll.
-      if (claimed === 0 || claimed < free) await this.idle(this.options.pollMs ?? 1000);
+      if ((claimed === 0 || claimed < free) && !this.work.pending) await this.work.wait(this.options.pollMs ?? 1000);
     }
     // Attempts in hand finish (their answers are recorded) before the process goes.
     await Promise.allSettled([...this.inFlight]);
@@ -163,20 +162,5 @@ export class EventWebhookDeliverer {
     this.lastPrune = Date.now();
     const pruned = await pruneDeliveredHostEvents(this.db, this.options.retentionHours);
     if (pruned) this.logger.info({ pruned }, 'event webhook: forgot delivered events past retention');
-  }
-
-  private idle(ms: number): Promise<void> {
-    if (this.dirty) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
   }
 }
