@@ -10,7 +10,7 @@ import {
   subjects,
 } from '@chat/shared/nats';
 import type { Kysely } from 'kysely';
-import { DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
+import { DeliverPolicy, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { enqueueHostEvents, type QueuedHostEvent } from '../db/host-events-repository.js';
 import type { NotifyDatabase } from '../db/schema.js';
 import { hostEventFromActivity, hostEventFromLog } from '../domain/host-events.js';
@@ -62,23 +62,37 @@ async function queueBatch(messages: JsMsg[], toEvent: (message: JsMsg) => Queued
  * not with the week of history the streams keep.
  */
 export async function runHostEventIntake(nc: NatsConnection, namespace: string, deps: HostEventIntake): Promise<RunningConsumer[]> {
-  const common = { logger: deps.logger, ackWaitMs: deps.ackWaitMs, maxBatch: 256, deliverPolicy: DeliverPolicy.New } as const;
-  const log = await runDurableConsumer(nc, {
-    ...common,
-    stream: streams.roomEvents(namespace),
-    durable: durables.hostEvents(namespace),
-    filterSubject: subjects.allRoomEvents(namespace),
-    ensureStream: (jsm) => ensureRoomEventStream(jsm, namespace, deps.streamReplicas),
-    handleBatch: (messages) =>
-      queueBatch(messages, (m) => hostEventFromLog(m.json(), new Date(m.info.timestampNanos / 1e6), deps.types), deps),
-  });
-  const activity = await runDurableConsumer(nc, {
-    ...common,
-    stream: streams.roomActivity(namespace),
-    durable: durables.hostActivity(namespace),
-    filterSubject: subjects.allRoomActivity(namespace),
-    ensureStream: (jsm) => ensureRoomActivityStream(jsm, namespace, deps.streamReplicas),
-    handleBatch: (messages) => queueBatch(messages, (m) => hostEventFromActivity(m.json(), m.seq, deps.types), deps),
-  });
+  const intake = (
+    stream: string,
+    durable: string,
+    filterSubject: string,
+    ensureStream: (jsm: JetStreamManager) => Promise<void>,
+    toEvent: (message: JsMsg) => QueuedHostEvent | null,
+  ) =>
+    runDurableConsumer(nc, {
+      logger: deps.logger,
+      ackWaitMs: deps.ackWaitMs,
+      maxBatch: 256,
+      deliverPolicy: DeliverPolicy.New,
+      stream,
+      durable,
+      filterSubject,
+      ensureStream,
+      handleBatch: (messages) => queueBatch(messages, toEvent, deps),
+    });
+  const log = await intake(
+    streams.roomEvents(namespace),
+    durables.hostEvents(namespace),
+    subjects.allRoomEvents(namespace),
+    (jsm) => ensureRoomEventStream(jsm, namespace, deps.streamReplicas),
+    (m) => hostEventFromLog(m.json(), new Date(m.info.timestampNanos / 1e6), deps.types),
+  );
+  const activity = await intake(
+    streams.roomActivity(namespace),
+    durables.hostActivity(namespace),
+    subjects.allRoomActivity(namespace),
+    (jsm) => ensureRoomActivityStream(jsm, namespace, deps.streamReplicas),
+    (m) => hostEventFromActivity(m.json(), m.seq, deps.types),
+  );
   return [log, activity];
 }
