@@ -5,6 +5,14 @@ import { authEnvShape } from '@chat/shared/auth';
 import { commonEnvShape, parseEnv, portVar, positiveIntVar, redisEnvShape } from '@chat/shared/config';
 import { z } from 'zod';
 
+/** RATE_LIMIT_<NAME>_PER_S and RATE_LIMIT_<NAME>_BURST: the refill rate and size of one token bucket. */
+function rateLimitVars<N extends string>(name: N, perSecond: number, burst: number) {
+  return {
+    [`RATE_LIMIT_${name}_PER_S`]: z.coerce.number().positive().default(perSecond),
+    [`RATE_LIMIT_${name}_BURST`]: positiveIntVar(burst),
+  } as Record<`RATE_LIMIT_${N}_PER_S` | `RATE_LIMIT_${N}_BURST`, z.ZodDefault<z.ZodCoercedNumber<unknown>>>;
+}
+
 export const GatewayConfigSchema = z.object({
   ...commonEnvShape,
   ...authEnvShape,
@@ -16,34 +24,24 @@ export const GatewayConfigSchema = z.object({
     .default(`${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
   /** A gateway that stops renewing for this long is presumed dead: its users go offline. */
   PRESENCE_TTL_MS: positiveIntVar(30_000),
-  RATE_LIMIT_SENDS_PER_S: z.coerce.number().positive().default(10),
-  RATE_LIMIT_SENDS_BURST: positiveIntVar(20),
-  RATE_LIMIT_EDITS_PER_S: z.coerce.number().positive().default(2),
-  RATE_LIMIT_EDITS_BURST: positiveIntVar(10),
-  RATE_LIMIT_REACTIONS_PER_S: z.coerce.number().positive().default(5),
-  RATE_LIMIT_REACTIONS_BURST: positiveIntVar(20),
-  RATE_LIMIT_TYPING_PER_S: z.coerce.number().positive().default(2),
-  RATE_LIMIT_TYPING_BURST: positiveIntVar(5),
+  ...rateLimitVars('SENDS', 10, 20),
+  ...rateLimitVars('EDITS', 2, 10),
+  ...rateLimitVars('REACTIONS', 5, 20),
+  ...rateLimitVars('TYPING', 2, 5),
   /**
    * A socket refused more than this many times within 10 s for frames it sent after the
    * retry_after_ms it was given had passed is closed with 4008 (bursts are never closed).
    */
   RATE_LIMIT_CLOSE_AFTER: positiveIntVar(30),
   /** Costly REST actions per user, shared by every gateway (Redis); over it, 429 rate_limited with Retry-After. */
-  RATE_LIMIT_UPLOADS_PER_S: z.coerce.number().positive().default(1),
-  RATE_LIMIT_UPLOADS_BURST: positiveIntVar(20),
-  RATE_LIMIT_ROOM_CREATES_PER_S: z.coerce.number().positive().default(1),
-  RATE_LIMIT_ROOM_CREATES_BURST: positiveIntVar(30),
-  RATE_LIMIT_SEARCHES_PER_S: z.coerce.number().positive().default(2),
-  RATE_LIMIT_SEARCHES_BURST: positiveIntVar(20),
-  RATE_LIMIT_DEVICE_REGISTRATIONS_PER_S: z.coerce.number().positive().default(0.2),
-  RATE_LIMIT_DEVICE_REGISTRATIONS_BURST: positiveIntVar(10),
+  ...rateLimitVars('UPLOADS', 1, 20),
+  ...rateLimitVars('ROOM_CREATES', 1, 30),
+  ...rateLimitVars('SEARCHES', 2, 20),
+  ...rateLimitVars('DEVICE_REGISTRATIONS', 0.2, 10),
   /** Socket upgrades per user, shared by every gateway (Redis); over it, HTTP 429. */
-  RATE_LIMIT_CONNECTS_PER_S: z.coerce.number().positive().default(10),
-  RATE_LIMIT_CONNECTS_BURST: positiveIntVar(30),
+  ...rateLimitVars('CONNECTS', 10, 30),
   /** Socket upgrades per client address, counted by each gateway; over it, HTTP 429. */
-  RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S: z.coerce.number().positive().default(100),
-  RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST: positiveIntVar(300),
+  ...rateLimitVars('CONNECTS_PER_ADDRESS', 100, 300),
   /**
    * Behind a proxy: the header it sets with the client's address (e.g. x-forwarded-for, whose
    * last entry is used). Unset: the connection's own address. Never set it without such a proxy,
@@ -135,6 +133,13 @@ export const GatewayConfigSchema = z.object({
   S3_PREFIX: z.string().default('attachments/'),
 });
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
+
+type RateLimitName = Extract<keyof GatewayConfig, `RATE_LIMIT_${string}_BURST`> extends `RATE_LIMIT_${infer N}_BURST` ? N : never;
+
+/** The token bucket a pair of RATE_LIMIT_<NAME>_* settings describes. */
+export function rateLimitOf(config: GatewayConfig, name: RateLimitName): { perSecond: number; burst: number } {
+  return { perSecond: config[`RATE_LIMIT_${name}_PER_S`], burst: config[`RATE_LIMIT_${name}_BURST`] };
+}
 
 const GatewayConfigChecked = GatewayConfigSchema.refine((c) => c.ATTACHMENT_STORE !== 's3' || c.S3_BUCKET, {
   message: 'S3_BUCKET is required when ATTACHMENT_STORE=s3',

@@ -25,7 +25,7 @@ import { openBlobStore } from './attachments/open-blob-store.js';
 import { CallCoalescer } from './clients/coalesce.js';
 import { NameBook } from './clients/name-book.js';
 import { ServicesClient } from './clients/services-client.js';
-import { loadGatewayConfig } from './config.js';
+import { loadGatewayConfig, rateLimitOf } from './config.js';
 import { onlineMembersOf } from './domain/presence.js';
 import { LocalTokenBuckets } from './limits/local-token-bucket.js';
 import { RateLimits } from './limits/rate-limits.js';
@@ -72,14 +72,14 @@ async function main(): Promise<void> {
   const limits = new RateLimits(
     buckets,
     {
-      send: { perSecond: config.RATE_LIMIT_SENDS_PER_S, burst: config.RATE_LIMIT_SENDS_BURST },
-      edit: { perSecond: config.RATE_LIMIT_EDITS_PER_S, burst: config.RATE_LIMIT_EDITS_BURST },
-      reaction: { perSecond: config.RATE_LIMIT_REACTIONS_PER_S, burst: config.RATE_LIMIT_REACTIONS_BURST },
-      typing: { perSecond: config.RATE_LIMIT_TYPING_PER_S, burst: config.RATE_LIMIT_TYPING_BURST },
-      upload: { perSecond: config.RATE_LIMIT_UPLOADS_PER_S, burst: config.RATE_LIMIT_UPLOADS_BURST },
-      room_create: { perSecond: config.RATE_LIMIT_ROOM_CREATES_PER_S, burst: config.RATE_LIMIT_ROOM_CREATES_BURST },
-      search: { perSecond: config.RATE_LIMIT_SEARCHES_PER_S, burst: config.RATE_LIMIT_SEARCHES_BURST },
-      device_register: { perSecond: config.RATE_LIMIT_DEVICE_REGISTRATIONS_PER_S, burst: config.RATE_LIMIT_DEVICE_REGISTRATIONS_BURST },
+      send: rateLimitOf(config, 'SENDS'),
+      edit: rateLimitOf(config, 'EDITS'),
+      reaction: rateLimitOf(config, 'REACTIONS'),
+      typing: rateLimitOf(config, 'TYPING'),
+      upload: rateLimitOf(config, 'UPLOADS'),
+      room_create: rateLimitOf(config, 'ROOM_CREATES'),
+      search: rateLimitOf(config, 'SEARCHES'),
+      device_register: rateLimitOf(config, 'DEVICE_REGISTRATIONS'),
     },
     logger,
     metrics.rateLimitDecision,
@@ -141,11 +141,8 @@ async function main(): Promise<void> {
       rateLimitCloseAfter: config.RATE_LIMIT_CLOSE_AFTER,
       maxFramesInFlight: config.WS_MAX_FRAMES_IN_FLIGHT,
       maxSocketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
-      connectsPerAddress: new LocalTokenBuckets({
-        perSecond: config.RATE_LIMIT_CONNECTS_PER_ADDRESS_PER_S,
-        burst: config.RATE_LIMIT_CONNECTS_PER_ADDRESS_BURST,
-      }),
-      connectsPerUser: new LocalTokenBuckets({ perSecond: config.RATE_LIMIT_CONNECTS_PER_S, burst: config.RATE_LIMIT_CONNECTS_BURST }),
+      connectsPerAddress: new LocalTokenBuckets(rateLimitOf(config, 'CONNECTS_PER_ADDRESS')),
+      connectsPerUser: new LocalTokenBuckets(rateLimitOf(config, 'CONNECTS')),
       clientAddressHeader: config.CLIENT_ADDRESS_HEADER,
       verifier,
       logger,
