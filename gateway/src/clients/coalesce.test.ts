@@ -15,6 +15,14 @@ describe('CallCoalescer', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('asks again for a key in a later turn instead of keeping the earlier answer', async () => {
+    let version = 0;
+    const versions = new CallCoalescer<string, number>(async (keys) => new Map(keys.map((k) => [k, version])), 10);
+    expect(await versions.get('room')).toBe(0);
+    version = 1;
+    expect(await versions.get('room')).toBe(1);
+  });
+
   it('rejects every waiter of a failed chunk, and a key the call left out', async () => {
     const failing = new CallCoalescer<string, number>(async () => {
       throw new Error('rooms service unavailable');

@@ -9,6 +9,8 @@ export class TurnBatcher<I, O> {
   constructor(
     private readonly run: (items: I[]) => Promise<Array<O | Error>>,
     private readonly maxBatch: number,
+    /** Called as the turn's calls go out, before the first batch is made. */
+    private readonly onFlush?: () => void,
   ) {}
 
   add(item: I): Promise<O> {
@@ -19,6 +21,7 @@ export class TurnBatcher<I, O> {
   }
 
   private flush(): void {
+    this.onFlush?.();
     const queued = this.queued;
     this.queued = [];
     for (let i = 0; i < queued.length; i += this.maxBatch) {
@@ -48,16 +51,19 @@ export class CallCoalescer<K, V> {
   private readonly batcher: TurnBatcher<K, V>;
 
   constructor(fetch: (keys: K[]) => Promise<Map<K, V>>, maxBatch: number) {
-    this.batcher = new TurnBatcher(async (keys) => {
-      const values = await fetch(keys);
-      return keys.map((key) => values.get(key) ?? new Error(`no answer for ${String(key)}`));
-    }, maxBatch);
+    this.batcher = new TurnBatcher(
+      async (keys) => {
+        const values = await fetch(keys);
+        return keys.map((key) => values.get(key) ?? new Error(`no answer for ${String(key)}`));
+      },
+      maxBatch,
+      () => this.thisTurn.clear(),
+    );
   }
 
   get(key: K): Promise<V> {
     const shared = this.thisTurn.get(key);
     if (shared) return shared;
-    if (this.thisTurn.size === 0) setImmediate(() => this.thisTurn.clear());
     const asked = this.batcher.add(key);
     this.thisTurn.set(key, asked);
     return asked;
