@@ -33,6 +33,12 @@ export const GatewayConfigSchema = z.object({
    * retry_after_ms it was given had passed is closed with 4008 (bursts are never closed).
    */
   RATE_LIMIT_CLOSE_AFTER: positiveIntVar(30),
+  /**
+   * Most of a user's tokens a gateway takes from Redis in one call and spends locally (1 = one
+   * Redis call per request, exact across gateways); unspent ones go back after RATE_LIMIT_LEASE_MS.
+   */
+  RATE_LIMIT_LEASE_MAX: positiveIntVar(8),
+  RATE_LIMIT_LEASE_MS: positiveIntVar(1000),
   /** Costly REST actions per user, shared by every gateway (Redis); over it, 429 rate_limited with Retry-After. */
   ...rateLimitVars('UPLOADS', 1, 20),
   ...rateLimitVars('ROOM_CREATES', 1, 30),

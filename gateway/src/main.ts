@@ -30,6 +30,7 @@ import { onlineMembersOf } from './domain/presence.js';
 import { LocalTokenBuckets } from './limits/local-token-bucket.js';
 import { RateLimits } from './limits/rate-limits.js';
 import { RedisTokenBuckets } from './limits/token-bucket.js';
+import { LeasedTokenBuckets } from './limits/token-lease.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createRestApp } from './rest/app.js';
 import { loadNativeUws } from './uws.js';
@@ -68,7 +69,10 @@ async function main(): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
-  const buckets = new RedisTokenBuckets(redis, config.CHAT_NAMESPACE);
+  const buckets = new LeasedTokenBuckets(new RedisTokenBuckets(redis, config.CHAT_NAMESPACE), {
+    leaseMs: config.RATE_LIMIT_LEASE_MS,
+    maxLease: config.RATE_LIMIT_LEASE_MAX,
+  });
   const limits = new RateLimits(
     buckets,
     {

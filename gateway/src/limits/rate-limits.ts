@@ -1,6 +1,6 @@
 import { ChatError, type RestRateLimit } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
-import type { BucketSpec, RedisTokenBuckets } from './token-bucket.js';
+import type { BucketSpec, TakeResult } from './token-bucket.js';
 
 /**
  * What a request spends; socket frames and REST calls of the same kind share one bucket per user.
@@ -10,6 +10,11 @@ export type LimitedAction = 'send' | 'edit' | 'reaction' | 'typing' | RestRateLi
 
 export type RateLimitSpecs = Record<LimitedAction, BucketSpec>;
 
+/** Per-user buckets, the same for a user on every gateway. */
+export interface UserTokenBuckets {
+  take(bucket: string, userId: string, spec: BucketSpec): Promise<TakeResult>;
+}
+
 /**
  * Per-user rate limits at the edge, before anything reaches a service, so nothing rejected is
  * stored. If Redis cannot answer, requests pass (and are counted): chat stays up when the limiter
@@ -17,7 +22,7 @@ export type RateLimitSpecs = Record<LimitedAction, BucketSpec>;
  */
 export class RateLimits {
   constructor(
-    private readonly buckets: RedisTokenBuckets,
+    private readonly buckets: UserTokenBuckets,
     private readonly specs: RateLimitSpecs,
     private readonly logger: Logger,
     private readonly onOutcome: (action: LimitedAction, outcome: 'allowed' | 'limited' | 'limiter_unavailable') => void,
