@@ -191,7 +191,7 @@ export class ServicesClient {
 
   async deleteMessage(actor: Actor, roomId: string, messageId: string) {
     await this.spend('edit', actor);
-    return this.rpc.call(messagesRpc.deleteMessage, { actor, room_id: roomId, message_id: messageId });
+    return this.rpc.call(messagesRpc.delete, { actor, room_id: roomId, message_id: messageId });
   }
 
   /** Acknowledging spends from the reaction budget: it is the same kind of small write on a message. */

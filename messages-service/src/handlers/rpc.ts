@@ -16,7 +16,7 @@ export function messagesEndpoints(domain: MessagesDomain, reports: MessageReport
     handle(messagesRpc.reportMessage, (req) => reports.report(req.actor, req.room_id, req.message_id, req.report)),
     handle(messagesRpc.listReports, (req) => reports.list(req.actor, req.status, req.limit, req.cursor)),
     handle(messagesRpc.updateReport, (req) => reports.setStatus(req.actor, req.report_id, req.update.status)),
-    handle(messagesRpc.deleteMessage, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
+    handle(messagesRpc.delete, (req) => domain.delete(req.actor, req.room_id, req.message_id)),
     handle(messagesRpc.registerAttachment, (req) => domain.registerAttachment(req.actor, req.room_id, req.upload)),
     handle(messagesRpc.getAttachment, (req) => domain.getAttachment(req.actor, req.attachment_id)),
     handle(messagesRpc.leaseUnreachableBlobs, async (req) => ({ blobs: await blobs.leaseUnreachable(req.limit, req.lease_ms) })),

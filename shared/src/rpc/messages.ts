@@ -20,9 +20,7 @@ import {
 } from '../contracts/report.js';
 import { ContextRefSchema } from '../contracts/room.js';
 import { ErrorBodySchema } from '../errors/index.js';
-import { defineEndpoint } from '../nats/endpoint.js';
-
-const service = 'messages';
+import { defineEndpoints } from '../nats/endpoint.js';
 
 /** Items one `sync_batch` request may hold. */
 export const SYNC_BATCH_MAX_ITEMS = 200;
@@ -91,17 +89,13 @@ export function thumbnailKeyOf(storageKey: string): string {
   return `${storageKey}.thumb`;
 }
 
-export const messagesRpc = {
-  registerAttachment: defineEndpoint({
-    service,
-    name: 'register_attachment',
+export const messagesRpc = defineEndpoints('messages', {
+  registerAttachment: {
     description: 'Record an uploaded file (stored by the gateway) so its uploader can attach it to a message of the room',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, upload: AttachmentUploadSchema }),
     response: AttachmentSchema,
-  }),
-  getAttachment: defineEndpoint({
-    service,
-    name: 'get_attachment',
+  },
+  getAttachment: {
     description: 'An attachment and where its bytes are, for a member of its room',
     request: z.object({ actor: ActorSchema, attachment_id: z.uuid() }),
     response: z.object({
@@ -109,47 +103,35 @@ export const messagesRpc = {
       storage_key: z.string(),
       thumbnail: z.object({ storage_key: z.string(), content_type: z.string(), size: z.number().int().positive() }).nullable(),
     }),
-  }),
-  leaseUnreachableBlobs: defineEndpoint({
-    service,
-    name: 'lease_unreachable_blobs',
+  },
+  leaseUnreachableBlobs: {
     description:
       "Attachments whose bytes nobody can reach (never attached in time, or their message deleted), leased to the calling gateway's blob sweep",
     request: z.object({ limit: z.number().int().min(1).max(1000), lease_ms: z.number().int().min(1000).max(3_600_000) }),
     response: z.object({ blobs: z.array(z.object({ id: z.uuid(), storage_key: z.string() })) }),
-  }),
-  markBlobsDeleted: defineEndpoint({
-    service,
-    name: 'mark_blobs_deleted',
+  },
+  markBlobsDeleted: {
     description: 'Records that the blob sweep deleted these attachments’ bytes',
     request: z.object({ ids: z.array(z.uuid()).max(1000) }),
     response: z.object({ marked: z.number().int().nonnegative() }),
-  }),
-  send: defineEndpoint({
-    service,
-    name: 'send',
+  },
+  send: {
     description: 'Store a message with the next seq of its room (idempotent on sender + client_msg_id)',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message: SendMessageBodySchema }),
     response: z.object({ message: MessageSchema, created: z.boolean() }),
-  }),
-  sendSystem: defineEndpoint({
-    service,
-    name: 'send_system',
+  },
+  sendSystem: {
     description:
       "Service tokens only: store a system message in a host object's room (idempotent on sender + client_msg_id); conflict when the room is closed",
     request: z.object({ actor: ActorSchema, context: ContextRefSchema, message: SystemMessageBodySchema }),
     response: z.object({ message: MessageSchema, created: z.boolean() }),
-  }),
-  edit: defineEndpoint({
-    service,
-    name: 'edit',
+  },
+  edit: {
     description: 'Edit a message (sender only, not after delete); a new event with its own seq',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid(), body: z.string().max(64 * 1024) }),
     response: MessageSchema,
-  }),
-  react: defineEndpoint({
-    service,
-    name: 'react',
+  },
+  react: {
     description: "Add or remove the actor's reaction; a change is a reaction.updated event with its own seq",
     request: z.object({
       actor: ActorSchema,
@@ -159,39 +141,29 @@ export const messagesRpc = {
       action: z.enum(['added', 'removed']),
     }),
     response: MessageSchema,
-  }),
-  deleteMessage: defineEndpoint({
-    service,
-    name: 'delete',
+  },
+  delete: {
     description: 'Soft-delete a message (sender, room owner/admin, moderator); a new event with its own seq',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: MessageSchema,
-  }),
-  acknowledge: defineEndpoint({
-    service,
-    name: 'acknowledge',
+  },
+  acknowledge: {
     description:
       'Record that the actor has seen a message that asked for it; the first time is a message.acknowledged event with its own seq, a repeat changes nothing',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: MessageSchema,
-  }),
-  acknowledgements: defineEndpoint({
-    service,
-    name: 'acknowledgements',
+  },
+  acknowledgements: {
     description: "Who acknowledged a message, and who of the room's members at send time (less the sender) has not",
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: AcknowledgementListSchema,
-  }),
-  reportMessage: defineEndpoint({
-    service,
-    name: 'report_message',
+  },
+  reportMessage: {
     description: "Report a message of the actor's room to the moderators; the same reporter again gets the same report (created: false)",
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid(), report: CreateReportBodySchema }),
     response: z.object({ report: ReportSchema, created: z.boolean() }),
-  }),
-  listReports: defineEndpoint({
-    service,
-    name: 'list_reports',
+  },
+  listReports: {
     description: 'Moderator and service tokens: reports with one status, oldest first, each with its message as reported',
     request: z.object({
       actor: ActorSchema,
@@ -200,17 +172,13 @@ export const messagesRpc = {
       cursor: z.string().max(200).optional(),
     }),
     response: ModerationReportPageSchema,
-  }),
-  updateReport: defineEndpoint({
-    service,
-    name: 'update_report',
+  },
+  updateReport: {
     description: 'Moderator and service tokens: resolve or dismiss a report',
     request: z.object({ actor: ActorSchema, report_id: z.uuid(), update: UpdateReportBodySchema }),
     response: ReportSchema,
-  }),
-  search: defineEndpoint({
-    service,
-    name: 'search',
+  },
+  search: {
     description: 'Full-text and partial-word search over the rooms the actor is a member of; deleted messages never match',
     request: z.object({
       actor: ActorSchema,
@@ -220,31 +188,23 @@ export const messagesRpc = {
       cursor: z.string().max(200).optional(),
     }),
     response: pageSchema(MessageSchema),
-  }),
-  history: defineEndpoint({
-    service,
-    name: 'history',
+  },
+  history: {
     description: 'A page of messages, oldest first within the page',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, query: HistoryQuerySchema }),
     response: pageSchema(MessageSchema),
-  }),
-  roomState: defineEndpoint({
-    service,
-    name: 'room_state',
+  },
+  roomState: {
     description: "A room's last seq, straight from the sequence (no read model lag)",
     request: z.object({ room_id: RoomIdSchema }),
     response: z.object({ last_seq: SeqSchema }),
-  }),
-  lastSeqs: defineEndpoint({
-    service,
-    name: 'last_seqs',
+  },
+  lastSeqs: {
     description: "Several rooms' last seqs (0 for a room without events): where a gateway's room channel starts ordering",
     request: z.object({ room_ids: z.array(RoomIdSchema).max(1000) }),
     response: z.object({ last_seqs: z.record(z.string(), SeqSchema) }),
-  }),
-  roomLog: defineEndpoint({
-    service,
-    name: 'room_log',
+  },
+  roomLog: {
     description: "A room's committed events after after_seq, in seq order, as published: fills a gap a gateway saw in the live stream",
     request: z.object({ room_id: RoomIdSchema, after_seq: SeqSchema, limit: z.number().int().min(1).max(1000) }),
     response: z.object({
@@ -254,10 +214,8 @@ export const messagesRpc = {
         .optional()
         .describe("Per event, the seq of the message its message replies to (null: none), for late joiners' copies"),
     }),
-  }),
-  messageStates: defineEndpoint({
-    service,
-    name: 'message_states',
+  },
+  messageStates: {
     description: 'Current state of some messages of a room (for push re-checks): deleted or not, mentions, a preview',
     request: z.object({ room_id: RoomIdSchema, message_ids: z.array(z.uuid()).max(1000) }),
     response: z.object({
@@ -281,27 +239,21 @@ export const messagesRpc = {
         }),
       ),
     }),
-  }),
-  getMessage: defineEndpoint({
-    service,
-    name: 'get_message',
+  },
+  getMessage: {
     description: 'One message of a room, for a member',
     request: z.object({ actor: ActorSchema, room_id: RoomIdSchema, message_id: z.uuid() }),
     response: MessageSchema,
-  }),
-  sync: defineEndpoint({
-    service,
-    name: 'sync',
+  },
+  sync: {
     description:
       "What a subscriber needs: the room's last seq and, after since_seq, the missed events in order (null when more than max_events: resync)",
     request: SyncRequestSchema,
     response: SyncAnswerSchema,
-  }),
-  syncBatch: defineEndpoint({
-    service,
-    name: 'sync_batch',
+  },
+  syncBatch: {
     description: 'Many subscribes at once (a burst of connects or resumes), read in one snapshot: an answer or an error per item, in order',
     request: z.object({ items: z.array(SyncRequestSchema).min(1).max(SYNC_BATCH_MAX_ITEMS) }),
     response: z.object({ results: z.array(SyncResultSchema) }),
-  }),
-} as const;
+  },
+});

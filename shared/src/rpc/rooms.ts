@@ -22,9 +22,7 @@ import {
   UnreadSummarySchema,
   UpdateRoomBodySchema,
 } from '../contracts/room.js';
-import { defineEndpoint } from '../nats/endpoint.js';
-
-const service = 'rooms';
+import { defineEndpoints } from '../nats/endpoint.js';
 
 /** What another service asks to do in a room; the rooms domain holds the one rule set that decides. */
 export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.send_urgent', 'message.moderate']);
@@ -33,45 +31,33 @@ export type RoomAction = z.infer<typeof RoomActionSchema>;
 const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
 const RoomResult = z.object({ room: RoomSchema, created: z.boolean() });
 
-export const roomsRpc = {
-  createRoom: defineEndpoint({
-    service,
-    name: 'create_room',
+export const roomsRpc = defineEndpoints('rooms', {
+  createRoom: {
     description: 'Create a group room, or find-or-create the direct room of two users',
     request: z.object({ actor: ActorSchema, body: CreateRoomBodySchema }),
     response: RoomResult,
-  }),
-  ensureContextRoom: defineEndpoint({
-    service,
-    name: 'ensure_context_room',
+  },
+  ensureContextRoom: {
     description: 'Service tokens only: the one room of a host object, with exactly the given members',
     request: z.object({ actor: ActorSchema, context: ContextRefSchema, body: ContextRoomBodySchema }),
     response: RoomResult,
-  }),
-  setContextRoomClosed: defineEndpoint({
-    service,
-    name: 'set_context_room_closed',
+  },
+  setContextRoomClosed: {
     description: 'Service tokens only: close (read-only) or reopen the room of a host object; idempotent',
     request: z.object({ actor: ActorSchema, context: ContextRefSchema, closed: z.boolean() }),
     response: RoomSchema,
-  }),
-  contextRoom: defineEndpoint({
-    service,
-    name: 'context_room',
+  },
+  contextRoom: {
     description: 'Service tokens only: the room of a host object (not_found when it has none) and whether it is closed',
     request: z.object({ actor: ActorSchema, context: ContextRefSchema }),
     response: z.object({ room_id: RoomIdSchema, closed: z.boolean() }),
-  }),
-  getRoom: defineEndpoint({
-    service,
-    name: 'get_room',
+  },
+  getRoom: {
     description: 'One room as the actor sees it; not_found when the actor is not a member',
     request: z.object(inRoom),
     response: RoomSchema,
-  }),
-  listRooms: defineEndpoint({
-    service,
-    name: 'list_rooms',
+  },
+  listRooms: {
     description: "The actor's rooms, most recent activity first",
     request: z.object({
       actor: ActorSchema,
@@ -80,73 +66,53 @@ export const roomsRpc = {
       cursor: z.string().max(200).optional(),
     }),
     response: pageSchema(RoomSchema),
-  }),
-  updateRoom: defineEndpoint({
-    service,
-    name: 'update_room',
+  },
+  updateRoom: {
     description: 'Rename a room or set its history visibility: a group by its owners/admins, a context room by the service token',
     request: z.object({ ...inRoom, changes: UpdateRoomBodySchema }),
     response: RoomSchema,
-  }),
-  updateMembership: defineEndpoint({
-    service,
-    name: 'update_membership',
+  },
+  updateMembership: {
     description: "The actor's own settings in a room: muted_until, notify, archived",
     request: z.object({ ...inRoom, settings: MembershipSettingsBodySchema }),
     response: RoomSchema,
-  }),
-  listMembers: defineEndpoint({
-    service,
-    name: 'list_members',
+  },
+  listMembers: {
     description: 'Members of a room, in join order',
     request: z.object({ ...inRoom, limit: z.number().int().min(1).max(1000).default(100), cursor: z.string().max(200).optional() }),
     response: pageSchema(MemberSchema),
-  }),
-  addMembers: defineEndpoint({
-    service,
-    name: 'add_members',
+  },
+  addMembers: {
     description: 'Add members to a group (owner/admin); existing members are left as they are',
     request: z.object({ ...inRoom, body: AddMembersBodySchema }),
     response: pageSchema(MemberSchema),
-  }),
-  changeRole: defineEndpoint({
-    service,
-    name: 'change_role',
+  },
+  changeRole: {
     description: "Change a member's role (owner)",
     request: z.object({ ...inRoom, user_id: UserIdSchema, role: RoleSchema }),
     response: MemberSchema,
-  }),
-  removeMember: defineEndpoint({
-    service,
-    name: 'remove_member',
+  },
+  removeMember: {
     description: 'Remove a member (owner/admin) or leave (self); the longest-standing admin, else member, succeeds a last owner',
     request: z.object({ ...inRoom, user_id: UserIdSchema }),
     response: z.object({}),
-  }),
-  markRead: defineEndpoint({
-    service,
-    name: 'mark_read',
+  },
+  markRead: {
     description: "Move the actor's read cursor forward (never back) and return the absolute unread count",
     request: z.object({ ...inRoom, seq: SeqSchema }),
     response: ReadStateSchema,
-  }),
-  receipts: defineEndpoint({
-    service,
-    name: 'receipts',
+  },
+  receipts: {
     description: 'Who has read up to a seq: members other than the sender whose read cursor reached it',
     request: z.object({ ...inRoom, seq: SeqSchema, sender_id: UserIdSchema }),
     response: pageSchema(ReceiptSchema),
-  }),
-  unreadSummary: defineEndpoint({
-    service,
-    name: 'unread_summary',
+  },
+  unreadSummary: {
     description: "The actor's unread total and the rooms that have unread messages (the app badge)",
     request: z.object({ actor: ActorSchema }),
     response: UnreadSummarySchema,
-  }),
-  userRoomIds: defineEndpoint({
-    service,
-    name: 'user_room_ids',
+  },
+  userRoomIds: {
     description:
       'The rooms each of these users is a member of, up to max_members members (presence fan-out skips large rooms); one call answers a burst of connects',
     request: z.object({ user_ids: z.array(UserIdSchema).min(1).max(1000), max_members: z.number().int().positive().optional() }),
@@ -160,10 +126,8 @@ export const roomsRpc = {
         }),
       ),
     }),
-  }),
-  roomMembers: defineEndpoint({
-    service,
-    name: 'room_members',
+  },
+  roomMembers: {
     description:
       "The user ids of a room's members, or null when the room has more than max_members (or does not exist: empty). Gateways keep it per room, updated by member signals",
     request: z.object({ room_id: RoomIdSchema, max_members: z.number().int().positive().max(10_000) }),
@@ -172,17 +136,13 @@ export const roomsRpc = {
       /** Under joined history a subscriber's replay and live events depend on when they joined. */
       history_visibility: HistoryVisibilitySchema.optional(),
     }),
-  }),
-  rememberUsers: defineEndpoint({
-    service,
-    name: 'remember_users',
+  },
+  rememberUsers: {
     description: 'Record the display names users presented (titles of direct rooms, member lists); one call per burst of connects',
     request: z.object({ actors: z.array(ActorSchema).min(1).max(1000) }),
     response: z.object({}),
-  }),
-  pushFacts: defineEndpoint({
-    service,
-    name: 'push_facts',
+  },
+  pushFacts: {
     description: 'What a push decision needs: the room title and, for the given users, their membership settings',
     request: z.object({ room_id: RoomIdSchema, user_ids: z.array(UserIdSchema).max(10_000).optional() }),
     response: z.object({
@@ -201,59 +161,43 @@ export const roomsRpc = {
         }),
       ),
     }),
-  }),
-  nonMembers: defineEndpoint({
-    service,
-    name: 'non_members',
+  },
+  nonMembers: {
     description: 'Which of these users are not members of the room (mention checks)',
     request: z.object({ room_id: RoomIdSchema, user_ids: z.array(UserIdSchema).max(1000) }),
     response: z.object({ user_ids: z.array(UserIdSchema) }),
-  }),
-  block: defineEndpoint({
-    service,
-    name: 'block',
+  },
+  block: {
     description: 'The actor blocks a user (idempotent): no direct room or direct sends from them, no pushes of what they send',
     request: z.object({ actor: ActorSchema, user_id: UserIdSchema }),
     response: BlockSchema,
-  }),
-  unblock: defineEndpoint({
-    service,
-    name: 'unblock',
+  },
+  unblock: {
     description: 'The actor lifts a block (idempotent)',
     request: z.object({ actor: ActorSchema, user_id: UserIdSchema }),
     response: z.object({}),
-  }),
-  listBlocks: defineEndpoint({
-    service,
-    name: 'list_blocks',
+  },
+  listBlocks: {
     description: "The actor's blocks, newest first",
     request: z.object({ actor: ActorSchema }),
     response: BlockPageSchema,
-  }),
-  ban: defineEndpoint({
-    service,
-    name: 'ban',
+  },
+  ban: {
     description: 'Ban a user from a group (owner/admin; idempotent): removes them and refuses to add them again until unbanned',
     request: z.object({ ...inRoom, user_id: UserIdSchema }),
     response: BanSchema,
-  }),
-  unban: defineEndpoint({
-    service,
-    name: 'unban',
+  },
+  unban: {
     description: 'Lift a ban (owner/admin; idempotent)',
     request: z.object({ ...inRoom, user_id: UserIdSchema }),
     response: z.object({}),
-  }),
-  listBans: defineEndpoint({
-    service,
-    name: 'list_bans',
+  },
+  listBans: {
     description: "A group's bans (owner/admin), newest first",
     request: z.object(inRoom),
     response: BanPageSchema,
-  }),
-  authorize: defineEndpoint({
-    service,
-    name: 'authorize',
+  },
+  authorize: {
     description: 'May this user do this in this room? Answers with the decision and the room facts behind it',
     request: z.object({ room_id: RoomIdSchema, user_id: UserIdSchema, roles: z.array(z.string()), action: RoomActionSchema }),
     response: z.object({
@@ -266,5 +210,5 @@ export const roomsRpc = {
       /** The member sees only events after this seq (joined history); 0 for the whole history. */
       visible_from_seq: SeqSchema,
     }),
-  }),
-} as const;
+  },
+});
