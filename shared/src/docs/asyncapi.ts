@@ -3,7 +3,7 @@ import { CompatClientFrameSchema, EphemeralEventSchema, RoomEventSchema } from '
 import { HOST_EVENT_TYPES, HostEventSchema, hostEventTypes } from '../contracts/host-events.js';
 import type { Endpoint } from '../nats/endpoint.js';
 import { RpcEnvelopeSchema } from '../nats/envelope.js';
-import { rpcQueueGroup, streams, subjects } from '../nats/subjects.js';
+import { durables, rpcQueueGroup, streams, subjects } from '../nats/subjects.js';
 import { messagesRpc } from '../rpc/messages.js';
 import { notifierRpc } from '../rpc/notifier.js';
 import { roomsRpc } from '../rpc/rooms.js';
@@ -12,58 +12,51 @@ import { namedJsonSchemas, publicSchemas, socketFrames } from './schemas.js';
 const frameType = (schema: z.ZodObject): string => (schema.shape.type as z.ZodLiteral<string>).value;
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const messageRef = (channel: string, name: string) => ({ $ref: `#/channels/${channel}/messages/${name}` });
+/** A frame or event type as a part of a schema or operation id (`message.created` → `message_created`). */
+const idPart = (type: string): string => type.replace(/\W/g, '_');
 /** Subjects are rendered from nats/subjects.ts with their variable parts as AsyncAPI parameters. */
 const NS = '{namespace}';
+
+/**
+ * The socket's frame families: the modern channel takes client and server frames, the compatibility
+ * path takes every one of those (room_id optional) and, besides, the earlier systems' own.
+ */
+const frameFamilies = [
+  { key: 'client', schema: 'Client', title: 'Client → server', operation: 'receive_', channel: 'socket', frames: socketFrames.client },
+  { key: 'server', schema: 'Server', title: 'Server → client', operation: 'send_', channel: 'socket', frames: socketFrames.server },
+  {
+    key: 'compat',
+    schema: 'Compat',
+    title: 'Client → server on the compatibility path only',
+    operation: 'receive_compat_',
+    channel: 'legacy',
+    frames: CompatClientFrameSchema.options,
+  },
+] as const;
 
 /** AsyncAPI 3 document of the WebSocket protocol (DESIGN.md section 6), from the zod contracts. */
 export function buildSocketAsyncApi(version: string): Record<string, unknown> {
   const named: Record<string, z.ZodType> = { ...publicSchemas };
   const messages: Record<string, unknown> = {};
-  const channelMessages: Record<string, unknown> = {};
+  const channelMessages: Record<'socket' | 'legacy', Record<string, unknown>> = { socket: {}, legacy: {} };
   const operations: Record<string, unknown> = {};
-  for (const [direction, frames] of [
-    ['client', socketFrames.client],
-    ['server', socketFrames.server],
-  ] as const) {
-    for (const frame of frames as z.ZodObject[]) {
+  for (const family of frameFamilies) {
+    for (const frame of family.frames as readonly z.ZodObject[]) {
       const type = frameType(frame);
-      const key = `${direction}.${type}`;
-      const schemaName = `${direction === 'client' ? 'Client' : 'Server'}_${type.replace(/\W/g, '_')}`;
+      const key = `${family.key}.${type}`;
+      const schemaName = `${family.schema}_${idPart(type)}`;
       named[schemaName] = frame;
-      messages[key] = {
-        name: type,
-        title: `${direction === 'client' ? 'Client → server' : 'Server → client'}: ${type}`,
-        contentType: 'application/json',
-        payload: schemaRef(schemaName),
-      };
-      channelMessages[key] = { $ref: `#/components/messages/${key}` };
-      operations[`${direction === 'client' ? 'receive' : 'send'}_${type.replace(/\W/g, '_')}`] = {
-        action: direction === 'client' ? 'receive' : 'send',
-        channel: { $ref: '#/channels/socket' },
-        messages: [messageRef('socket', key)],
+      messages[key] = { name: type, title: `${family.title}: ${type}`, contentType: 'application/json', payload: schemaRef(schemaName) };
+      channelMessages[family.channel][key] = { $ref: `#/components/messages/${key}` };
+      operations[`${family.operation}${idPart(type)}`] = {
+        action: family.operation.startsWith('send') ? 'send' : 'receive',
+        channel: { $ref: `#/channels/${family.channel}` },
+        messages: [messageRef(family.channel, key)],
       };
     }
   }
-  // The compatibility path takes every frame (room_id optional) and, besides, the earlier systems' own.
-  const legacyMessages: Record<string, unknown> = { ...channelMessages };
-  for (const frame of CompatClientFrameSchema.options as z.ZodObject[]) {
-    const type = frameType(frame);
-    const key = `compat.${type}`;
-    const schemaName = `Compat_${type.replace(/\W/g, '_')}`;
-    named[schemaName] = frame;
-    messages[key] = {
-      name: type,
-      title: `Client → server on the compatibility path only: ${type}`,
-      contentType: 'application/json',
-      payload: schemaRef(schemaName),
-    };
-    legacyMessages[key] = { $ref: `#/components/messages/${key}` };
-    operations[`receive_compat_${type.replace(/\W/g, '_')}`] = {
-      action: 'receive',
-      channel: { $ref: '#/channels/legacy' },
-      messages: [messageRef('legacy', key)],
-    };
-  }
+  const legacyMessages = { ...channelMessages.socket, ...channelMessages.legacy };
+  const socketMessages = channelMessages.socket;
   return {
     asyncapi: '3.0.0',
     info: {
@@ -80,7 +73,7 @@ export function buildSocketAsyncApi(version: string): Record<string, unknown> {
       local: { host: 'localhost:8081', protocol: 'ws', pathname: '/v1/ws', description: 'GATEWAY_WS_PORT of a local stack' },
     },
     channels: {
-      socket: { address: '/v1/ws', title: 'The chat socket', messages: channelMessages },
+      socket: { address: '/v1/ws', title: 'The chat socket', messages: socketMessages },
       legacy: {
         address: '/ws/chat/{room_id}/',
         title:
@@ -144,7 +137,7 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     for (const schema of schemas as z.ZodObject[]) {
       const type = frameType(schema);
       const key = `${kind}.${type}`;
-      messages[key] = { name: type, payload: schemaRef(name(schema, `${kind}_${type.replace(/\W/g, '_')}`)) };
+      messages[key] = { name: type, payload: schemaRef(name(schema, `${kind}_${idPart(type)}`)) };
       events[key] = { $ref: `#/components/messages/${key}` };
     }
   }
@@ -168,14 +161,14 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
     const schema = (HostEventSchema.options as z.ZodObject[]).find((o) => frameType(o) === type) as z.ZodObject;
     messages[`activity.${type}`] = {
       name: type,
-      payload: schemaRef(name(schema.omit({ seq: true }), `activity_${type.replace(/\W/g, '_')}`)),
+      payload: schemaRef(name(schema.omit({ seq: true }), `activity_${idPart(type)}`)),
     };
     events[`activity.${type}`] = { $ref: `#/components/messages/activity.${type}` };
   }
   channels.roomActivity = {
-    address: '{namespace}.activity.{room_id}.{type}',
+    address: subjects.roomActivity(NS, '{room_id}', '{type}'),
     title:
-      'Room activity for the host application (JetStream stream {namespace}_room_activity, Nats-Msg-Id = the event id): membership, ' +
+      `Room activity for the host application (JetStream stream ${streams.roomActivity(NS)}, Nats-Msg-Id = the event id): membership, ` +
       'room changes and reports, already in the event webhook shape (DESIGN 10.4); outside room.{room_id}.> so gateways never get it',
     parameters: {
       namespace: { description: 'CHAT_NAMESPACE' },
@@ -191,8 +184,7 @@ export function buildNatsAsyncApi(version: string): Record<string, unknown> {
   };
   operations.consumeRoomActivity = {
     action: 'receive',
-    summary:
-      'notifier-worker: durable consumer {namespace}_host_activity (event webhook), beside {namespace}_host_events on the room events',
+    summary: `notifier-worker: durable consumer ${durables.hostActivity(NS)} (event webhook), beside ${durables.hostEvents(NS)} on the room events`,
     channel: { $ref: '#/channels/roomActivity' },
   };
   channels.accessChanged = {
