@@ -17,6 +17,7 @@ export default defineConfig({
           include: [
             '{shared,gateway,rooms-service,messages-service,notifier-worker}/src/**/*.test.ts',
             'tests/{architecture,deploy,docs,security,web}/**/*.test.ts',
+            'tests/bench/src/**/*.test.ts',
           ],
         },
       },

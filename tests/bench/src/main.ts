@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { BENCH_USAGE, type BenchArgs, BenchUsageError, parseBenchArgs, type Scenario } from './cli.js';
 import { distDir } from './harness.js';
 import { OtlpSink } from './otlp-sink.js';
 import type { Options, Result } from './scenarios/common.js';
@@ -20,24 +20,21 @@ import { reconnectStorm } from './scenarios/reconnect.js';
 import { throughput } from './scenarios/throughput.js';
 import { startBareUws, startChat, startSocketIo, type Target } from './targets.js';
 
-const ALL = ['connections', 'throughput', 'fanout', 'history', 'reconnect'] as const;
-type Scenario = (typeof ALL)[number];
+function commandLine(): BenchArgs {
+  try {
+    const args = parseBenchArgs(process.argv.slice(2));
+    if (args !== 'help') return args;
+    process.stdout.write(BENCH_USAGE);
+    process.exit(0);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${BENCH_USAGE}`);
+    process.exit(2);
+  }
+}
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    scenario: { type: 'string' },
-    out: { type: 'string' },
-    connections: { type: 'string' },
-    generators: { type: 'string' },
-    baselines: { type: 'boolean', default: true },
-    tracing: { type: 'boolean', default: false },
-  },
-  allowNegative: true,
-});
-const quick = values.quick ?? false;
-const scenarios = (values.scenario ? values.scenario.split(',') : [...ALL]) as Scenario[];
-for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(', ')}`);
+const args = commandLine();
+const { quick, scenarios } = args;
 
 const sizes: Record<string, number> & { throughputLoads?: number } = quick
   ? {
@@ -66,7 +63,7 @@ const sizes: Record<string, number> & { throughputLoads?: number } = quick
       historyConcurrency: 20,
       reconnectSockets: 10_000,
     };
-if (values.connections) sizes.connections = Number(values.connections);
+if (args.connections) sizes.connections = args.connections;
 (sizes as Record<string, unknown>).throughputLoads = quick ? [500] : [1000, 2000];
 
 const infra = {
@@ -74,7 +71,7 @@ const infra = {
   natsUrl: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
-const options: Options = { quick, generatorCount: Number(values.generators ?? ((sizes.connections ?? 0) > 5000 ? 4 : 2)), infra, sizes };
+const options: Options = { quick, generatorCount: args.generators ?? ((sizes.connections ?? 0) > 5000 ? 4 : 2), infra, sizes };
 
 type Runner = (target: Target, opts: Options) => Promise<Result[]>;
 const runners: Record<Scenario, { run: Runner; baselines: boolean }> = {
@@ -96,7 +93,7 @@ async function withTarget(start: () => Promise<Target>, run: (target: Target) =>
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const tracing = values.tracing ?? false;
+  const { tracing } = args;
   const sink = tracing ? await new OtlpSink().start() : undefined;
   // Tracing as production runs it: every span sampled, batched and exported (OTLP/HTTP protobuf).
   const chatEnv: Record<string, string> = sink
@@ -117,7 +114,7 @@ async function main(): Promise<void> {
         (t) => run(t, options),
       )),
     );
-    if (baselines && values.baselines) {
+    if (baselines && args.baselines) {
       results.push(...(await withTarget(startBareUws, (t) => run(t, options))));
       results.push(
         ...(await withTarget(
@@ -132,7 +129,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\ntracing: ${sink.requests} OTLP exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB of spans\n`);
     await sink.stop();
   }
-  const out = values.out ?? join(distDir, '..', '..', '..', 'bench-results', 'latest.json');
+  const out = args.out ?? join(distDir, '..', '..', '..', 'bench-results', 'latest.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
