@@ -9,6 +9,7 @@ import { SqlMessageStore } from './db/messages-store.js';
 import { messagesMigrations } from './db/migrations/index.js';
 import { reportedMessages, reportStore } from './db/reports-repository.js';
 import type { MessagesDatabase } from './db/schema.js';
+import { openSendPool } from './db/send-batch.js';
 import { AttachmentBlobs } from './domain/attachment-blobs.js';
 import { MessagesDomain } from './domain/messages.js';
 import { MessageReports } from './domain/reports.js';
@@ -57,7 +58,9 @@ async function main(): Promise<void> {
   const searchProgress = new SearchIndexProgress(nats.nc, config.CHAT_NAMESPACE, { pollMs: 20 });
 
   const access = new CachedRoomsAccessClient(roomsAccessClient(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
+  const sendPool = openSendPool(config.DATABASE_URL, { max: config.SEND_BATCH_PARALLEL, logger });
   const store = new SqlMessageStore(database.db, database.pool, {
+    sendPool,
     sendBatchMax: config.SEND_BATCH_MAX,
     sendBatchParallel: config.SEND_BATCH_PARALLEL,
     publishCommitted: (events) => publisher.publish(events),
@@ -100,6 +103,8 @@ async function main(): Promise<void> {
       await reportSweep.stop();
       await activity.drain();
     },
+    // After the endpoints finished their sends and the publisher its clears.
+    release: () => sendPool.end(),
   });
 }
 

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
 import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
-import { type QueuedSend, storeSendBatch } from '../../messages-service/src/db/send-batch.js';
+import { openSendPool, type QueuedSend, storeSendBatch } from '../../messages-service/src/db/send-batch.js';
 import { ThreadRootRefused } from '../../messages-service/src/domain/message-rules.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
 import { applyMessageEvents, type ProjectedEvent } from '../../rooms-service/src/db/projection-repository.js';
@@ -21,6 +21,8 @@ const namespace = `t${randomUUID().slice(0, 8)}`;
 const databaseName = `chat_${namespace}`;
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
 let messagesDb: DatabaseHandle<MessagesDatabase>;
+/** As the service stores sends: on connections that plan the batch statement once. */
+let sendPool: pg.Pool;
 let roomsDb: DatabaseHandle<RoomsDatabase>;
 let redis: Redis;
 
@@ -38,10 +40,12 @@ beforeAll(async () => {
   roomsDb = openDatabase<RoomsDatabase>(url.toString(), { poolMax: 2, applicationName: 'test', logger });
   await migrateSchema(messagesDb.db, 'messages', messagesMigrations, logger);
   await migrateSchema(roomsDb.db, 'rooms', roomsMigrations, logger);
+  sendPool = openSendPool(url.toString(), { max: 2, logger });
   redis = new Redis(infra.redisUrl, { keyPrefix: '' });
 });
 
 afterAll(async () => {
+  await sendPool.end();
   await messagesDb.close();
   await roomsDb.close();
   // A pool's end() returns before the server has let its connections go; dropping the database
@@ -79,7 +83,7 @@ describe('a batch of sends stored in one statement', () => {
   it('numbers each room gaplessly, fills the seq into the event, lists it in the outbox, and skips keys that exist', async () => {
     const [roomA, roomB] = [randomUUID(), randomUUID()];
     const first = queued(roomA, 'ann', 'k1', 'first in A');
-    await storeSendBatch(messagesDb.pool, [first.send]);
+    await storeSendBatch(sendPool, [first.send]);
     expect((await first.stored)?.seq).toBe(1);
 
     const batch = [
@@ -90,7 +94,7 @@ describe('a batch of sends stored in one statement', () => {
       queued(roomA, 'cat', 'k3', 'the same key twice in one batch'),
     ];
     await storeSendBatch(
-      messagesDb.pool,
+      sendPool,
       batch.map((b) => b.send),
     );
     const rows = await Promise.all(batch.map((b) => b.stored));
@@ -126,7 +130,7 @@ describe('a batch of sends stored in one statement', () => {
     const others = Array.from({ length: 6 }, (_, i) => queued(roomId, 'eve', `own-${i}`, `other ${i}`));
     await Promise.all(
       [0, 1, 2].map((b) =>
-        storeSendBatch(messagesDb.pool, [racers[b * 2]!.send, others[b * 2]!.send, racers[b * 2 + 1]!.send, others[b * 2 + 1]!.send]),
+        storeSendBatch(sendPool, [racers[b * 2]!.send, others[b * 2]!.send, racers[b * 2 + 1]!.send, others[b * 2 + 1]!.send]),
       ),
     );
     const stored = (await Promise.all([...racers, ...others].map((r) => r.stored))).filter((r) => r !== undefined);
@@ -139,31 +143,46 @@ describe('thread replies in a batch (DESIGN 10.5)', () => {
   it('checks each root inside the one statement: valid replies stored, the others refused alone, no seq taken for them', async () => {
     const roomId = randomUUID();
     const root = queued(roomId, 'ann', 'root', 'root');
-    await storeSendBatch(messagesDb.pool, [root.send]);
+    await storeSendBatch(sendPool, [root.send]);
     const rootId = (await root.stored)?.id as string;
-    const reply = (key: string, threadRootId: string) => {
+    const otherRoom = queued(randomUUID(), 'ann', 'root-elsewhere', 'a root in another room');
+    await storeSendBatch(sendPool, [otherRoom.send]);
+    const otherRoomRootId = (await otherRoom.stored)?.id as string;
+    const reply = (key: string, threadRootId: string, rootAfterSeq = 0) => {
       const draft = { ...plainDraft(roomId, 'bob', key), thread_root_id: threadRootId };
       const outcome = new Promise<MessageRow | undefined | Error>((resolve) => {
-        sends.push({ draft, encodeEvent: encodeCreated, traceparent: null, resolve, reject: (error) => resolve(error as Error) });
+        sends.push({
+          draft,
+          encodeEvent: encodeCreated,
+          rootAfterSeq,
+          traceparent: null,
+          resolve,
+          reject: (error) => resolve(error as Error),
+        });
       });
       return outcome;
     };
     const sends: QueuedSend[] = [];
     const good = reply('r-good', rootId);
     const unknown = reply('r-unknown', randomUUID());
+    const elsewhere = reply('r-elsewhere', otherRoomRootId);
+    // A member who joined after the root (joined history) cannot reply to it.
+    const beforeJoining = reply('r-before-joining', rootId, 1);
     const plain = queued(roomId, 'cat', 'r-plain', 'plain');
     sends.push(plain.send);
     let statements = 0;
     const counting = {
-      query: ((...args: Parameters<typeof messagesDb.pool.query>) => {
+      query: ((...args: Parameters<typeof sendPool.query>) => {
         statements++;
-        return (messagesDb.pool.query as (...a: unknown[]) => unknown)(...args);
-      }) as typeof messagesDb.pool.query,
+        return (sendPool.query as (...a: unknown[]) => unknown)(...args);
+      }) as typeof sendPool.query,
     };
     await storeSendBatch(counting, sends);
     expect(statements).toBe(1);
     expect(await good).toMatchObject({ thread_root_id: rootId, seq: 2 });
     expect(await unknown).toBeInstanceOf(ThreadRootRefused);
+    expect(await elsewhere).toBeInstanceOf(ThreadRootRefused);
+    expect(await beforeJoining).toBeInstanceOf(ThreadRootRefused);
     expect((await plain.stored)?.seq).toBe(3);
     const goodId = ((await good) as MessageRow).id;
 
@@ -178,7 +197,7 @@ describe('thread replies in a batch (DESIGN 10.5)', () => {
         reject: resolve,
       });
     });
-    await storeSendBatch(messagesDb.pool, nested);
+    await storeSendBatch(sendPool, nested);
     expect(await refused).toBeInstanceOf(ThreadRootRefused);
     const [sequence] = (
       await messagesDb.pool.query<{ last_seq: string }>('select last_seq from messages.room_sequences where room_id = $1', [roomId])

@@ -7,6 +7,11 @@ import type { MessagesDatabase } from './schema.js';
 import { SendBatcher } from './send-batch.js';
 
 export interface SqlMessageStoreOptions {
+  /**
+   * The connections send batches are stored on, opened with `preparedPlans: 'once'` (openSendPool):
+   * the batch statement is planned once per connection instead of once per batch.
+   */
+  sendPool: Pick<pg.Pool, 'query'>;
   /** Sends stored per transaction at most, and transactions in flight (SendBatcher). */
   sendBatchMax: number;
   sendBatchParallel: number;
@@ -28,7 +33,7 @@ export class SqlMessageStore implements MessageStore {
     private readonly pool: Pick<pg.Pool, 'query'>,
     options: SqlMessageStoreOptions,
   ) {
-    this.batcher = new SendBatcher(pool, {
+    this.batcher = new SendBatcher(options.sendPool, {
       maxBatch: options.sendBatchMax,
       parallel: options.sendBatchParallel,
       ...(options.publishCommitted ? { onCommitted: options.publishCommitted, relayGraceMs: options.relayGraceMs ?? 2000 } : {}),

@@ -83,7 +83,7 @@ export class OutboxRelay {
     const client = new pg.Client({
       connectionString: this.options.databaseUrl,
       application_name: 'messages-outbox-relay',
-      // Its read is prepared by name; plan it for the outbox as it is now (see openDatabase).
+      // Its read is prepared by name; plan it for the outbox as it is now (see openPool).
       options: '-c plan_cache_mode=force_custom_plan',
     });
     this.client = client;

@@ -13,19 +13,30 @@ export interface DatabaseHandle<DB> {
   close(): Promise<void>;
 }
 
-export function openDatabase<DB>(
+/**
+ * How Postgres plans a connection's statements prepared by name. `per-execution` (the default)
+ * plans each execution for the tables as they are now: a generic plan made while a table was
+ * empty would stay cached as it grows (seq scans). `once` plans a statement once per connection
+ * and never by a table scan where an index can serve, whatever the statistics say: only for
+ * connections that run nothing but statements written so that every table lookup is a
+ * parameterized probe of an index (see the send batch).
+ */
+export type PreparedPlans = 'per-execution' | 'once';
+
+/** A pool whose lost connections are replaced with a warning instead of ending the process. */
+export function openPool(
   url: string,
-  options: { poolMax: number; applicationName: string; logger: Pick<Logger, 'warn'> },
-): DatabaseHandle<DB> {
+  options: { max: number; applicationName: string; logger: Pick<Logger, 'warn'>; preparedPlans?: PreparedPlans },
+): pg.Pool {
+  const plans =
+    options.preparedPlans === 'once' ? 'plan_cache_mode=force_generic_plan -c enable_seqscan=off' : 'plan_cache_mode=force_custom_plan';
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolMax,
+    max: options.max,
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
-    // Statements prepared by name skip parsing, but must be planned with the tables as they are
-    // now: a generic plan made while a table was empty stays cached as it grows (seq scans).
-    options: '-c plan_cache_mode=force_custom_plan',
+    options: `-c ${plans}`,
   });
   // A connection that Postgres ends (pg_terminate_backend, a restart, a failover) emits 'error' on
   // its client, and on the pool too while idle; either event unhandled would end the process. A
@@ -37,6 +48,14 @@ export function openDatabase<DB>(
   pool.on('error', () => {
     // Already logged by the client's own listener above.
   });
+  return pool;
+}
+
+export function openDatabase<DB>(
+  url: string,
+  options: { poolMax: number; applicationName: string; logger: Pick<Logger, 'warn'> },
+): DatabaseHandle<DB> {
+  const pool = openPool(url, { max: options.poolMax, applicationName: options.applicationName, logger: options.logger });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
