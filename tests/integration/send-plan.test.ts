@@ -46,6 +46,8 @@ beforeAll(async () => {
   url = address.toString();
   const migrating = openDatabase<MessagesDatabase>(url, { poolMax: 1, applicationName: 'test', logger });
   await migrateSchema(migrating.db, 'messages', messagesMigrations, logger);
+  // Only this test's own analyze may replace the cached plan, not one of autovacuum's.
+  await migrating.pool.query('alter table messages.messages set (autovacuum_enabled = false)');
   await migrating.close();
   sendPool = openSendPool(url, { max: 2, logger });
   planner = await sendPool.connect();
@@ -53,8 +55,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  planner.release();
-  await sendPool.end();
+  // Unset when beforeAll failed early.
+  planner?.release();
+  await sendPool?.end();
+  // A pool's end() returns before the server has let its connections go: wait for them, so the
+  // forced drop does not fail a closing connection.
+  for (let i = 0; i < 100; i++) {
+    const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
+    await client.connect();
+    const { rows } = await client
+      .query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [databaseName])
+      .finally(() => client.end());
+    if (rows[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   await admin(`drop database if exists "${databaseName}" with (force)`);
 });
 

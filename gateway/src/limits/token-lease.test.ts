@@ -87,6 +87,40 @@ describe('LeasedTokenBuckets', () => {
     expect(answers.filter((a) => a.allowed)).toHaveLength(19);
   });
 
+  it('answers concurrent requests from the lease of the one call in flight, not with a call each', async () => {
+    const { shared, gateway } = setup();
+    const buckets = gateway();
+    expect((await buckets.take('send', 'ann', noRefill)).allowed).toBe(true);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => buckets.take('send', 'ann', noRefill)));
+    expect(answers.every((a) => a.allowed)).toBe(true);
+    // Leases of 2, 4 and 8 cover the ten.
+    expect(shared.calls - 1).toBe(3);
+  });
+
+  it('lets the requests waiting for a failed call share its failure, and keeps the tokens it was giving back', async () => {
+    const { clock, shared, gateway } = setup();
+    const buckets = gateway();
+    // Leases of 1, 2 and 4: four requests, 3 tokens held, then the lease ends unspent.
+    for (let i = 0; i < 4; i++) await buckets.take('send', 'ann', noRefill);
+    clock.now += 1001;
+    const take = shared.take.bind(shared);
+    let failing = true;
+    const returnedSeen: number[] = [];
+    shared.take = async (bucket, userId, spec, want, returned = 0) => {
+      shared.calls += failing ? 1 : 0;
+      if (failing) throw new Error('redis down');
+      returnedSeen.push(returned);
+      return take(bucket, userId, spec, want, returned);
+    };
+    const callsBefore = shared.calls;
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => buckets.take('send', 'ann', noRefill)));
+    expect(outcomes.map((o) => o.status)).toEqual(Array(5).fill('rejected'));
+    expect(shared.calls - callsBefore).toBe(1);
+    failing = false;
+    expect((await buckets.take('send', 'ann', noRefill)).allowed).toBe(true);
+    expect(returnedSeen).toEqual([3]);
+  });
+
   it('keeps users and actions apart', async () => {
     const { gateway } = setup();
     const buckets = gateway();

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { BucketSpec, SharedTokenBuckets, TakeResult } from './token-bucket.js';
+import type { BucketSpec, Grant, SharedTokenBuckets, TakeResult } from './token-bucket.js';
 
 interface Lease {
   /** Tokens taken from the shared bucket and not spent yet. */
@@ -28,13 +28,14 @@ const ALLOWED: TakeResult = { allowed: true, retryAfterMs: 0 };
  * at one token and doubles while the user spends a whole lease before it ends (at most
  * `maxLease`, and a quarter of the burst, so a small bucket is never hoarded); one that ends with
  * tokens left halves, and the tokens go back with the next call. A call never takes more tokens
- * than the bucket has, so a user on one gateway is limited exactly as without leases; the user's
- * sockets on other gateways see at most `maxLease - 1` fewer tokens for at most `leaseMs`.
+ * than the bucket has, so the rate over time is the bucket's; but the bucket refills while a lease
+ * holds tokens here, so a burst can pass the bucket's burst by those tokens (at most
+ * `maxLease - 1` per gateway), and the user's sockets on other gateways see as many fewer.
  */
 export class LeasedTokenBuckets {
   private readonly leases: LRUCache<string, Lease>;
   /** A user's call to the shared bucket in flight: their other requests wait for its lease. */
-  private readonly asking = new Map<string, Promise<unknown>>();
+  private readonly asking = new Map<string, Promise<Grant>>();
   private readonly now: () => number;
 
   constructor(
@@ -48,7 +49,8 @@ export class LeasedTokenBuckets {
   async take(bucket: string, userId: string, spec: BucketSpec): Promise<TakeResult> {
     const key = `${bucket}:${userId}`;
     // One call per user at a time: concurrent ones would each take a lease and hoard the bucket.
-    for (let pending = this.asking.get(key); pending; pending = this.asking.get(key)) await pending.catch(() => undefined);
+    // The others wait for its lease, or share its failure.
+    for (let pending = this.asking.get(key); pending; pending = this.asking.get(key)) await pending;
     const lease = this.leases.get(key);
     const now = this.now();
     if (lease && lease.tokens >= 1 && now < lease.until) {
@@ -68,15 +70,35 @@ export class LeasedTokenBuckets {
         want = now < lease.until ? Math.min(cap, lease.size * 2) : Math.min(cap, lease.size);
       }
     }
-    const asked = this.shared.take(bucket, userId, spec, want, returned);
-    this.asking.set(key, asked);
-    const grant = await asked.finally(() => this.asking.delete(key));
+    const asking = this.askShared(key, bucket, userId, spec, want, returned);
+    this.asking.set(key, asking);
+    try {
+      const grant = await asking;
+      return grant.granted === 0 ? { allowed: false, retryAfterMs: grant.retryAfterMs } : ALLOWED;
+    } finally {
+      if (this.asking.get(key) === asking) this.asking.delete(key);
+    }
+  }
+
+  /** One call to the shared bucket. The lease is recorded before it settles, so a waiter wakes to it. */
+  private async askShared(key: string, bucket: string, userId: string, spec: BucketSpec, want: number, returned: number): Promise<Grant> {
+    // The lease is timed from before the call, so it ends before the shared bucket could think it did.
+    const startedAt = this.now();
+    let grant: Grant;
+    try {
+      grant = await this.shared.take(bucket, userId, spec, want, returned);
+    } catch (error) {
+      // Not given back after all: they stay here, to go back with the next call.
+      const held = this.leases.get(key);
+      if (held) held.tokens += returned;
+      throw error;
+    }
     const held = this.leases.get(key) ?? { tokens: 0, until: 0, size: 1 };
     held.tokens += Math.max(0, grant.granted - 1);
-    held.until = this.now() + this.options.leaseMs;
+    held.until = startedAt + this.options.leaseMs;
     // Refused: the bucket is dry, so what follows is asked one token at a time.
     held.size = grant.granted === 0 ? 1 : want;
     this.leases.set(key, held);
-    return grant.granted === 0 ? { allowed: false, retryAfterMs: grant.retryAfterMs } : ALLOWED;
+    return grant;
   }
 }

@@ -16,10 +16,11 @@ export interface DatabaseHandle<DB> {
 /**
  * How Postgres plans a connection's statements prepared by name. `per-execution` (the default)
  * plans each execution for the tables as they are now: a generic plan made while a table was
- * empty would stay cached as it grows (seq scans). `once` plans a statement once per connection
- * and never by a table scan where an index can serve, whatever the statistics say: only for
- * connections that run nothing but statements written so that every table lookup is a
- * parameterized probe of an index (see the send batch).
+ * empty would stay cached as it grows (seq scans). `once` plans a statement once per connection,
+ * with table scans priced out (`enable_seqscan=off`: an index is taken wherever one can serve,
+ * whatever the statistics say). That does not stop a plan from reading a whole index, so it is
+ * only for connections that run nothing but statements whose every lookup is written as a per-row
+ * probe of an index (see the send batch).
  */
 export type PreparedPlans = 'per-execution' | 'once';
 
