@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
-  const buckets = new LeasedTokenBuckets(new RedisTokenBuckets(redis, config.CHAT_NAMESPACE), {
+  const buckets = new LeasedTokenBuckets(new RedisTokenBuckets(redis, config.CHAT_NAMESPACE, randomUUID()), {
     leaseMs: config.RATE_LIMIT_LEASE_MS,
     maxLease: config.RATE_LIMIT_LEASE_MAX,
   });

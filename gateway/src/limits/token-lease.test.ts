@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { BucketSpec, Grant, SharedTokenBuckets } from './token-bucket.js';
 import { LeasedTokenBuckets } from './token-lease.js';
 
-/** The Redis script's arithmetic, in memory, on a clock the test moves. */
+/**
+ * The Redis script's arithmetic, in memory, on a clock the test moves; without its held-token
+ * records (tests/integration/token-bucket.test.ts runs the script itself).
+ */
 class FakeSharedBuckets implements SharedTokenBuckets {
   readonly tokens = new Map<string, { tokens: number; at: number }>();
   calls = 0;

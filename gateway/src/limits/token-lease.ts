@@ -28,9 +28,10 @@ const ALLOWED: TakeResult = { allowed: true, retryAfterMs: 0 };
  * at one token and doubles while the user spends a whole lease before it ends (at most
  * `maxLease`, and a quarter of the burst, so a small bucket is never hoarded); one that ends with
  * tokens left halves, and the tokens go back with the next call. A call never takes more tokens
- * than the bucket has, so the rate over time is the bucket's; but the bucket refills while a lease
- * holds tokens here, so a burst can pass the bucket's burst by those tokens (at most
- * `maxLease - 1` per gateway), and the user's sockets on other gateways see as many fewer.
+ * than the bucket has, and the bucket does not refill over the tokens a lease holds here, so a
+ * user is limited exactly as without leases; the user's sockets on other gateways see at most
+ * `maxLease - 1` fewer tokens for at most `leaseMs`. The lease is timed from before its call, so
+ * it ends here before the bucket stops counting its tokens as held.
  */
 export class LeasedTokenBuckets {
   private readonly leases: LRUCache<string, Lease>;
@@ -86,7 +87,7 @@ export class LeasedTokenBuckets {
     const startedAt = this.now();
     let grant: Grant;
     try {
-      grant = await this.shared.take(bucket, userId, spec, want, returned);
+      grant = await this.shared.take(bucket, userId, spec, want, returned, this.options.leaseMs);
     } catch (error) {
       // Not given back after all: they stay here, to go back with the next call.
       const held = this.leases.get(key);
