@@ -4,7 +4,7 @@ import { type DatabaseHandle, migrateSchema, openDatabase } from '@chat/shared/d
 import { createLogger } from '@chat/shared/logging';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
 import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
@@ -14,33 +14,26 @@ import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js'
 import { applyMessageEvents, type ProjectedEvent } from '../../rooms-service/src/db/projection-repository.js';
 import type { RoomsDatabase } from '../../rooms-service/src/db/schema.js';
 import { encodeCreated, plainDraft } from '../support/message-drafts.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 
 /** The batched write paths, against the real Postgres and Redis: what one batch must get right. */
 const infra = inject('infra');
 const namespace = `t${randomUUID().slice(0, 8)}`;
-const databaseName = `chat_${namespace}`;
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
 let messagesDb: DatabaseHandle<MessagesDatabase>;
 /** As the service stores sends: on connections that plan the batch statement once. */
 let sendPool: pg.Pool;
 let roomsDb: DatabaseHandle<RoomsDatabase>;
 let redis: Redis;
-
-async function admin<T extends pg.QueryResultRow>(statement: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-  await client.connect();
-  return (await client.query<T>(statement).finally(() => client.end())).rows;
-}
+let scratch: ScratchDatabase;
 
 beforeAll(async () => {
-  await admin(`create database "${databaseName}"`);
-  const url = new URL(infra.adminDatabaseUrl);
-  url.pathname = `/${databaseName}`;
-  messagesDb = openDatabase<MessagesDatabase>(url.toString(), { poolMax: 4, applicationName: 'test', logger });
-  roomsDb = openDatabase<RoomsDatabase>(url.toString(), { poolMax: 2, applicationName: 'test', logger });
+  scratch = await createScratchDatabase(infra.adminDatabaseUrl, 'chat_batching');
+  messagesDb = openDatabase<MessagesDatabase>(scratch.url, { poolMax: 4, applicationName: 'test', logger });
+  roomsDb = openDatabase<RoomsDatabase>(scratch.url, { poolMax: 2, applicationName: 'test', logger });
   await migrateSchema(messagesDb.db, 'messages', messagesMigrations, logger);
   await migrateSchema(roomsDb.db, 'rooms', roomsMigrations, logger);
-  sendPool = openSendPool(url.toString(), { max: 2, logger });
+  sendPool = openSendPool(scratch.url, { max: 2, logger });
   redis = new Redis(infra.redisUrl, { keyPrefix: '' });
 });
 
@@ -48,17 +41,10 @@ afterAll(async () => {
   await sendPool.end();
   await messagesDb.close();
   await roomsDb.close();
-  // A pool's end() returns before the server has let its connections go; dropping the database
-  // with force meanwhile would fail those closing connections with an unhandled error.
-  for (let i = 0; i < 100; i++) {
-    const [open] = await admin<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = '${databaseName}'`);
-    if (open?.n === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
   const keys = await redis.keys(`${namespace}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
-  await admin(`drop database if exists "${databaseName}" with (force)`);
+  await scratch.drop();
 });
 
 function queued(roomId: string, sender: string, key: string, body: string) {

@@ -3,7 +3,6 @@ import { type DatabaseHandle, migrateSchema, openDatabase } from '@chat/shared/d
 import { createLogger } from '@chat/shared/logging';
 import { ensureRoomEventStream, streams, subjects } from '@chat/shared/nats';
 import { AckPolicy, connect, type JetStreamClient, type NatsConnection } from 'nats';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
 import type { CommittedEvent } from '../../messages-service/src/db/outbox-repository.js';
@@ -12,28 +11,19 @@ import { type QueuedSend, storeSendBatch } from '../../messages-service/src/db/s
 import { CommitPublisher } from '../../messages-service/src/outbox/publisher.js';
 import { OutboxRelay } from '../../messages-service/src/outbox/relay.js';
 import { encodeCreated, plainDraft } from '../support/message-drafts.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 
 /** Events go to JetStream from the process that committed them; the relay only publishes what a dead or failed writer left. */
 const infra = inject('infra');
 const namespace = `t${randomUUID().slice(0, 8)}`;
-const databaseName = `chat_${namespace}`;
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
-let databaseUrl: string;
+let scratch: ScratchDatabase;
 let database: DatabaseHandle<MessagesDatabase>;
 let nc: NatsConnection;
 
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-  await client.connect();
-  await client.query(statement).finally(() => client.end());
-}
-
 beforeAll(async () => {
-  await admin(`create database "${databaseName}"`);
-  const url = new URL(infra.adminDatabaseUrl);
-  url.pathname = `/${databaseName}`;
-  databaseUrl = url.toString();
-  database = openDatabase<MessagesDatabase>(databaseUrl, { poolMax: 4, applicationName: 'test', logger });
+  scratch = await createScratchDatabase(infra.adminDatabaseUrl, 'chat_publish');
+  database = openDatabase<MessagesDatabase>(scratch.url, { poolMax: 4, applicationName: 'test', logger });
   await migrateSchema(database.db, 'messages', messagesMigrations, logger);
   nc = await connect({ servers: infra.natsUrl });
   await ensureRoomEventStream(await nc.jetstreamManager(), namespace);
@@ -43,7 +33,7 @@ afterAll(async () => {
   await (await nc.jetstreamManager()).streams.delete(streams.roomEvents(namespace)).catch(() => false);
   await nc.close();
   await database.close();
-  await admin(`drop database if exists "${databaseName}" with (force)`);
+  await scratch.drop();
 });
 
 function sends(roomId: string, count: number, prefix: string): { batch: QueuedSend[]; stored: Promise<Array<MessageRow | undefined>> } {
@@ -88,7 +78,7 @@ async function outboxRows(roomId: string): Promise<number> {
 function relayCounting(onCount: (total: number) => void): OutboxRelay {
   let total = 0;
   return new OutboxRelay(nc.jetstream(), {
-    databaseUrl,
+    databaseUrl: scratch.url,
     namespace,
     batchSize: 100,
     pollMs: 50,

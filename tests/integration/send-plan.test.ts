@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
 import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { openSendPool, type QueuedSend, SEQ_PLACEHOLDER, STORE_BATCH, storeSendBatch } from '../../messages-service/src/db/send-batch.js';
 import { encodeCreated, plainDraft } from '../support/message-drafts.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 
 /**
  * The send batch statement is planned once per connection (openSendPool), so its one plan must be
@@ -14,17 +15,10 @@ import { encodeCreated, plainDraft } from '../support/message-drafts.js';
  * and never analyzed: every lookup in messages.messages goes through a unique index.
  */
 const infra = inject('infra');
-const databaseName = `chat_plan_${randomUUID().slice(0, 8)}`;
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
-let url: string;
+let scratch: ScratchDatabase;
 let sendPool: pg.Pool;
 let planner: pg.PoolClient;
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-  await client.connect();
-  await client.query(statement).finally(() => client.end());
-}
 
 /** The plan lines that read messages.messages, from the cached plan of this connection. */
 async function messageLookups(roomId: string, threadRootId: string): Promise<string[]> {
@@ -40,16 +34,13 @@ async function messageLookups(roomId: string, threadRootId: string): Promise<str
 }
 
 beforeAll(async () => {
-  await admin(`create database "${databaseName}"`);
-  const address = new URL(infra.adminDatabaseUrl);
-  address.pathname = `/${databaseName}`;
-  url = address.toString();
-  const migrating = openDatabase<MessagesDatabase>(url, { poolMax: 1, applicationName: 'test', logger });
+  scratch = await createScratchDatabase(infra.adminDatabaseUrl, 'chat_plan');
+  const migrating = openDatabase<MessagesDatabase>(scratch.url, { poolMax: 1, applicationName: 'test', logger });
   await migrateSchema(migrating.db, 'messages', messagesMigrations, logger);
   // Only this test's own analyze may replace the cached plan, not one of autovacuum's.
   await migrating.pool.query('alter table messages.messages set (autovacuum_enabled = false)');
   await migrating.close();
-  sendPool = openSendPool(url, { max: 2, logger });
+  sendPool = openSendPool(scratch.url, { max: 2, logger });
   planner = await sendPool.connect();
   await planner.query(`prepare send_plan_probe(json, text, float8) as ${STORE_BATCH.text}`);
 });
@@ -58,18 +49,7 @@ afterAll(async () => {
   // Unset when beforeAll failed early.
   planner?.release();
   await sendPool?.end();
-  // A pool's end() returns before the server has let its connections go: wait for them, so the
-  // forced drop does not fail a closing connection.
-  for (let i = 0; i < 100; i++) {
-    const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-    await client.connect();
-    const { rows } = await client
-      .query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [databaseName])
-      .finally(() => client.end());
-    if (rows[0]?.n === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await admin(`drop database if exists "${databaseName}" with (force)`);
+  await scratch?.drop();
 });
 
 describe('the send batch statement, planned once per connection', () => {

@@ -22,12 +22,29 @@ const NS = '{namespace}';
  * path takes every one of those (room_id optional) and, besides, the earlier systems' own.
  */
 const frameFamilies = [
-  { key: 'client', schema: 'Client', title: 'Client → server', operation: 'receive_', channel: 'socket', frames: socketFrames.client },
-  { key: 'server', schema: 'Server', title: 'Server → client', operation: 'send_', channel: 'socket', frames: socketFrames.server },
+  {
+    key: 'client',
+    schema: 'Client',
+    title: 'Client → server',
+    action: 'receive',
+    operation: 'receive_',
+    channel: 'socket',
+    frames: socketFrames.client,
+  },
+  {
+    key: 'server',
+    schema: 'Server',
+    title: 'Server → client',
+    action: 'send',
+    operation: 'send_',
+    channel: 'socket',
+    frames: socketFrames.server,
+  },
   {
     key: 'compat',
     schema: 'Compat',
     title: 'Client → server on the compatibility path only',
+    action: 'receive',
     operation: 'receive_compat_',
     channel: 'legacy',
     frames: CompatClientFrameSchema.options,
@@ -49,14 +66,13 @@ export function buildSocketAsyncApi(version: string): Record<string, unknown> {
       messages[key] = { name: type, title: `${family.title}: ${type}`, contentType: 'application/json', payload: schemaRef(schemaName) };
       channelMessages[family.channel][key] = { $ref: `#/components/messages/${key}` };
       operations[`${family.operation}${idPart(type)}`] = {
-        action: family.operation.startsWith('send') ? 'send' : 'receive',
+        action: family.action,
         channel: { $ref: `#/channels/${family.channel}` },
         messages: [messageRef(family.channel, key)],
       };
     }
   }
   const legacyMessages = { ...channelMessages.socket, ...channelMessages.legacy };
-  const socketMessages = channelMessages.socket;
   return {
     asyncapi: '3.0.0',
     info: {
@@ -73,7 +89,7 @@ export function buildSocketAsyncApi(version: string): Record<string, unknown> {
       local: { host: 'localhost:8081', protocol: 'ws', pathname: '/v1/ws', description: 'GATEWAY_WS_PORT of a local stack' },
     },
     channels: {
-      socket: { address: '/v1/ws', title: 'The chat socket', messages: socketMessages },
+      socket: { address: '/v1/ws', title: 'The chat socket', messages: channelMessages.socket },
       legacy: {
         address: '/ws/chat/{room_id}/',
         title:
