@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     logger,
     roomIdsOf: (userId) => userRooms.get(userId),
     publishSignal,
+    localUsers: () => sockets.users(),
   });
   presence.start();
   const names = new NameBook((actors) => services.rememberUsers(actors), logger);
@@ -152,11 +153,13 @@ async function main(): Promise<void> {
       verifier,
       logger,
       metrics: metrics.sockets,
-      onConnected: (actor) => {
-        presence.connected(actor);
+      onConnected: (actor, firstSocket) => {
+        if (firstSocket) presence.claim(actor.user_id);
         names.remember(actor);
       },
-      onDisconnected: (userId) => presence.disconnected(userId),
+      onDisconnected: (userId, lastSocket) => {
+        if (lastSocket) presence.release(userId);
+      },
     },
     {
       services,

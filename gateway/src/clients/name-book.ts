@@ -2,6 +2,8 @@ import type { Actor } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
 import { LRUCache } from 'lru-cache';
 
+const NO_NAME = '';
+
 /**
  * Tells the rooms service the display name a user presents, once per change per process, so
  * direct-room titles and member lists show names users chose, not their ids. Names learnt in
@@ -9,8 +11,8 @@ import { LRUCache } from 'lru-cache';
  * The names known are an LRU, so a full book forgets its coldest users, not everyone at once.
  */
 export class NameBook {
-  /** user id → the name last sent (a null name is a value, hence the wrapper). */
-  private readonly known: LRUCache<string, { name: string | null }>;
+  /** user id → the name last sent; a user without a name as NO_NAME (names are never empty), not a wrapper object per user. */
+  private readonly known: LRUCache<string, string>;
   private queued = new Map<string, Actor>();
 
   constructor(
@@ -23,8 +25,9 @@ export class NameBook {
   }
 
   remember(actor: Actor): void {
-    if (this.known.get(actor.user_id)?.name === actor.name) return;
-    this.known.set(actor.user_id, { name: actor.name });
+    const name = actor.name ?? NO_NAME;
+    if (this.known.get(actor.user_id) === name) return;
+    this.known.set(actor.user_id, name);
     if (this.queued.size === 0) setImmediate(() => this.flush());
     this.queued.set(actor.user_id, actor);
   }

@@ -6,11 +6,10 @@
 export function onlineMembersOf(
   isOnline: (userId: string) => Promise<boolean>,
   maxRoomMembers: number,
-): (memberIds: ReadonlySet<string> | null) => Promise<string[]> {
+): (memberIds: readonly string[] | null) => Promise<string[]> {
   return async (memberIds) => {
-    if (!memberIds || memberIds.size > maxRoomMembers) return [];
-    const ids = [...memberIds];
-    const online = await Promise.all(ids.map((id) => isOnline(id)));
-    return ids.filter((_, i) => online[i]);
+    if (!memberIds || memberIds.length > maxRoomMembers) return [];
+    const online = await Promise.all(memberIds.map((id) => isOnline(id)));
+    return memberIds.filter((_, i) => online[i]);
   };
 }

@@ -8,12 +8,18 @@ interface Bucket {
 /**
  * Token buckets in this process's memory, for limits that need no agreement between gateways
  * (socket upgrades per client address): no Redis round trip before a connection is refused.
- * Full buckets are forgotten, so the map holds only addresses that connected recently.
+ * Full buckets are forgotten (`prune`, which the socket server's sweep calls), so the map holds
+ * only keys that connected within about a refill: after a connect burst, not one bucket per user.
  */
 export class LocalTokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(private readonly spec: BucketSpec) {}
+
+  /** Keys with a bucket that has not refilled (or not been pruned since it did). */
+  get size(): number {
+    return this.buckets.size;
+  }
 
   take(key: string, now = Date.now()): TakeResult {
     const perMs = this.spec.perSecond / 1000;
@@ -28,7 +34,8 @@ export class LocalTokenBuckets {
     return { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / perMs) };
   }
 
-  private prune(now: number): void {
+  /** Forgets the buckets that have refilled: a full bucket is what an unknown key gets anyway. */
+  prune(now = Date.now()): void {
     const perMs = this.spec.perSecond / 1000;
     for (const [key, bucket] of this.buckets) {
       if (bucket.tokens + (now - bucket.at) * perMs >= this.spec.burst) this.buckets.delete(key);

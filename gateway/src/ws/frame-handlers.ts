@@ -4,7 +4,7 @@ import type { Logger } from '@chat/shared/logging';
 import type { ServicesClient } from '../clients/services-client.js';
 import type { IncomingFrame } from './compat-frames.js';
 import { PendingSubscriber, type RoomHub } from './room-hub.js';
-import { type ChatSocket, removeItem, sendJson, sendText } from './session.js';
+import { type ChatSocket, sendJson, sendText, withoutItem } from './session.js';
 import { writeCorked } from './socket-writer.js';
 
 export interface FrameContext {
@@ -18,7 +18,7 @@ export interface FrameContext {
   /** A subscribe's recovery: `none` (no since_seq), `replayed` with the gap size, or `resync`; and what was replayed. */
   onReplay?: (outcome: 'none' | 'replayed' | 'resync', missed: number, events: number, bytes: number) => void;
   /** Which of the room's members (null: too many to say) have an open socket on any gateway, for the subscribe ack. */
-  onlineMembers(memberIds: ReadonlySet<string> | null): Promise<string[]>;
+  onlineMembers(memberIds: readonly string[] | null): Promise<string[]>;
   publishSignal(roomId: string, signal: EphemeralEvent): void;
   typingThrottle: { admit(key: string): boolean };
   typingTtlMs: number;
@@ -114,7 +114,7 @@ export async function subscribe(
   const channel = await ctx.hub.join(roomId);
   // Registered before membership is checked: a removal signal from now on cancels this subscribe.
   const pending = new PendingSubscriber(actor.user_id);
-  channel.pending.add(pending);
+  channel.addPending(pending);
   let joined = false;
   try {
     const memberIds = await channel.memberIds(ctx.hub.memberLists);
@@ -123,7 +123,7 @@ export async function subscribe(
     // Found in the room's member list: the messages service need not ask the rooms service again.
     // Not found is never trusted locally (an add's signal may still be on its way): the services decide.
     // Under joined history the service must also say where the member's view starts.
-    const listed = (memberIds?.has(actor.user_id) ?? false) && channel.historyVisibility === 'shared';
+    const listed = (memberIds?.includes(actor.user_id) ?? false) && channel.historyVisibility === 'shared';
     let sync = await ctx.services.sync(actor, roomId, frame.since_seq, ctx.replayMaxEvents, listed);
     // Events the log holds but the relay had not yet handed to NATS will also arrive live: wait
     // until the channel has seen them, so they are dropped there by seq rather than sent twice.
@@ -164,8 +164,8 @@ export async function subscribe(
     });
     joined = true;
   } finally {
-    channel.pending.delete(pending);
-    removeItem(session.joining, roomId);
+    channel.removePending(pending);
+    session.joining = withoutItem(session.joining, roomId);
     if (!joined) ctx.hub.leave(roomId);
   }
 }

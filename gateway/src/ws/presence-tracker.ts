@@ -1,5 +1,4 @@
 import type { EphemeralEvent } from '@chat/shared';
-import type { Actor } from '@chat/shared/auth';
 import type { Logger } from '@chat/shared/logging';
 import type { PresenceChange, PresenceRegistry } from '@chat/shared/presence';
 
@@ -11,15 +10,16 @@ export interface PresenceTrackerOptions {
   /** The rooms a user shares with others: where their presence changes are announced. */
   roomIdsOf(userId: string): Promise<string[]>;
   publishSignal(roomId: string, signal: EphemeralEvent): void;
+  /** The users with a socket on this gateway, whose claims are renewed (the socket server counts them). */
+  localUsers(): Iterable<string>;
 }
 
 /**
- * This gateway's part of presence: counts local sockets per user, claims users in the shared
- * registry on their first socket, releases them on their last, renews its claims on a timer, and
+ * This gateway's part of presence: claims users in the shared registry on their first socket here,
+ * releases them on their last (the socket server counts sockets), renews its claims on a timer, and
  * announces online/offline to the user's rooms when the user's state changes across all gateways.
  */
 export class PresenceTracker {
-  private readonly local = new Map<string, number>();
   private changes: PresenceChange[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
@@ -28,7 +28,7 @@ export class PresenceTracker {
 
   start(): void {
     this.timer = setInterval(() => {
-      this.options.registry.renew(this.local.keys(), this.options.gatewayId).catch((error: unknown) => {
+      this.options.registry.renew(this.options.localUsers(), this.options.gatewayId).catch((error: unknown) => {
         this.options.logger.warn({ err: error }, 'presence renewal failed');
       });
     }, this.options.renewEveryMs);
@@ -39,19 +39,13 @@ export class PresenceTracker {
     if (this.timer) clearInterval(this.timer);
   }
 
-  connected(actor: Actor): void {
-    const count = (this.local.get(actor.user_id) ?? 0) + 1;
-    this.local.set(actor.user_id, count);
-    if (count === 1) this.queue('claim', actor.user_id);
+  /** The user's first socket on this gateway opened. */
+  claim(userId: string): void {
+    this.queue('claim', userId);
   }
 
-  disconnected(userId: string): void {
-    const count = (this.local.get(userId) ?? 1) - 1;
-    if (count > 0) {
-      this.local.set(userId, count);
-      return;
-    }
-    this.local.delete(userId);
+  /** The user's last socket on this gateway closed. */
+  release(userId: string): void {
     this.queue('release', userId);
   }
 

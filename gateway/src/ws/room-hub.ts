@@ -4,7 +4,7 @@ import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { TemplatedApp } from '../uws.js';
-import { type ChatSocket, removeItem } from './session.js';
+import { type ChatSocket, removeItem, withoutItem } from './session.js';
 
 /** A live event kept for a socket whose subscribe is still replaying. */
 export interface BufferedEvent {
@@ -54,32 +54,42 @@ export class RoomChannel {
   lastSeq = 0;
   /** False until `lastSeq` is known: events received meanwhile are held. */
   ordered = false;
-  readonly held = new Map<number, HeldEvent>();
-  fillTimer: NodeJS.Timeout | undefined;
-  readonly pending = new Set<PendingSubscriber>();
   /**
-   * Local sockets subscribed to the room, by user: for typing (not to the typist) and evictions.
-   * Most users have one socket in a room, held as is; an array only for a second one.
+   * Events ahead of a gap, subscribes in progress, late joiners and seq waiters are rare: each
+   * collection is made when first needed and dropped when empty, since even an empty Map costs
+   * more than a room's share of a socket (issue 13's memory per socket).
    */
-  private readonly sockets = new Map<string, ChatSocket | ChatSocket[]>();
-  private waiters: SeqWaiter[] = [];
+  held: Map<number, HeldEvent> | undefined;
+  fillTimer: NodeJS.Timeout | undefined;
+  pending: Set<PendingSubscriber> | undefined;
+  /**
+   * Local sockets subscribed to the room: for typing (not to the typist) and evictions. A room
+   * holds a few sockets on most gateways: an array of the exact length until it outgrows
+   * SOCKET_ARRAY_MAX, then a Set, so a large room's sockets still leave in constant time each.
+   */
+  private sockets: readonly ChatSocket[] | Set<ChatSocket> = NO_SOCKETS;
+  private waiters: SeqWaiter[] | undefined;
   subscription: Subscription | undefined;
-  /** Resolves once the NATS server has the subscription (one round trip per channel, not per socket). */
-  ready: Promise<void> = Promise.resolve();
+  /** Resolves once the NATS server has the subscription (one round trip per channel, not per socket); undefined once it has. */
+  ready: Promise<void> | undefined;
 
   /**
    * Sockets of late joiners in a room of joined history, with the seq their view starts after.
    * They are not on the uWS topic: each event reaches them directly, or as `event.hidden` when it
    * concerns a message from before they joined.
    */
-  readonly restricted = new Map<ChatSocket, number>();
+  restricted: Map<ChatSocket, number> | undefined;
   /** From the member list and room.updated signals; until known, subscribes ask the services. */
   historyVisibility: HistoryVisibility | undefined;
 
-  /** Member ids from the rooms service, kept current by member signals; null: too large to list. */
-  private memberList: Set<string> | null | undefined;
+  /**
+   * Member ids from the rooms service, kept current by member signals; null: too large to list.
+   * The list as it was read (at most ROOM_MEMBER_LIST_MAX ids): a Set would cost more than the
+   * room's sockets, and a search of it is one per subscribe.
+   */
+  private memberList: readonly string[] | null | undefined;
   private memberListAt = 0;
-  private memberListLoading: Promise<Set<string> | null> | undefined;
+  private memberListLoading: Promise<readonly string[] | null> | undefined;
   /** Counts member signals, so a list read while one arrived is read again. */
   private membershipChanges = 0;
 
@@ -93,7 +103,7 @@ export class RoomChannel {
    * `source.ttlMs`, so a missed signal cannot keep a stale list for long. Null when the room is
    * too large to list or the list cannot be read now (callers then ask the services).
    */
-  memberIds(source: MemberListSource): Promise<Set<string> | null> {
+  memberIds(source: MemberListSource): Promise<readonly string[] | null> {
     if (this.memberList !== undefined && Date.now() - this.memberListAt < source.ttlMs) return Promise.resolve(this.memberList);
     this.memberListLoading ??= this.loadMemberIds(source).finally(() => {
       this.memberListLoading = undefined;
@@ -101,7 +111,7 @@ export class RoomChannel {
     return this.memberListLoading;
   }
 
-  private async loadMemberIds(source: MemberListSource): Promise<Set<string> | null> {
+  private async loadMemberIds(source: MemberListSource): Promise<readonly string[] | null> {
     for (let attempt = 1; ; attempt++) {
       const changesBefore = this.membershipChanges;
       let ids: string[] | null;
@@ -115,7 +125,7 @@ export class RoomChannel {
       }
       // A member signal during the read may or may not be in it: read again (a few times at most).
       if (changesBefore !== this.membershipChanges && attempt < 3) continue;
-      this.memberList = ids === null ? null : new Set(ids);
+      this.memberList = ids;
       this.memberListAt = changesBefore === this.membershipChanges ? Date.now() : 0;
       return this.memberList;
     }
@@ -123,38 +133,34 @@ export class RoomChannel {
 
   noteMembership(change: 'added' | 'removed', userId: string): void {
     this.membershipChanges++;
-    if (change === 'added') this.memberList?.add(userId);
-    else this.memberList?.delete(userId);
+    const list = this.memberList;
+    if (!list) return;
+    if (change === 'added' && !list.includes(userId)) this.memberList = list.concat(userId);
+    if (change === 'removed' && list.includes(userId)) this.memberList = list.filter((id) => id !== userId);
   }
 
-  addSocket(userId: string, ws: ChatSocket): void {
-    const held = this.sockets.get(userId);
-    if (held === undefined) this.sockets.set(userId, ws);
-    else if (Array.isArray(held)) held.push(ws);
-    else this.sockets.set(userId, [held, ws]);
+  addSocket(ws: ChatSocket): void {
+    const sockets = this.sockets;
+    if (sockets instanceof Set) sockets.add(ws);
+    else this.sockets = sockets.length < SOCKET_ARRAY_MAX ? sockets.concat(ws) : new Set([...sockets, ws]);
   }
 
-  removeSocket(userId: string, ws: ChatSocket): void {
-    const held = this.sockets.get(userId);
-    if (held === ws) this.sockets.delete(userId);
-    else if (Array.isArray(held)) {
-      removeItem(held, ws);
-      if (held.length === 1) this.sockets.set(userId, held[0] as ChatSocket);
-    }
+  removeSocket(ws: ChatSocket): void {
+    const sockets = this.sockets;
+    if (sockets instanceof Set) sockets.delete(ws);
+    else if (sockets.includes(ws)) this.sockets = sockets.length === 1 ? NO_SOCKETS : sockets.filter((other) => other !== ws);
   }
 
+  /** The room's local sockets of `userId` (a copy: evicting them changes the room's list). */
   socketsOf(userId: string): ChatSocket[] {
-    const held = this.sockets.get(userId);
-    return held === undefined ? [] : Array.isArray(held) ? [...held] : [held];
+    const found: ChatSocket[] = [];
+    for (const ws of this.sockets) if (ws.getUserData().actor?.user_id === userId) found.push(ws);
+    return found;
   }
 
   /** Every local socket in the room except those of `userId`. */
   *socketsExcept(userId: string): Iterable<ChatSocket> {
-    for (const [owner, held] of this.sockets) {
-      if (owner === userId) continue;
-      if (Array.isArray(held)) yield* held;
-      else yield held;
-    }
+    for (const ws of this.sockets) if (ws.getUserData().actor?.user_id !== userId) yield ws;
   }
 
   /** Resolves once an event with at least `seq` has passed through, or after `timeoutMs`. */
@@ -169,20 +175,46 @@ export class RoomChannel {
         },
       };
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
+        this.waiters = nonEmpty(this.waiters?.filter((w) => w !== waiter));
         resolve(false);
       }, timeoutMs);
-      this.waiters.push(waiter);
+      this.waiters = [...(this.waiters ?? []), waiter];
     });
   }
 
   notePersisted(seq: number): void {
     this.lastSeq = seq;
-    if (this.waiters.length === 0) return;
+    if (!this.waiters) return;
     const ready = this.waiters.filter((w) => w.seq <= seq);
-    this.waiters = this.waiters.filter((w) => w.seq > seq);
+    this.waiters = nonEmpty(this.waiters.filter((w) => w.seq > seq));
     for (const w of ready) w.resolve();
   }
+
+  addPending(pending: PendingSubscriber): void {
+    this.pending ??= new Set();
+    this.pending.add(pending);
+  }
+
+  removePending(pending: PendingSubscriber): void {
+    this.pending?.delete(pending);
+    if (this.pending?.size === 0) this.pending = undefined;
+  }
+
+  /** Stops serving a late joiner directly; false when the socket was not one. */
+  removeRestricted(ws: ChatSocket): boolean {
+    const removed = this.restricted?.delete(ws) ?? false;
+    if (this.restricted?.size === 0) this.restricted = undefined;
+    return removed;
+  }
+}
+
+const NO_SOCKETS: readonly ChatSocket[] = [];
+/** Sockets of a room held in an array; past this, in a Set. */
+const SOCKET_ARRAY_MAX = 32;
+
+/** The array, or undefined for none: an empty array left behind still costs its header. */
+function nonEmpty<T>(items: T[] | undefined): T[] | undefined {
+  return items && items.length > 0 ? items : undefined;
 }
 
 const SEQ_KEY = '"seq":';
@@ -259,7 +291,10 @@ export class RoomHub {
       });
       // The subscription must be live at the server before anyone reads what they missed, and
       // before the channel's start is read: every event after it then comes live (or from a fill).
-      created.ready = this.nc.flush().then(async () => this.startOrdering(created, await this.log.lastSeq(roomId)));
+      created.ready = this.nc.flush().then(async () => {
+        this.startOrdering(created, await this.log.lastSeq(roomId));
+        created.ready = undefined;
+      });
       this.metrics.roomChannels(1);
     }
     channel.refs++;
@@ -276,17 +311,19 @@ export class RoomHub {
   private startOrdering(channel: RoomChannel, lastSeq: number): void {
     channel.lastSeq = Math.max(channel.lastSeq, lastSeq);
     channel.ordered = true;
-    for (const seq of channel.held.keys()) if (seq <= channel.lastSeq) channel.held.delete(seq);
+    if (channel.held) for (const seq of channel.held.keys()) if (seq <= channel.lastSeq) channel.held.delete(seq);
     this.drainHeld(channel);
   }
 
   /** Fans out held events that are next in line; arms the gap fill if some are still held. */
   private drainHeld(channel: RoomChannel): void {
-    for (let next = channel.held.get(channel.lastSeq + 1); next; next = channel.held.get(channel.lastSeq + 1)) {
-      channel.held.delete(channel.lastSeq + 1);
+    const held = channel.held;
+    for (let next = held?.get(channel.lastSeq + 1); held && next; next = held.get(channel.lastSeq + 1)) {
+      held.delete(channel.lastSeq + 1);
       this.fanOutEvent(channel, channel.lastSeq + 1, next.data, next.msg);
     }
-    if (channel.held.size === 0) {
+    if (!held || held.size === 0) {
+      channel.held = undefined;
       clearTimeout(channel.fillTimer);
       channel.fillTimer = undefined;
     } else {
@@ -296,11 +333,12 @@ export class RoomHub {
 
   /** Reads what is missing before the held events from the log (it holds every committed event). */
   private async fillGap(channel: RoomChannel): Promise<void> {
-    if (channel.held.size === 0) {
+    const held = channel.held;
+    if (!held || held.size === 0) {
       channel.fillTimer = undefined;
       return;
     }
-    const upTo = Math.max(...channel.held.keys());
+    const upTo = Math.max(...held.keys());
     const from = channel.lastSeq;
     try {
       // Up to the highest held event, which itself is here already.
@@ -310,7 +348,7 @@ export class RoomHub {
         const data = Buffer.from(text);
         const seq = readEventSeq(data);
         if (seq !== channel.lastSeq + 1) continue; // arrived live meanwhile, or beyond what is missing
-        channel.held.delete(seq);
+        held.delete(seq);
         this.fanOutEvent(channel, seq, data, undefined, replyToSeq);
         filled++;
       }
@@ -331,24 +369,26 @@ export class RoomHub {
     const session = ws.getUserData();
     // A subscribe holds a channel reference from join to attach; a missing channel is a bug, never silent.
     if (!channel || !session.actor) throw new Error(`room channel ${roomId} vanished during subscribe`);
-    if (visibleFromSeq > 0) channel.restricted.set(ws, visibleFromSeq);
-    else ws.subscribe(channel.topic);
-    // The channel's copy of the id, shared by every socket of the room, not the frame's own.
-    session.rooms.push(channel.roomId);
-    channel.addSocket(session.actor.user_id, ws);
+    if (visibleFromSeq > 0) {
+      channel.restricted ??= new Map();
+      channel.restricted.set(ws, visibleFromSeq);
+    } else ws.subscribe(channel.topic);
+    // The channel's copy of the id, shared by every socket of the room, not the frame's own; a
+    // new array of the exact length, where push (or a spread) leaves room for 16 more on every socket.
+    session.rooms = session.rooms.concat(channel.roomId);
+    channel.addSocket(ws);
     this.metrics.socketSubscriptions(1);
   }
 
   /** Unsubscribes a socket and gives back its channel reference. */
   detach(ws: ChatSocket, roomId: string): void {
     const session = ws.getUserData();
-    removeItem(session.joining, roomId);
+    session.joining = withoutItem(session.joining, roomId);
     if (!removeItem(session.rooms, roomId)) return;
     this.metrics.socketSubscriptions(-1);
     const channel = this.channels.get(roomId);
-    if (!session.closed && !channel?.restricted.delete(ws)) ws.unsubscribe(RoomHub.topic(roomId));
-    const userId = session.actor?.user_id;
-    if (channel && userId) channel.removeSocket(userId, ws);
+    if (!session.closed && !channel?.removeRestricted(ws)) ws.unsubscribe(RoomHub.topic(roomId));
+    channel?.removeSocket(ws);
     this.leave(roomId);
   }
 
@@ -374,11 +414,12 @@ export class RoomHub {
         this.logger.warn({ subject: msg.subject }, 'room event without seq dropped');
         return;
       }
-      if (seq <= channel.lastSeq || channel.held.has(seq)) {
+      if (seq <= channel.lastSeq || channel.held?.has(seq)) {
         this.metrics.duplicateDropped();
         return;
       }
       if (!channel.ordered || seq !== channel.lastSeq + 1) {
+        channel.held ??= new Map();
         channel.held.set(seq, { data: msg.data, msg });
         if (channel.ordered) this.drainHeld(channel);
         return;
@@ -394,13 +435,13 @@ export class RoomHub {
   /** To every local socket of the room: the topic, and late joiners one by one. */
   private publish(channel: RoomChannel, data: Uint8Array): void {
     this.app.publish(channel.topic, data, false);
-    for (const ws of channel.restricted.keys()) if (!ws.getUserData().closed) ws.send(data, false);
+    if (channel.restricted) for (const ws of channel.restricted.keys()) if (!ws.getUserData().closed) ws.send(data, false);
   }
 
   /** One persisted event, next in seq order, to every local socket of the room (and to subscribes in progress). */
   private fanOutEvent(channel: RoomChannel, seq: number, data: Uint8Array, msg: Msg | undefined, logged?: number): void {
     // Only late joiners (and subscribes in progress, which may be theirs) need the header read.
-    const replyToSeq = msg && (channel.restricted.size > 0 || channel.pending.size > 0) ? replyToSeqHeader(msg) : logged;
+    const replyToSeq = msg && (channel.restricted || channel.pending) ? replyToSeqHeader(msg) : logged;
     if (msg) {
       const span = tracer.startSpan(
         `process ${msg.subject}`,
@@ -425,9 +466,9 @@ export class RoomHub {
 
   private publishPersisted(channel: RoomChannel, seq: number, data: Uint8Array, replyToSeq: number | undefined): void {
     channel.notePersisted(seq);
-    for (const pending of channel.pending) pending.buffer.push({ seq, data, replyToSeq });
+    if (channel.pending) for (const pending of channel.pending) pending.buffer.push({ seq, data, replyToSeq });
     this.app.publish(channel.topic, data, false);
-    if (channel.restricted.size > 0) {
+    if (channel.restricted) {
       const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString();
       const messageSeq = messageSeqOfEvent(text);
       for (const [ws, visibleFrom] of channel.restricted) {
@@ -454,7 +495,7 @@ export class RoomHub {
     if (signal.type === 'member.added') channel.noteMembership('added', signal.user_id);
     if (signal.type === 'member.removed') {
       channel.noteMembership('removed', signal.user_id);
-      for (const pending of channel.pending) if (pending.userId === signal.user_id) pending.removed = true;
+      if (channel.pending) for (const pending of channel.pending) if (pending.userId === signal.user_id) pending.removed = true;
       // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
       // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
       for (const ws of channel.socketsOf(signal.user_id)) {

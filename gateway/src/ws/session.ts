@@ -33,6 +33,12 @@ export function removeItem<T>(items: T[] | undefined, item: T): boolean {
   return true;
 }
 
+/** `items` without `item`, as a new array, or undefined when nothing is left (per-socket lists made when needed). */
+export function withoutItem<T>(items: T[] | undefined, item: T): T[] | undefined {
+  if (!items?.includes(item)) return items;
+  return items.length === 1 ? undefined : items.filter((other) => other !== item);
+}
+
 export type ChatSocket = WebSocket<Session>;
 
 let countFrameOut: () => void = () => undefined;

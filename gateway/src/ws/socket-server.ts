@@ -43,8 +43,10 @@ export interface SocketServerOptions {
     framesIn(type: string): void;
     closed(code: number): void;
   };
-  onConnected(actor: Actor): void;
-  onDisconnected(userId: string): void;
+  /** `firstSocket`: the user had no other socket on this gateway. */
+  onConnected(actor: Actor, firstSocket: boolean): void;
+  /** `lastSocket`: the user has no socket left on this gateway. */
+  onDisconnected(userId: string, lastSocket: boolean): void;
 }
 
 const decoder = new TextDecoder();
@@ -59,6 +61,7 @@ export class SocketServer {
   readonly sockets = new Set<ChatSocket>();
   private listenSocket: us_listen_socket | undefined;
   private sweep: NodeJS.Timeout | undefined;
+  /** Open sockets per user: the per-user cap, and (through `users`) the users this gateway holds presence for. */
   private readonly perUser = new Map<string, number>();
   private readonly refusals: RefusalPolicy;
 
@@ -142,6 +145,11 @@ export class SocketServer {
     endSocket(ws, CloseCodes.serverRestarting, 'server restarting');
   }
 
+  /** The users with at least one open socket here. */
+  users(): IterableIterator<string> {
+    return this.perUser.keys();
+  }
+
   private upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {
     const origin = req.getHeader('origin');
     if (origin && this.options.allowedOrigins.length > 0 && !this.options.allowedOrigins.includes(origin)) {
@@ -212,7 +220,7 @@ export class SocketServer {
     this.perUser.set(session.actor.user_id, held + 1);
     this.sockets.add(ws);
     this.options.metrics.connections(1);
-    this.options.onConnected(session.actor);
+    this.options.onConnected(session.actor, held === 0);
     sendJson(ws, {
       type: 'hello',
       user_id: session.actor.user_id,
@@ -319,15 +327,17 @@ export class SocketServer {
       const held = (this.perUser.get(userId) ?? 1) - 1;
       if (held > 0) this.perUser.set(userId, held);
       else this.perUser.delete(userId);
-      this.options.onDisconnected(userId);
+      this.options.onDisconnected(userId, held <= 0);
     }
     for (const roomId of [...session.rooms]) this.frames.hub.detach(ws, roomId);
     session.joining = undefined;
   }
 
-  /** Closes sockets too slow to read (4009) and sockets whose token has expired (4001). */
+  /** Closes sockets too slow to read (4009) and sockets whose token has expired (4001); forgets refilled connect buckets. */
   private sweepSockets(): void {
     const now = Date.now();
+    this.options.connectsPerAddress.prune(now);
+    this.options.connectsPerUser.prune(now);
     for (const ws of [...this.sockets]) {
       if (ws.getUserData().expiresAt <= now) endSocket(ws, CloseCodes.unauthenticated, 'token expired');
       else if (bufferedAmount(ws) > this.options.maxBufferedBytes) endSocket(ws, CloseCodes.tooSlow, 'too slow to read');

@@ -16,9 +16,12 @@ export const ClaimsSchema = z.object({
 export const ActorSchema = z.object({
   user_id: UserIdSchema,
   name: DisplayNameSchema.nullable(),
-  roles: z.array(z.string()),
+  roles: z.array(z.string()).readonly(),
 });
 export type Actor = z.infer<typeof ActorSchema>;
+
+/** Most users have no roles: one shared, frozen list instead of an array per connected socket. */
+const NO_ROLES: readonly string[] = Object.freeze([]);
 
 export interface TokenVerifier {
   verify(token: string): Actor;
@@ -50,7 +53,7 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
           `invalid token claims: ${claims.error.issues[0]?.path.join('.')} ${claims.error.issues[0]?.message}`,
         );
       }
-      return { user_id: claims.data.sub, name: claims.data.name ?? null, roles: claims.data.roles ?? [] };
+      return { user_id: claims.data.sub, name: claims.data.name ?? null, roles: claims.data.roles ?? NO_ROLES };
     },
   };
 }
