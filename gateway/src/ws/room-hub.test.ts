@@ -5,7 +5,8 @@ type MsgCallback = (error: Error | null, msg: Msg) => void;
 
 import { describe, expect, it } from 'vitest';
 import type { TemplatedApp } from '../uws.js';
-import { RoomHub, type RoomLogSource } from './room-hub.js';
+import { RoomChannel, RoomHub, type RoomLogSource } from './room-hub.js';
+import type { ChatSocket } from './session.js';
 
 const roomId = '00000000-0000-4000-8000-000000000001';
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
@@ -110,5 +111,39 @@ describe('room hub ordering', () => {
     t.receive(11);
     expect(t.fannedOut).toEqual([11]);
     t.hub.leave(roomId);
+  });
+});
+
+describe('a room channel', () => {
+  const socketOf = (userId: string) => ({ getUserData: () => ({ actor: { user_id: userId }, closed: false }) }) as unknown as ChatSocket;
+
+  it('finds sockets by user and leaves out the typist, as an array and once it has grown into a Set', () => {
+    const channel = new RoomChannel(roomId, RoomHub.topic(roomId));
+    const sockets = Array.from({ length: 40 }, (_, i) => socketOf(`user-${i % 20}`));
+    for (const [i, ws] of sockets.entries()) {
+      channel.addSocket(ws);
+      // user-0 has sockets 0 and 20: both found, before and after the 33rd socket.
+      if (i === 20 || i === 39) expect(channel.socketsOf('user-0')).toEqual([sockets[0], sockets[20]]);
+    }
+    expect([...channel.socketsExcept('user-1')]).toHaveLength(38);
+    for (const ws of sockets.slice(0, 39)) channel.removeSocket(ws);
+    expect(channel.socketsOf('user-19')).toEqual([sockets[39]]);
+    expect([...channel.socketsExcept('user-0')]).toEqual([sockets[39]]);
+    channel.removeSocket(sockets[39] as ChatSocket);
+    expect([...channel.socketsExcept('nobody')]).toEqual([]);
+  });
+
+  it('keeps its member list current with member signals', async () => {
+    const channel = new RoomChannel(roomId, RoomHub.topic(roomId));
+    const source = {
+      load: async () => ({ user_ids: ['a', 'b'], history_visibility: 'shared' as const }),
+      ttlMs: 60_000,
+      onError: () => undefined,
+    };
+    expect(await channel.memberIds(source)).toEqual(['a', 'b']);
+    channel.noteMembership('added', 'c');
+    channel.noteMembership('added', 'c');
+    channel.noteMembership('removed', 'a');
+    expect(await channel.memberIds(source)).toEqual(['b', 'c']);
   });
 });
