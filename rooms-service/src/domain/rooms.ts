@@ -66,7 +66,7 @@ export class RoomsDomain {
     };
   }
 
-  async authorize(request: { room_id: string; user_id: string; roles: readonly string[]; action: RoomAction }) {
+  async authorize(request: { room_id: string; user_id: string; roles: string[]; action: RoomAction }) {
     const facts = await this.store.findAccessFacts(request.room_id, request.user_id);
     return {
       allowed: facts.kind !== null && isAllowed(request.action, { ...facts, tokenRoles: request.roles }),

@@ -16,12 +16,16 @@ export const ClaimsSchema = z.object({
 export const ActorSchema = z.object({
   user_id: UserIdSchema,
   name: DisplayNameSchema.nullable(),
-  roles: z.array(z.string()).readonly(),
+  roles: z.array(z.string()),
 });
 export type Actor = z.infer<typeof ActorSchema>;
 
-/** Most users have no roles: one shared, frozen list instead of an array per connected socket. */
-const NO_ROLES: readonly string[] = Object.freeze([]);
+/**
+ * Most users have no roles: one shared list instead of an array per connected socket. Frozen, so
+ * code that ever tried to add to an actor's roles would throw instead of granting them to everyone.
+ */
+const NO_ROLES: string[] = [];
+Object.freeze(NO_ROLES);
 
 export interface TokenVerifier {
   verify(token: string): Actor;

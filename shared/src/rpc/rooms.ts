@@ -199,7 +199,7 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   authorize: {
     description: 'May this user do this in this room? Answers with the decision and the room facts behind it',
-    request: z.object({ room_id: RoomIdSchema, user_id: UserIdSchema, roles: z.array(z.string()).readonly(), action: RoomActionSchema }),
+    request: z.object({ room_id: RoomIdSchema, user_id: UserIdSchema, roles: z.array(z.string()), action: RoomActionSchema }),
     response: z.object({
       allowed: z.boolean(),
       member: z.boolean(),
