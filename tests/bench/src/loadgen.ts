@@ -14,7 +14,7 @@ interface ClientSpec {
 type Command =
   | { id: number; cmd: 'connect'; protocol: Protocol; urls: string[]; clients: ClientSpec[]; addresses: string[]; concurrency: number }
   | { id: number; cmd: 'send'; senders: Array<{ client: number; room: string }>; perSenderRate: number; durationMs: number; tag: string }
-  | { id: number; cmd: 'collect' }
+  | { id: number; cmd: 'collect'; seqs?: boolean }
   | { id: number; cmd: 'resume-on-close'; jitterMs: number }
   | { id: number; cmd: 'close' };
 
@@ -168,8 +168,11 @@ process.on('message', (raw) => {
       void send(command);
       return;
     case 'collect': {
+      // Every seq of every client is a large message: only when asked (the storm's final count),
+      // not on the polls a scenario makes while it waits, which would load the generators for
+      // the chat target alone (the baselines carry no seqs).
       const seqs: Record<string, Record<string, number[]>> = {};
-      for (const entry of clients) {
+      for (const entry of command.seqs ? clients : []) {
         if (entry.seqs.size === 0) continue;
         seqs[entry.spec.user] = Object.fromEntries([...entry.seqs].map(([room, seen]) => [room, [...seen]]));
       }

@@ -54,6 +54,7 @@ export interface Collected {
   e2e: number[];
   acks: number[];
   duplicates: number;
+  /** Per user and room, the seqs received; empty unless asked for. */
   seqs: Record<string, Record<string, number[]>>;
   resumed: number;
   resumeFailed: number;
@@ -61,8 +62,8 @@ export interface Collected {
   open: number;
 }
 
-export async function collect(generators: LoadGen[]): Promise<Collected> {
-  const replies = await Promise.all(generators.map((g) => g.request<Collected>({ cmd: 'collect' })));
+export async function collect(generators: LoadGen[], options: { seqs?: boolean } = {}): Promise<Collected> {
+  const replies = await Promise.all(generators.map((g) => g.request<Collected>({ cmd: 'collect', seqs: options.seqs ?? false })));
   return {
     received: replies.reduce((n, r) => n + r.received, 0),
     e2e: replies.flatMap((r) => r.e2e),

@@ -70,7 +70,7 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
   const resumedIn = (stats.lastResumeAt - killedAt) / 1000;
   const sent = await sending;
   await sleep(2000);
-  stats = await collect(generators);
+  stats = await collect(generators, { seqs: true });
   // Every room received only message.created events: a client must hold seqs 1..count, once each.
   let missed = 0;
   const counts = new Map<string, number>();
