@@ -11,33 +11,42 @@ export function inspectorUrlIn(text: string): string | undefined {
   return LISTENING.exec(text)?.[1];
 }
 
+/** One inspector call, answered by its id. */
+function inspect<T>(ws: WebSocket, id: number, method: string, params?: Record<string, unknown>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (raw: WebSocket.RawData) => {
+      const reply = JSON.parse(raw.toString()) as { id?: number; result?: T; error?: { message: string } };
+      if (reply.id !== id) return;
+      ws.off('message', onMessage);
+      if (reply.error) reject(new Error(`inspector: ${reply.error.message}`));
+      else resolve(reply.result as T);
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ id, method, ...(params ? { params } : {}) }));
+  });
+}
+
 /**
  * Runs a full garbage collection in another Node.js process through its inspector, so memory is
  * compared once each server has dropped the garbage of the connect burst, the same way for every
- * target (the bench's only use of the inspector).
+ * target (the bench's only use of the inspector). Answers the JavaScript heap in use after it
+ * (bytes): what the server's own objects hold, apart from uWS's native per-socket state.
  */
-export async function collectGarbage(inspectorUrl: string): Promise<void> {
+export async function collectGarbage(inspectorUrl: string): Promise<number> {
   const ws = new WebSocket(inspectorUrl);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
   try {
-    for (let id = 1; id <= 2; id++) {
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (raw: WebSocket.RawData) => {
-          const reply = JSON.parse(raw.toString()) as { id?: number; error?: { message: string } };
-          if (reply.id !== id) return;
-          ws.off('message', onMessage);
-          if (reply.error) reject(new Error(`inspector: ${reply.error.message}`));
-          else resolve();
-        };
-        ws.on('message', onMessage);
-        ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
-      });
-    }
+    for (let id = 1; id <= 2; id++) await inspect(ws, id, 'HeapProfiler.collectGarbage');
+    const used = await inspect<{ result: { value: number } }>(ws, 4, 'Runtime.evaluate', {
+      expression: 'process.memoryUsage().heapUsed',
+      returnByValue: true,
+    });
     const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
     if (snapshotDir) await takeHeapSnapshot(ws, `${snapshotDir}/${new URL(inspectorUrl).port}-${Date.now()}.heapsnapshot`);
+    return used.result.value;
   } finally {
     ws.close();
   }

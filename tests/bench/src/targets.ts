@@ -24,7 +24,8 @@ export interface Target {
   /** Its processes by role, for the CPU shares printed with each step. */
   cpuGroups(): CpuGroups;
   /** A full garbage collection in every edge process (through the inspector). */
-  collectGarbage(): Promise<void>;
+  /** A full GC in every edge process; answers their JavaScript heap in use after it (bytes). */
+  collectGarbage(): Promise<number>;
   /** Prometheus endpoints of our processes (none for the baselines). */
   metricsUrls(): string[];
   /** Rooms with these members; returns room ids (the baselines need no setup: a room is a name). */
@@ -114,11 +115,13 @@ export async function startChat(
         return ops ? [`http://127.0.0.1:${String(ops.port)}/metrics`] : [];
       }),
     async collectGarbage() {
+      let heapUsed = 0;
       for (const gateway of stack.gateways) {
         const url = gateway.process.lines.map((l) => inspectorUrlIn(String(l.msg ?? ''))).find(Boolean);
         if (!url) throw new Error('gateway printed no inspector address');
-        await collectGarbage(url);
+        heapUsed += await collectGarbage(url);
       }
+      return heapUsed;
     },
     cpuGroups: () => {
       const groups: CpuGroups = {};

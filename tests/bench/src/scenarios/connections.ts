@@ -19,7 +19,7 @@ export async function connections(target: Target, options: Options): Promise<Res
     rooms: layers.map((layer, l) => rooms[l * perLayer + (layer[i] as number)] as string),
   }));
   const generators = await startLoadGens(options.generatorCount);
-  await target.collectGarbage();
+  const heapBefore = await target.collectGarbage();
   await sleep(500);
   const rss = () => target.edgePids().reduce((sum, pid) => sum + rssOf(pid), 0);
   const before = rss();
@@ -36,13 +36,13 @@ export async function connections(target: Target, options: Options): Promise<Res
   await sleep(1500);
   const after = rss();
   // Settled: what the sockets hold once the garbage of the connect burst is gone.
-  await target.collectGarbage();
+  const heapSettled = await target.collectGarbage();
   await sleep(500);
   const settled = rss();
   const open = (await collect(generators)).open;
   await stopGenerators(generators);
   progress(
-    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open; RSS +${((after - before) / 2 ** 20).toFixed(0)} MB, +${((settled - before) / 2 ** 20).toFixed(0)} MB after GC; cpu ${formatCpu(cpuShares)}; CPU per socket (ms): ${perSocket.map(([g, ms]) => `${g} ${ms.toFixed(3)}`).join(', ')}`,
+    `${target.name}: ${connected.connected} connected (${connected.failures} failed) in ${(connected.ms / 1000).toFixed(1)} s; ${open} open; RSS +${((after - before) / 2 ** 20).toFixed(0)} MB, +${((settled - before) / 2 ** 20).toFixed(0)} MB after GC (JS heap +${((heapSettled - heapBefore) / 2 ** 20).toFixed(1)} MB); cpu ${formatCpu(cpuShares)}; CPU per socket (ms): ${perSocket.map(([g, ms]) => `${g} ${ms.toFixed(3)}`).join(', ')}`,
   );
   const base = { scenario: 'connections', target: target.name };
   return [
@@ -50,6 +50,15 @@ export async function connections(target: Target, options: Options): Promise<Res
       ...base,
       metric: `edge memory per socket after a full GC (${n} sockets × 3 rooms of 10)`,
       value: (settled - before) / Math.max(1, connected.connected) / 1024,
+      unit: 'KB',
+      better: 'lower',
+    },
+    {
+      ...base,
+      // The part of the above in the server's JavaScript heap (the rest is uWS's native state,
+      // the same for our gateway and bare uWS): what our own per-socket and per-room objects hold.
+      metric: 'edge JS heap per socket after a full GC',
+      value: (heapSettled - heapBefore) / Math.max(1, connected.connected) / 1024,
       unit: 'KB',
       better: 'lower',
     },
