@@ -285,7 +285,7 @@ const dashboards = {
           panel(
             'Pool connections by service',
             'short',
-            [['sum by (service, state) (chat_db_pool_connections)', '{{service}} {{state}}']],
+            [['sum by (service, pool, state) (chat_db_pool_connections)', '{{service}} {{pool}} {{state}}']],
             'waiting > 0: queries queue for a connection.',
           ),
           panel('Oldest unpublished outbox event', 's', [['max(chat_outbox_oldest_unpublished_seconds)', 'age']]),

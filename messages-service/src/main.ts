@@ -59,6 +59,7 @@ async function main(): Promise<void> {
 
   const access = new CachedRoomsAccessClient(roomsAccessClient(rpc), nats.nc, config.CHAT_NAMESPACE, config.MEMBERSHIP_CACHE_MS);
   const sendPool = openSendPool(config.DATABASE_URL, { max: config.SEND_BATCH_PARALLEL, logger });
+  runtime.observePool('send', sendPool);
   const store = new SqlMessageStore(database.db, database.pool, {
     sendPool,
     sendBatchMax: config.SEND_BATCH_MAX,

@@ -211,6 +211,9 @@ describe('dashboards and rules against a running stack', () => {
         expect(sample(texts, 'chat_jetstream_consumer_ack_floor_sequence', { consumer })).toBeGreaterThanOrEqual(last);
       }
       expect(sample(texts, 'chat_postgres_max_connections')).toBeGreaterThan(0);
+      // The sends above were stored on the messages service's send pool, reported beside its main pool.
+      expect(sample(texts, 'chat_db_pool_connections', { pool: 'send', state: 'total' })).toBeGreaterThan(0);
+      expect(sample(texts, 'chat_db_pool_connections', { pool: 'main', state: 'total' })).toBeGreaterThan(0);
     });
     await Promise.all([sender.close(), resuming.close()]);
     await eventually(async () => expect(sample(await scrape(), 'chat_gateway_socket_closes_total')).toBe(2));

@@ -1,21 +1,29 @@
 import type pg from 'pg';
 import { declareMetrics, type Registry } from '../ops/metrics.js';
 
+/** More pools of the process to report beside its main one (the messages service's send pool). */
+export interface PoolMetrics {
+  observePool(name: string, pool: pg.Pool): void;
+}
+
 /**
- * The process's connection pool (waiting clients = the pool is too small or Postgres too slow)
+ * The process's connection pools (waiting clients = the pool is too small or Postgres too slow)
  * and the server's connection use, read at each scrape so no separate exporter is needed for the
- * alert on running out of connections.
+ * alert on running out of connections. `pool` is the main pool, labelled `main`.
  */
-export function registerPostgresMetrics(registry: Registry, pool: pg.Pool): void {
+export function registerPostgresMetrics(registry: Registry, pool: pg.Pool): PoolMetrics {
   const declare = declareMetrics(registry);
+  const pools = new Map<string, pg.Pool>([['main', pool]]);
   declare.scrapedByLabel(
     'chat_db_pool_connections',
-    'Connections of this process pool by state (total, idle, waiting = queries queued for a connection)',
-    ['state'],
+    'Connections of each pool of this process by state (total, idle, waiting = queries queued for a connection)',
+    ['pool', 'state'],
     (gauge) => {
-      gauge.set({ state: 'total' }, pool.totalCount);
-      gauge.set({ state: 'idle' }, pool.idleCount);
-      gauge.set({ state: 'waiting' }, pool.waitingCount);
+      for (const [name, each] of pools) {
+        gauge.set({ pool: name, state: 'total' }, each.totalCount);
+        gauge.set({ pool: name, state: 'idle' }, each.idleCount);
+        gauge.set({ pool: name, state: 'waiting' }, each.waitingCount);
+      }
     },
   );
   // One query serves both gauges of a scrape.
@@ -37,4 +45,5 @@ export function registerPostgresMetrics(registry: Registry, pool: pg.Pool): void
     async () => (await readServer())?.used,
   );
   declare.scraped('chat_postgres_max_connections', 'The Postgres server max_connections setting', async () => (await readServer())?.max);
+  return { observePool: (name, more) => pools.set(name, more) };
 }

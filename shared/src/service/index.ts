@@ -1,4 +1,5 @@
 import type { Migration } from 'kysely';
+import type pg from 'pg';
 import { type DatabaseHandle, migrateSchema, openDatabase, registerPostgresMetrics } from '../db/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import {
@@ -47,6 +48,8 @@ export interface ServiceRuntime<DB> {
   database: DatabaseHandle<DB>;
   nats: NatsLink;
   rpc: RpcClient;
+  /** Reports another connection pool of the process in `chat_db_pool_connections{pool=…}`. */
+  observePool(name: string, pool: pg.Pool): void;
 }
 
 /**
@@ -70,13 +73,13 @@ export async function bootService<DB>(options: {
   await migrateSchema(database.db, options.schema, options.migrations, logger);
   const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${service}`, logger);
   await ensureRoomEventStreamWhenReady(nats.nc, config.CHAT_NAMESPACE, { replicas: config.NATS_STREAM_REPLICAS, logger });
-  registerPostgresMetrics(registry, database.pool);
+  const poolMetrics = registerPostgresMetrics(registry, database.pool);
   registerNatsClientMetrics(registry, nats.nc);
   const rpc = new RpcClient(nats.nc, config.CHAT_NAMESPACE, {
     timeoutMs: config.RPC_TIMEOUT_MS,
     onCallDone: createRpcClientMetrics(registry),
   });
-  return { service, version, config, logger, registry, database, nats, rpc };
+  return { service, version, config, logger, registry, database, nats, rpc, observePool: poolMetrics.observePool };
 }
 
 /**
