@@ -15,12 +15,16 @@ const event = (seq: number) => JSON.stringify({ type: 'message.created', room_id
 /** A hub over a fake NATS connection and uWS app: what it fans out, in order, and what it read from the log. */
 function hubWith(log: { lastSeq: number; events: string[] }) {
   let deliver: MsgCallback | undefined;
+  let flushes = 0;
   const nc = {
     subscribe: (_subject: string, options: { callback: MsgCallback }) => {
       deliver = options.callback;
       return { unsubscribe: () => undefined };
     },
-    flush: () => Promise.resolve(),
+    flush: () => {
+      flushes++;
+      return Promise.resolve();
+    },
   } as unknown as NatsConnection;
   const fannedOut: number[] = [];
   const waiters: Array<{ count: number; resolve(): void }> = [];
@@ -69,8 +73,22 @@ function hubWith(log: { lastSeq: number; events: string[] }) {
       if (fannedOut.length >= count) resolve();
       else waiters.push({ count, resolve });
     });
-  return { hub, receive, fannedOut, fannedOutCount, reads, filled: () => filled };
+  return { hub, receive, fannedOut, fannedOutCount, reads, filled: () => filled, flushes: () => flushes };
 }
+
+describe('room hub channels', () => {
+  it('checks the subscriptions of every channel opened in one turn of the loop with one flush', async () => {
+    const t = hubWith({ lastSeq: 0, events: [] });
+    const rooms = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', roomId];
+    await Promise.all(rooms.map((room) => t.hub.join(room)));
+    expect(t.flushes()).toBe(1);
+    await t.hub.join('00000000-0000-4000-8000-00000000000c');
+    expect(t.flushes()).toBe(2);
+    // A channel already open needs no check.
+    await t.hub.join(roomId);
+    expect(t.flushes()).toBe(2);
+  });
+});
 
 describe('room hub ordering', () => {
   it('fans out events that arrive out of order in seq order, without reading the log when the gap closes in time', async () => {

@@ -257,6 +257,7 @@ const FILL_LIMIT = 1000;
 
 export class RoomHub {
   private readonly channels = new Map<string, RoomChannel>();
+  private liveCheck: Promise<void> | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -291,7 +292,7 @@ export class RoomHub {
       });
       // The subscription must be live at the server before anyone reads what they missed, and
       // before the channel's start is read: every event after it then comes live (or from a fill).
-      created.ready = this.nc.flush().then(async () => {
+      created.ready = this.subscriptionsLive().then(async () => {
         this.startOrdering(created, await this.log.lastSeq(roomId));
         created.ready = undefined;
       });
@@ -306,6 +307,21 @@ export class RoomHub {
       throw error;
     }
     return channel;
+  }
+
+  /**
+   * Resolves once the server has every subscription made so far. One PING at the end of the turn
+   * of the loop answers for all the channels opened in it (a connect burst opens thousands), where
+   * a flush per channel wrote a PING each.
+   */
+  private subscriptionsLive(): Promise<void> {
+    this.liveCheck ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.liveCheck = undefined;
+        this.nc.flush().then(resolve, reject);
+      });
+    });
+    return this.liveCheck;
   }
 
   private startOrdering(channel: RoomChannel, lastSeq: number): void {
