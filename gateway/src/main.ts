@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     logger,
     metrics.hub,
     {
-      load: (roomId) => services.roomMembers(roomId, config.ROOM_MEMBER_LIST_MAX),
+      load: (roomId, maxMembers) => services.roomMembers(roomId, maxMembers),
+      maxMembers: config.ROOM_MEMBER_LIST_MAX,
       ttlMs: config.ROOM_MEMBER_LIST_TTL_MS,
       onError: (error, roomId) => logger.warn({ err: error, room_id: roomId }, 'room member list unavailable; asking per subscribe'),
     },

@@ -64,7 +64,12 @@ function hubWith(log: { lastSeq: number; events: string[] }) {
         filled += count;
       },
     },
-    { load: () => Promise.resolve({ user_ids: [], history_visibility: 'shared' as const }), ttlMs: 1000, onError: () => undefined },
+    {
+      load: () => Promise.resolve({ user_ids: [], history_visibility: 'shared' as const }),
+      maxMembers: 1000,
+      ttlMs: 1000,
+      onError: () => undefined,
+    },
     source,
   );
   const receive = (seq: number) => deliver?.(null, { subject: `ns.room.${roomId}.event`, data: Buffer.from(event(seq)) } as unknown as Msg);
@@ -151,17 +156,34 @@ describe('a room channel', () => {
     expect([...channel.socketsExcept('nobody')]).toEqual([]);
   });
 
-  it('keeps its member list current with member signals', async () => {
+  it('keeps its member list current with member signals, until it grows too large to list', async () => {
     const channel = new RoomChannel(roomId, RoomHub.topic(roomId));
     const source = {
       load: async () => ({ user_ids: ['a', 'b'], history_visibility: 'shared' as const }),
+      maxMembers: 3,
       ttlMs: 60_000,
       onError: () => undefined,
     };
     expect(await channel.memberIds(source)).toEqual(['a', 'b']);
-    channel.noteMembership('added', 'c');
-    channel.noteMembership('added', 'c');
-    channel.noteMembership('removed', 'a');
+    channel.noteMembership('added', 'c', 3);
+    channel.noteMembership('added', 'c', 3);
+    channel.noteMembership('removed', 'a', 3);
     expect(await channel.memberIds(source)).toEqual(['b', 'c']);
+    channel.noteMembership('added', 'd', 3);
+    expect(await channel.memberIds(source)).toEqual(['b', 'c', 'd']);
+    channel.noteMembership('added', 'e', 3);
+    expect(await channel.memberIds(source)).toBeNull();
+  });
+
+  it('forgets a late joiner whose socket closed', async () => {
+    const t = hubWith({ lastSeq: 0, events: [] });
+    const channel = await t.hub.join(roomId);
+    const session = { actor: { user_id: 'late' }, rooms: [] as string[], joining: undefined, closed: false };
+    const ws = { getUserData: () => session, send: () => true } as unknown as ChatSocket;
+    t.hub.attach(ws, roomId, 5);
+    expect(channel.restricted?.size).toBe(1);
+    session.closed = true;
+    t.hub.detach(ws, roomId);
+    expect(channel.restricted).toBeUndefined();
   });
 });

@@ -116,7 +116,7 @@ export class RoomChannel {
       const changesBefore = this.membershipChanges;
       let ids: string[] | null;
       try {
-        const list = await source.load(this.roomId);
+        const list = await source.load(this.roomId, source.maxMembers);
         ids = list.user_ids;
         this.historyVisibility = list.history_visibility;
       } catch (error) {
@@ -131,11 +131,12 @@ export class RoomChannel {
     }
   }
 
-  noteMembership(change: 'added' | 'removed', userId: string): void {
+  /** A member signal; a list that grows past `maxMembers` becomes null (too large to list), as a fresh read would say. */
+  noteMembership(change: 'added' | 'removed', userId: string, maxMembers: number): void {
     this.membershipChanges++;
     const list = this.memberList;
     if (!list) return;
-    if (change === 'added' && !list.includes(userId)) this.memberList = list.concat(userId);
+    if (change === 'added' && !list.includes(userId)) this.memberList = list.length < maxMembers ? list.concat(userId) : null;
     if (change === 'removed' && list.includes(userId)) this.memberList = list.filter((id) => id !== userId);
   }
 
@@ -230,7 +231,10 @@ export function readEventSeq(data: Uint8Array): number | undefined {
 
 /** Where room channels read member lists from (the rooms service), and how long they trust one. */
 export interface MemberListSource {
-  load(roomId: string): Promise<{ user_ids: string[] | null; history_visibility?: HistoryVisibility | undefined }>;
+  /** The room's member ids, or null when it has more than `maxMembers`. */
+  load(roomId: string, maxMembers: number): Promise<{ user_ids: string[] | null; history_visibility?: HistoryVisibility | undefined }>;
+  /** Lists of larger rooms are not kept (ROOM_MEMBER_LIST_MAX). */
+  maxMembers: number;
   ttlMs: number;
   onError(error: unknown, roomId: string): void;
 }
@@ -403,7 +407,10 @@ export class RoomHub {
     if (!removeItem(session.rooms, roomId)) return;
     this.metrics.socketSubscriptions(-1);
     const channel = this.channels.get(roomId);
-    if (!session.closed && !channel?.removeRestricted(ws)) ws.unsubscribe(RoomHub.topic(roomId));
+    // A late joiner leaves the channel's direct list even when its socket is closed (uWS forgets
+    // its topics itself, not our list); only a topic subscriber of an open socket is unsubscribed.
+    const wasRestricted = channel?.removeRestricted(ws) ?? false;
+    if (!session.closed && !wasRestricted) ws.unsubscribe(RoomHub.topic(roomId));
     channel?.removeSocket(ws);
     this.leave(roomId);
   }
@@ -508,9 +515,9 @@ export class RoomHub {
       return;
     }
     if (signal.type === 'room.updated') channel.historyVisibility = signal.room.history_visibility;
-    if (signal.type === 'member.added') channel.noteMembership('added', signal.user_id);
+    if (signal.type === 'member.added') channel.noteMembership('added', signal.user_id, this.memberLists.maxMembers);
     if (signal.type === 'member.removed') {
-      channel.noteMembership('removed', signal.user_id);
+      channel.noteMembership('removed', signal.user_id, this.memberLists.maxMembers);
       if (channel.pending) for (const pending of channel.pending) if (pending.userId === signal.user_id) pending.removed = true;
       // A removed member's sockets stop receiving the room at once. uWS delivers topic messages
       // when the loop drains, after an unsubscribe in this tick, so they get this last one directly.
