@@ -33,6 +33,7 @@ interface Container {
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean } }>;
   readinessProbe?: { httpGet?: { port: string | number } };
   livenessProbe?: { httpGet?: { port: string | number } };
+  resources?: { limits?: { memory?: string } };
 }
 interface Rendered {
   apiVersion: string;
@@ -158,6 +159,29 @@ describe.skipIf(!hasKustomize)('kustomize renders', () => {
       expect(ops?.containerPort, `${overlay} ${name}: port ops`).toBe(config[process.opsPort]);
       expect(container?.readinessProbe?.httpGet?.port).toBe('ops');
       expect(container?.livenessProbe?.httpGet?.port).toBe('ops');
+    }
+  });
+
+  it.each(overlays)("overlay %s: each process's V8 heap is capped below its memory limit, with room for native memory", (overlay) => {
+    const objects = render(`deploy/k8s/overlays/${overlay}`);
+    const mebibytes = (quantity: string) => {
+      const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+      if (!match) throw new Error(`unexpected memory quantity ${quantity}`);
+      return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+    };
+    for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+      const container = deployment.spec?.template?.spec.containers[0] as Container;
+      const limit = container.resources?.limits?.memory;
+      expect(limit, `${overlay} ${deployment.metadata.name}: a memory limit`).toBeDefined();
+      const options = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+      const heap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+      const share = heap / mebibytes(limit as string);
+      expect(share, `${overlay} ${deployment.metadata.name}: --max-old-space-size ${heap} MiB of a ${limit} limit`).toBeGreaterThanOrEqual(
+        0.5,
+      );
+      expect(share, `${overlay} ${deployment.metadata.name}: --max-old-space-size ${heap} MiB of a ${limit} limit`).toBeLessThanOrEqual(
+        0.75,
+      );
     }
   });
 
