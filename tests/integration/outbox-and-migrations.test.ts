@@ -3,7 +3,6 @@ import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
 import { ensureRoomEventStream, streams } from '@chat/shared/nats';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertMessageWithEvent } from '../../messages-service/src/db/messages-repository.js';
 import { messagesMigrations } from '../../messages-service/src/db/migrations/index.js';
@@ -11,29 +10,18 @@ import type { MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { OutboxRelay } from '../../messages-service/src/outbox/relay.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
 import { encodeCreated, plainDraft } from '../support/message-drafts.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 
 const infra = inject('infra');
 const namespace = `t${randomUUID().slice(0, 8)}`;
-const databaseName = `chat_${namespace}`;
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
+let database: ScratchDatabase;
 let databaseUrl: string;
 let nc: NatsConnection;
 
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
-  await admin((c) => c.query(`create database "${databaseName}"`));
-  const url = new URL(infra.adminDatabaseUrl);
-  url.pathname = `/${databaseName}`;
-  databaseUrl = url.toString();
+  database = await createScratchDatabase(infra.adminDatabaseUrl, 'chat_outbox');
+  databaseUrl = database.url;
   nc = await connect({ servers: infra.natsUrl });
   await ensureRoomEventStream(await nc.jetstreamManager(), namespace);
 });
@@ -41,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await (await nc.jetstreamManager()).streams.delete(streams.roomEvents(namespace)).catch(() => false);
   await nc.close();
-  await admin((c) => c.query(`drop database if exists "${databaseName}" with (force)`));
+  await database.drop();
 });
 
 describe('migrations', () => {

@@ -1,10 +1,7 @@
 /**
- * `pnpm bench [--quick] [--scenario a,b] [--out file]`: starts what it needs, runs the scenarios
- * against our stack and the two baselines (bare uWebSockets.js, Socket.IO + pg) in the same run,
- * prints progress, then a table with ratios, and writes the results as JSON. `--no-baselines`
- * runs our stack alone (for profiling; the ratios need the baselines). `--tracing` turns
- * OpenTelemetry on in our processes (off by default), every span exported over OTLP/HTTP
- * (protobuf) to a sink in the bench process, to measure what tracing costs.
+ * `pnpm bench`: starts what it needs, runs the scenarios against our stack and the two baselines
+ * (bare uWebSockets.js, Socket.IO + pg) in the same run, prints progress, then a table with
+ * ratios, and writes the results as JSON. The options are `BENCH_USAGE` in cli.ts (`--help`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
