@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Stack } from '../support/stack.js';
 
@@ -51,10 +50,7 @@ class Supervisor {
 async function supervise(extraEnv: Record<string, string> = {}): Promise<Supervisor> {
   const stack = new Stack(infra, {}, 'ss');
   stacks.push(stack);
-  const admin = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${stack.databaseName}"`);
-  await admin.end();
+  await stack.createDatabase();
   const child = spawn(process.execPath, [launcher], { env: stack.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
   return new Supervisor(child);
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { connect } from 'nats';
-import pg from 'pg';
+import { createDatabase, databaseUrlFor, dropDatabase } from './scratch-database.js';
 
 /** The workspace root: the nearest folder up with pnpm-workspace.yaml (works from sources and bundles). */
 function workspaceRoot(): string {
@@ -149,9 +149,7 @@ export class Stack {
   ) {
     this.namespace = `${prefix}${randomBytes(5).toString('hex')}`;
     this.databaseName = `chat_${this.namespace}`;
-    const url = new URL(this.infra.adminDatabaseUrl);
-    url.pathname = `/${this.databaseName}`;
-    this.databaseUrl = url.toString();
+    this.databaseUrl = databaseUrlFor(this.infra.adminDatabaseUrl, this.databaseName);
   }
 
   get natsUrl(): string {
@@ -205,11 +203,13 @@ export class Stack {
     };
   }
 
+  /** Creates the stack's own database (start does; a test that starts the processes itself calls it). */
+  createDatabase(): Promise<void> {
+    return createDatabase(this.infra.adminDatabaseUrl, this.databaseName);
+  }
+
   async start(): Promise<this> {
-    const admin = new pg.Client({ connectionString: this.infra.adminDatabaseUrl });
-    await admin.connect();
-    await admin.query(`create database "${this.databaseName}"`);
-    await admin.end();
+    await this.createDatabase();
     await Promise.all([
       this.startService('rooms-service'),
       this.startService('messages-service'),
@@ -281,10 +281,7 @@ export class Stack {
     } finally {
       redis.disconnect();
     }
-    const admin = new pg.Client({ connectionString: this.infra.adminDatabaseUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists "${this.databaseName}" with (force)`);
-    await admin.end();
+    await dropDatabase(this.infra.adminDatabaseUrl, this.databaseName);
   }
 }
 
