@@ -1,6 +1,7 @@
 import { type HistoryVisibility, messageSeqOfEvent, needsOwnCopy, REPLY_TO_SEQ_HEADER, visibleEvent } from '@chat/shared';
 import type { Logger } from '@chat/shared/logging';
-import { decodeRoomSignal, fromNatsHeaders, subjects } from '@chat/shared/nats';
+import { decodeRoomSignal, fromNatsHeaders, type ResponseOf, subjects } from '@chat/shared/nats';
+import type { roomsRpc } from '@chat/shared/rpc';
 import { extractTraceContext, SpanKind, tracer } from '@chat/shared/telemetry';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { TemplatedApp } from '../uws.js';
@@ -176,7 +177,7 @@ export class RoomChannel {
         },
       };
       const timer = setTimeout(() => {
-        this.waiters = nonEmpty(this.waiters?.filter((w) => w !== waiter));
+        this.waiters = withoutItem(this.waiters, waiter);
         resolve(false);
       }, timeoutMs);
       this.waiters = [...(this.waiters ?? []), waiter];
@@ -232,7 +233,7 @@ export function readEventSeq(data: Uint8Array): number | undefined {
 /** Where room channels read member lists from (the rooms service), and how long they trust one. */
 export interface MemberListSource {
   /** The room's member ids, or null when it has more than `maxMembers`. */
-  load(roomId: string, maxMembers: number): Promise<{ user_ids: string[] | null; history_visibility?: HistoryVisibility | undefined }>;
+  load(roomId: string, maxMembers: number): Promise<ResponseOf<typeof roomsRpc.roomMembers>>;
   /** Lists of larger rooms are not kept (ROOM_MEMBER_LIST_MAX). */
   maxMembers: number;
   ttlMs: number;

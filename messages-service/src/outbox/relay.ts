@@ -1,3 +1,4 @@
+import { planOptions } from '@chat/shared/db';
 import type { Logger } from '@chat/shared/logging';
 import { WakeSignal } from '@chat/shared/ops';
 import type { JetStreamClient } from 'nats';
@@ -84,7 +85,7 @@ export class OutboxRelay {
       connectionString: this.options.databaseUrl,
       application_name: 'messages-outbox-relay',
       // Its read is prepared by name; plan it for the outbox as it is now (see openPool).
-      options: '-c plan_cache_mode=force_custom_plan',
+      options: planOptions('per-execution'),
     });
     this.client = client;
     client.on('error', (error) => this.options.logger.warn({ err: error }, 'outbox relay connection error'));

@@ -24,20 +24,23 @@ export interface DatabaseHandle<DB> {
  */
 export type PreparedPlans = 'per-execution' | 'once';
 
+/** The libpq `options` (server settings at connect) for a connection's prepared plans. */
+export function planOptions(plans: PreparedPlans): string {
+  return plans === 'once' ? '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off' : '-c plan_cache_mode=force_custom_plan';
+}
+
 /** A pool whose lost connections are replaced with a warning instead of ending the process. */
 export function openPool(
   url: string,
   options: { max: number; applicationName: string; logger: Pick<Logger, 'warn'>; preparedPlans?: PreparedPlans },
 ): pg.Pool {
-  const plans =
-    options.preparedPlans === 'once' ? 'plan_cache_mode=force_generic_plan -c enable_seqscan=off' : 'plan_cache_mode=force_custom_plan';
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max,
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
-    options: `-c ${plans}`,
+    options: planOptions(options.preparedPlans ?? 'per-execution'),
   });
   // A connection that Postgres ends (pg_terminate_backend, a restart, a failover) emits 'error' on
   // its client, and on the pool too while idle; either event unhandled would end the process. A
