@@ -10,6 +10,9 @@ import { OUTBOX_CHANNEL } from './outbox-repository.js';
 import type { AttachmentRow, MessageRow, MessagesDatabase } from './schema.js';
 import { indexMessages } from './search-index.js';
 
+/** One message of a room: its key in a where (a filter object, so never an array: that is not `in`). */
+const roomMessage = (roomId: string, messageId: string) => ({ room_id: roomId, id: messageId });
+
 export async function findByClientMsgId(
   db: Kysely<MessagesDatabase>,
   senderId: string,
@@ -18,13 +21,16 @@ export async function findByClientMsgId(
   return db
     .selectFrom('messages.messages')
     .selectAll()
-    .where('sender_id', '=', senderId)
-    .where('client_msg_id', '=', clientMsgId)
+    .where((eb) => eb.and({ sender_id: senderId, client_msg_id: clientMsgId }))
     .executeTakeFirst();
 }
 
 export async function findMessage(db: Kysely<MessagesDatabase>, roomId: string, messageId: string): Promise<MessageRow | undefined> {
-  return db.selectFrom('messages.messages').selectAll().where('id', '=', messageId).where('room_id', '=', roomId).executeTakeFirst();
+  return db
+    .selectFrom('messages.messages')
+    .selectAll()
+    .where((eb) => eb.and(roomMessage(roomId, messageId)))
+    .executeTakeFirst();
 }
 
 export async function findMessages(db: Kysely<MessagesDatabase>, roomId: string, messageIds: string[]): Promise<MessageRow[]> {
@@ -48,8 +54,7 @@ export async function findMessageSeq(db: Kysely<MessagesDatabase>, messageId: st
   const row = await db
     .selectFrom('messages.messages')
     .select('seq')
-    .where('id', '=', messageId)
-    .where('room_id', '=', roomId)
+    .where((eb) => eb.and(roomMessage(roomId, messageId)))
     .executeTakeFirst();
   return row?.seq;
 }
@@ -148,8 +153,7 @@ async function isThreadRoot(trx: Transaction<MessagesDatabase>, messageId: strin
   const row = await trx
     .selectFrom('messages.messages')
     .select('id')
-    .where('id', '=', messageId)
-    .where('room_id', '=', roomId)
+    .where((eb) => eb.and(roomMessage(roomId, messageId)))
     .where('thread_root_id', 'is', null)
     .where('seq', '>', afterSeq)
     .executeTakeFirst();
@@ -211,8 +215,7 @@ export async function applyMessageChange(
     const current = await trx
       .selectFrom('messages.messages')
       .selectAll()
-      .where('id', '=', messageId)
-      .where('room_id', '=', roomId)
+      .where((eb) => eb.and(roomMessage(roomId, messageId)))
       .forUpdate()
       .executeTakeFirst();
     if (!current) return undefined;
@@ -261,18 +264,17 @@ async function applyChange(
         .returningAll()
         .executeTakeFirstOrThrow();
     case 'reaction': {
+      const reaction = { message_id: current.id, user_id: change.userId, emoji: change.emoji };
       const result =
         change.action === 'added'
           ? await trx
               .insertInto('messages.reactions')
-              .values({ message_id: current.id, user_id: change.userId, emoji: change.emoji })
+              .values(reaction)
               .onConflict((oc) => oc.columns(['message_id', 'user_id', 'emoji']).doNothing())
               .executeTakeFirst()
           : await trx
               .deleteFrom('messages.reactions')
-              .where('message_id', '=', current.id)
-              .where('user_id', '=', change.userId)
-              .where('emoji', '=', change.emoji)
+              .where((eb) => eb.and(reaction))
               .executeTakeFirst();
       const affected = 'numInsertedOrUpdatedRows' in result ? result.numInsertedOrUpdatedRows : result.numDeletedRows;
       return Number(affected ?? 0) > 0 ? current : undefined;

@@ -5,6 +5,9 @@ import type { RoomsDatabase } from './schema.js';
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
 
+/** One membership's key, for `where((eb) => eb.and(membership(...)))`. */
+export const membership = (roomId: string, userId: string) => ({ room_id: roomId, user_id: userId });
+
 /** Locks the room row: membership changes of one room happen one at a time. */
 export async function lockRoom(trx: Db, roomId: string) {
   return trx.selectFrom('rooms.rooms').select(['id', 'kind', 'last_seq']).where('id', '=', roomId).forUpdate().executeTakeFirst();
@@ -14,8 +17,7 @@ export async function findMemberRole(db: Db, roomId: string, userId: string): Pr
   const row = await db
     .selectFrom('rooms.members')
     .select('role')
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', userId)
+    .where((eb) => eb.and(membership(roomId, userId)))
     .executeTakeFirst();
   return row?.role ?? null;
 }
@@ -67,7 +69,11 @@ export async function deleteMembers(trx: Db, roomId: string, userIds: string[]):
 }
 
 export async function setMemberRole(trx: Db, roomId: string, userId: string, role: Role): Promise<void> {
-  await trx.updateTable('rooms.members').set({ role }).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+  await trx
+    .updateTable('rooms.members')
+    .set({ role })
+    .where((eb) => eb.and(membership(roomId, userId)))
+    .execute();
 }
 
 /** When no owner is left, the longest-standing admin (else member) becomes owner. */
@@ -102,7 +108,11 @@ export async function updateMemberSettings(
   if (settings.muted_until !== undefined) changes.muted_until = settings.muted_until;
   if (settings.notify !== undefined) changes.notify = settings.notify;
   if (settings.archived !== undefined) changes.archived = settings.archived;
-  await db.updateTable('rooms.members').set(changes).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+  await db
+    .updateTable('rooms.members')
+    .set(changes)
+    .where((eb) => eb.and(membership(roomId, userId)))
+    .execute();
 }
 
 /** Members in join order; the cursor is the position in that order. */
@@ -164,8 +174,7 @@ export async function advanceReadCursor(
   const moved = await db
     .updateTable('rooms.members')
     .set({ last_read_seq: seq })
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', userId)
+    .where((eb) => eb.and(membership(roomId, userId)))
     .where('last_read_seq', '<', seq)
     .returning('last_read_seq')
     .executeTakeFirst();
@@ -173,8 +182,7 @@ export async function advanceReadCursor(
   const current = await db
     .selectFrom('rooms.members')
     .select('last_read_seq')
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', userId)
+    .where((eb) => eb.and(membership(roomId, userId)))
     .executeTakeFirst();
   return current ? { lastReadSeq: current.last_read_seq, moved: false } : undefined;
 }

@@ -1,26 +1,32 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { membership } from './members-repository.js';
 import type { RoomsDatabase } from './schema.js';
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
+
+/** One block's key: who blocked whom. */
+const block = (blockerId: string, blockedId: string) => ({ blocker_id: blockerId, blocked_id: blockedId });
 
 /** Records a block, or keeps the first one; returns when it was made. */
 export async function insertBlock(db: Db, blockerId: string, blockedId: string): Promise<Date> {
   await db
     .insertInto('rooms.blocks')
-    .values({ blocker_id: blockerId, blocked_id: blockedId })
+    .values(block(blockerId, blockedId))
     .onConflict((oc) => oc.columns(['blocker_id', 'blocked_id']).doNothing())
     .execute();
   const row = await db
     .selectFrom('rooms.blocks')
     .select('created_at')
-    .where('blocker_id', '=', blockerId)
-    .where('blocked_id', '=', blockedId)
+    .where((eb) => eb.and(block(blockerId, blockedId)))
     .executeTakeFirstOrThrow();
   return row.created_at;
 }
 
 export async function deleteBlock(db: Db, blockerId: string, blockedId: string): Promise<void> {
-  await db.deleteFrom('rooms.blocks').where('blocker_id', '=', blockerId).where('blocked_id', '=', blockedId).execute();
+  await db
+    .deleteFrom('rooms.blocks')
+    .where((eb) => eb.and(block(blockerId, blockedId)))
+    .execute();
 }
 
 export async function listBlocks(db: Db, blockerId: string): Promise<Array<{ user_id: string; blocked_at: Date }>> {
@@ -37,8 +43,7 @@ export async function isBlockedBy(db: Db, blockerId: string, blockedId: string):
   const row = await db
     .selectFrom('rooms.blocks')
     .select('blocker_id')
-    .where('blocker_id', '=', blockerId)
-    .where('blocked_id', '=', blockedId)
+    .where((eb) => eb.and(block(blockerId, blockedId)))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -47,19 +52,21 @@ export async function isBlockedBy(db: Db, blockerId: string, blockedId: string):
 export async function insertBan(db: Db, roomId: string, userId: string, bannedBy: string) {
   await db
     .insertInto('rooms.bans')
-    .values({ room_id: roomId, user_id: userId, banned_by: bannedBy })
+    .values({ ...membership(roomId, userId), banned_by: bannedBy })
     .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing())
     .execute();
   return db
     .selectFrom('rooms.bans')
     .select(['user_id', 'banned_by', 'created_at'])
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', userId)
+    .where((eb) => eb.and(membership(roomId, userId)))
     .executeTakeFirstOrThrow();
 }
 
 export async function deleteBan(db: Db, roomId: string, userId: string): Promise<void> {
-  await db.deleteFrom('rooms.bans').where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+  await db
+    .deleteFrom('rooms.bans')
+    .where((eb) => eb.and(membership(roomId, userId)))
+    .execute();
 }
 
 export async function listBans(db: Db, roomId: string) {
