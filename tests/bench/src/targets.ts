@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createDatabase, databaseUrlFor, dropDatabase } from '../../support/scratch-database.js';
 import { mintToken, Stack } from '../../support/stack.js';
 import type { CpuGroups } from './cpu.js';
 import { collectGarbage, INSPECT_ARG, inspectorUrlIn } from './gc.js';
@@ -228,16 +229,8 @@ export function startBareUws(): Promise<Target> {
 
 export async function startSocketIo(infra: Infra): Promise<Target> {
   const database = `bench_socketio_${randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${database}"`);
-  await admin.end();
-  const url = new URL(infra.adminDatabaseUrl);
-  url.pathname = `/${database}`;
-  return startBaseline('socketio', 'socketio-server.js', { DATABASE_URL: url.toString() }, async () => {
-    const cleanup = new pg.Client({ connectionString: infra.adminDatabaseUrl });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists "${database}" with (force)`);
-    await cleanup.end();
-  });
+  await createDatabase(infra.adminDatabaseUrl, database);
+  return startBaseline('socketio', 'socketio-server.js', { DATABASE_URL: databaseUrlFor(infra.adminDatabaseUrl, database) }, () =>
+    dropDatabase(infra.adminDatabaseUrl, database),
+  );
 }
