@@ -1,12 +1,10 @@
 import type { HistoryVisibility, Member, Role } from '@chat/shared';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { membership } from './keys.js';
 import { findContextRoomId } from './rooms-repository.js';
 import type { RoomsDatabase } from './schema.js';
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
-
-/** One membership's key, for `where((eb) => eb.and(membership(...)))`. */
-export const membership = (roomId: string, userId: string) => ({ room_id: roomId, user_id: userId });
 
 /** Locks the room row: membership changes of one room happen one at a time. */
 export async function lockRoom(trx: Db, roomId: string) {

@@ -1,11 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { membership } from './members-repository.js';
+import { block, membership } from './keys.js';
 import type { RoomsDatabase } from './schema.js';
 
 type Db = Kysely<RoomsDatabase> | Transaction<RoomsDatabase>;
-
-/** One block's key: who blocked whom. */
-const block = (blockerId: string, blockedId: string) => ({ blocker_id: blockerId, blocked_id: blockedId });
 
 /** Records a block, or keeps the first one; returns when it was made. */
 export async function insertBlock(db: Db, blockerId: string, blockedId: string): Promise<Date> {
