@@ -11,8 +11,10 @@ import { reportedMessages, reportStore } from './db/reports-repository.js';
 import type { MessagesDatabase } from './db/schema.js';
 import { openSendPool } from './db/send-batch.js';
 import { AttachmentBlobs } from './domain/attachment-blobs.js';
+import { MessageAttachments } from './domain/attachments.js';
 import { MessagesDomain } from './domain/messages.js';
 import { MessageReports } from './domain/reports.js';
+import { RoomSync } from './domain/room-sync.js';
 import { reportEventsOverNats, runReportEventSweep } from './handlers/report-events.js';
 import { messagesEndpoints } from './handlers/rpc.js';
 import { runSearchIndexer, SearchIndexProgress } from './handlers/search-indexer.js';
@@ -69,8 +71,6 @@ async function main(): Promise<void> {
   });
   const domain = new MessagesDomain(store, access, {
     maxBodyChars: config.MESSAGE_MAX_CHARS,
-    attachmentQuotaBytesPerDay: config.ATTACHMENT_QUOTA_BYTES_PER_DAY,
-    replayMaxEvents: config.REPLAY_MAX_EVENTS,
     maxDistinctReactions: config.MAX_DISTINCT_REACTIONS,
     searchIndexCaughtUp: () => searchProgress.waitUntilCaughtUp(config.SEARCH_INDEX_WAIT_MS),
   });
@@ -89,11 +89,13 @@ async function main(): Promise<void> {
 
   await runService(runtime, {
     name: 'messages',
-    endpoints: messagesEndpoints(
-      domain,
+    endpoints: messagesEndpoints({
+      messages: domain,
+      sync: new RoomSync(store, access, { replayMaxEvents: config.REPLAY_MAX_EVENTS }),
+      attachments: new MessageAttachments(store, access, config.ATTACHMENT_QUOTA_BYTES_PER_DAY),
       reports,
-      new AttachmentBlobs(unreachableBlobsRepository(database.db), config.ATTACHMENT_UNUSED_TTL_MS),
-    ),
+      blobs: new AttachmentBlobs(unreachableBlobsRepository(database.db), config.ATTACHMENT_UNUSED_TTL_MS),
+    }),
     port: config.MESSAGES_HTTP_PORT,
     stopWork: async () => {
       access.stop();

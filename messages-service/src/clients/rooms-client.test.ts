@@ -2,7 +2,7 @@ import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import type { RoomAccess } from '../domain/messages.js';
+import type { RoomAccess } from '../domain/room-access.js';
 import { CachedRoomsAccessClient } from './rooms-client.js';
 
 /** The rooms service as a table of allowed (room, user) pairs, counting the questions it is asked. */

@@ -4,7 +4,7 @@ import { type RpcClient, subjects, subscribeRoomSignals } from '@chat/shared/nat
 import { type RoomAction, roomsRpc } from '@chat/shared/rpc';
 import { LRUCache } from 'lru-cache';
 import type { NatsConnection } from 'nats';
-import type { RoomAccess, RoomAccessAnswer } from '../domain/messages.js';
+import type { RoomAccess, RoomAccessAnswer } from '../domain/room-access.js';
 
 /** Asks the rooms service, which owns membership and the rules, over NATS. */
 export function roomsAccessClient(rpc: RpcClient): RoomAccess {

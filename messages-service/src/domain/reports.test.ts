@@ -1,8 +1,8 @@
 import type { Message, Report, ReportStatus } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import { describe, expect, it } from 'vitest';
-import type { RoomAccess } from './messages.js';
 import { MessageReports, type ReportEvents, type ReportRow, type ReportStore } from './reports.js';
+import type { RoomAccess } from './room-access.js';
 import type { MessageRow } from './rows.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';

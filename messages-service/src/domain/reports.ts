@@ -11,7 +11,7 @@ import {
   type TimeIdCursor,
 } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import type { RoomAccess } from './messages.js';
+import type { RoomAccess } from './room-access.js';
 import type { MessageRow, ReportRow } from './rows.js';
 
 export type { ReportRow };

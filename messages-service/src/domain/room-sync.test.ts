@@ -1,8 +1,8 @@
 import type { Actor } from '@chat/shared/auth';
 import type { SyncRequest } from '@chat/shared/rpc';
 import { describe, expect, it } from 'vitest';
-import { MessagesDomain, type RoomAccess, type RoomAccessAnswer } from './messages.js';
-import type { MessageStore } from './ports.js';
+import type { RoomAccess, RoomAccessAnswer } from './room-access.js';
+import { RoomSync, type SyncStore } from './room-sync.js';
 
 const actor: Actor = { user_id: 'ann', name: 'Ann', roles: [] };
 const ROOM_A = '00000000-0000-4000-8000-00000000000a';
@@ -12,7 +12,7 @@ const HIDDEN = '00000000-0000-4000-8000-00000000000c';
 /** Rooms with their events (the encoded frames); `ann` is a member of every room but HIDDEN. */
 function world(eventsByRoom: Record<string, string[]>) {
   const reads: Array<Array<{ roomId: string; sinceSeq: number | undefined }>> = [];
-  const store: Pick<MessageStore, 'readSyncWindows' | 'findMessageSeqs'> = {
+  const store: Pick<SyncStore, 'readSyncWindows' | 'findMessageSeqs'> = {
     async readSyncWindows(requests) {
       reads.push(requests.map(({ roomId, sinceSeq }) => ({ roomId, sinceSeq })));
       return requests.map(({ roomId, sinceSeq, maxEvents }) => {
@@ -31,18 +31,14 @@ function world(eventsByRoom: Record<string, string[]>) {
       return { allowed: member, member, closed: false, visible_from_seq: 0 };
     },
   };
-  const domain = new MessagesDomain(store as MessageStore, rooms as RoomAccess, {
-    maxBodyChars: 4000,
-    replayMaxEvents: 100,
-    maxDistinctReactions: 20,
-  });
+  const domain = new RoomSync(store as SyncStore, rooms, { replayMaxEvents: 100 });
   return { domain, reads };
 }
 
 const event = (seq: number, chars = 20) => `{"seq":${seq},"pad":"${'x'.repeat(chars)}"}`;
 const request = (roomId: string, since_seq?: number): SyncRequest => ({ actor, room_id: roomId, since_seq, max_events: 100 });
 
-describe('MessagesDomain.syncBatch', () => {
+describe('RoomSync.syncBatch', () => {
   it('answers every subscribe of a burst from one read, each with its own answer or error, in order', async () => {
     const { domain, reads } = world({ [ROOM_A]: [event(1), event(2), event(3)], [ROOM_B]: [event(1)] });
     const results = await domain.syncBatch([request(ROOM_A, 1), request(ROOM_B), request(HIDDEN), request(ROOM_B, 5)]);
