@@ -19,6 +19,8 @@ export class PushReceiver {
   requests = 0;
   private server: Server | undefined;
   private readonly deliveries = new Map<string, Set<string>>();
+  /** When each pair was first delivered (ms since the epoch). */
+  private readonly firstDelivered = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
   private delayMs = 0;
 
@@ -46,6 +48,7 @@ export class PushReceiver {
       if (body.type === 'message' && body.device_token) {
         for (const messageId of body.message_ids ?? []) {
           const key = pairKey(body.device_token, messageId);
+          if (!this.firstDelivered.has(key)) this.firstDelivered.set(key, Date.now());
           const ids = this.deliveries.get(key) ?? new Set<string>();
           ids.add(id);
           this.deliveries.set(key, ids);
@@ -65,6 +68,11 @@ export class PushReceiver {
   /** Distinct deliveries (webhook ids) of one pair. */
   count(push: DuePush): number {
     return this.deliveries.get(pairKey(push.device, push.messageId))?.size ?? 0;
+  }
+
+  /** When the pair was first delivered (ms since the epoch), or undefined. */
+  firstDeliveredAt(push: DuePush): number | undefined {
+    return this.firstDelivered.get(pairKey(push.device, push.messageId));
   }
 
   /** Of the pushes due: those never delivered, and those delivered under two or more ids. */

@@ -1,5 +1,4 @@
 import type { ChatClient, Frame } from '@chat/shared/sdk';
-import type { DuePush } from '../../support/push-receiver.js';
 import type { World } from './world.js';
 
 export interface Outcome {
@@ -15,13 +14,21 @@ export interface Outcome {
   unacknowledged: number;
   /** (device, message) pairs due to the offline members' webhook devices. */
   pushesDue: number;
-  /** Due pairs not pushed within 20 s of the load's end. */
+  /**
+   * Due pairs not pushed within 20 s (PUSH_WINDOW_MS) of their message being stored, or of the
+   * fault's end when that came later.
+   */
   pushesMissing: number;
   /** Pairs pushed in more than one delivery (distinct delivery ids). */
   pushesDoubled: number;
   /** Of the missing pairs: those that did arrive, later, within the extra wait (late, not lost). */
   pushesLate: number;
+  /** The slowest push: ms from its message being stored (or the fault's end, when later) to its delivery. */
+  slowestPushMs: number;
 }
+
+/** How long a push may take after its message is stored, or after the fault is over when that is later. */
+export const PUSH_WINDOW_MS = 20_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,12 +37,19 @@ async function until(test: () => boolean, timeoutMs: number): Promise<void> {
   while (!test() && Date.now() < deadline) await sleep(100);
 }
 
-async function fullHistory(client: ChatClient, roomId: string): Promise<Array<{ id: string; seq: number; body: string }>> {
-  const all: Array<{ id: string; seq: number; body: string }> = [];
+interface StoredMessage {
+  id: string;
+  seq: number;
+  body: string;
+  created_at: string;
+}
+
+async function fullHistory(client: ChatClient, roomId: string): Promise<StoredMessage[]> {
+  const all: StoredMessage[] = [];
   let before: number | undefined;
   for (;;) {
     const page = await client.history(roomId, before, 100);
-    const items = page.items as unknown as Array<{ id: string; seq: number; body: string }>;
+    const items = page.items as unknown as StoredMessage[];
     all.push(...items);
     if (!page.next_cursor || items.length === 0) break;
     before = Math.min(...items.map((m) => m.seq));
@@ -87,6 +101,7 @@ export async function measure(
   await sleep(options.faultAtMs);
   options.log(`fault after ${n} sends`);
   await options.inject(world);
+  const faultOver = Date.now();
   options.log(`fault over after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await sleep(Math.max(0, options.loadMs - (Date.now() - started)));
   for (const timer of timers) clearInterval(timer);
@@ -104,7 +119,7 @@ export async function measure(
   let lost = 0;
   let duplicated = 0;
   let gaps = 0;
-  const stored = new Map<string, Array<{ id: string; seq: number; body: string }>>();
+  const stored = new Map<string, StoredMessage[]>();
   for (const room of world.rooms) {
     const history = await fullHistory(room.senders[0] as ChatClient, room.id);
     stored.set(room.id, history);
@@ -128,18 +143,44 @@ export async function measure(
   if (resyncs > 0) options.log(`${resyncs} resync(s): history reloaded`);
 
   // Pushes: every stored message is due to the offline member's device of its room, counted per
-  // (device, message) by distinct webhook-id (a retry with the same id is not a second push).
-  const due: DuePush[] = world.rooms.flatMap((room) => (stored.get(room.id) ?? []).map((m) => ({ device: room.device, messageId: m.id })));
+  // (device, message) by distinct webhook-id (a retry with the same id is not a second push). Each
+  // is on time within PUSH_WINDOW_MS of its message being stored, or of the fault's end when that is
+  // later: measured from the server's created_at, so the time this runner spent waiting on acks,
+  // histories and receivers above neither shortens nor lengthens any push's window.
+  const due = world.rooms.flatMap((room) =>
+    (stored.get(room.id) ?? []).map((m) => ({
+      device: room.device,
+      messageId: m.id,
+      windowEnd: Math.max(Date.parse(m.created_at), faultOver) + PUSH_WINDOW_MS,
+    })),
+  );
+  const lastWindowEnd = Math.max(0, ...due.map((p) => p.windowEnd));
   await world.webhook
-    .until(() => world.webhook.tally(due).missing.length === 0, Math.max(1, loadEnd + 20_000 - Date.now()))
+    .until(() => world.webhook.tally(due).missing.length === 0, Math.max(1, lastWindowEnd - Date.now()))
     .catch(() => undefined); // not all arrived in time: counted as missing below
-  const { missing } = world.webhook.tally(due);
-  // Late or lost? Wait on for the missing ones only, so a slow path is told from a lost one.
+  const onTime = (p: (typeof due)[number]) => (world.webhook.firstDeliveredAt(p) ?? Number.POSITIVE_INFINITY) <= p.windowEnd;
+  const missing = due.filter((p) => !onTime(p));
+  // Late or lost? Wait on for the ones not delivered at all, so a slow path is told from a lost one.
   if (missing.length > 0 && options.lateWaitMs > 0) {
     await world.webhook.until(() => world.webhook.tally(missing).missing.length === 0, options.lateWaitMs).catch(() => undefined);
   }
   const late = missing.length - world.webhook.tally(missing).missing.length;
   const { doubled } = world.webhook.tally(due);
+  const delays = due
+    .flatMap((p) => {
+      const at = world.webhook.firstDeliveredAt(p);
+      const from = p.windowEnd - PUSH_WINDOW_MS;
+      return at === undefined ? [] : [{ ms: at - from, from }];
+    })
+    .sort((a, b) => a.ms - b.ms);
+  const slowest = delays.at(-1);
+  const slowestPushMs = slowest?.ms ?? 0;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  options.log(
+    `push delay (from the message stored, or the fault over): p50 ${seconds(delays[Math.floor(delays.length / 2)]?.ms ?? 0)}, ` +
+      `p99 ${seconds(delays[Math.floor(delays.length * 0.99)]?.ms ?? 0)}, slowest ${seconds(slowestPushMs)}` +
+      (slowest ? ` (timed from ${seconds(slowest.from - started)} into the run)` : ''),
+  );
 
   return {
     sent: acked.length,
@@ -151,5 +192,6 @@ export async function measure(
     pushesMissing: missing.length,
     pushesDoubled: doubled.length,
     pushesLate: late,
+    slowestPushMs,
   };
 }
