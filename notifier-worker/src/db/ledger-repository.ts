@@ -36,6 +36,7 @@ export async function recordDue(
   const column = <K extends keyof DueRow>(key: K) => rows.map((r) => r[key]);
   return db.transaction().execute(async (trx) => {
     const pairs = uniquePairs(rows);
+    await lockPairs(trx, pairs.users, pairs.rooms);
     const open = await sql<{ user_id: string; room_id: string }>`
       select distinct user_id, room_id from notify.push_due
       where batch_id is null
@@ -64,6 +65,36 @@ export async function recordDue(
 }
 
 const pairKey = (userId: string, roomId: string) => `${userId}\u0000${roomId}`;
+
+/** The advisory-lock class of (user, room) pairs in the push ledger (any constant of this service's own). */
+const PAIR_LOCK_CLASS = 7_401;
+
+/**
+ * Serialises, per (user, room) and to the end of the transaction, recording new due rows with a
+ * coalescing job settling what it took. Without it a recording could see the job's rows still
+ * open (so schedule nothing, as that job "will take them"), and commit after the job had looked
+ * for rows left behind: its rows would wait for the sweep. Locks are taken in one order, so two
+ * transactions that lock several pairs cannot deadlock.
+ */
+export async function lockPairs(trx: Transaction<NotifyDatabase>, userIds: readonly string[], roomIds: readonly string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await sql`
+    select pg_advisory_xact_lock(${PAIR_LOCK_CLASS}::int, k)
+    from (select distinct hashtext(u || chr(31) || r) as k
+            from unnest(${userIds}::text[], ${roomIds}::text[]) as p(u, r) order by k) as keys`.execute(trx);
+}
+
+/** The first seq still open (taken by no batch) for a user in a room, under its pair lock. */
+export async function firstOpenSeq(trx: Transaction<NotifyDatabase>, userId: string, roomId: string): Promise<number | undefined> {
+  const row = await trx
+    .selectFrom('notify.push_due')
+    .select((eb) => eb.fn.min('seq').as('seq'))
+    .where('user_id', '=', userId)
+    .where('room_id', '=', roomId)
+    .where('batch_id', 'is', null)
+    .executeTakeFirst();
+  return row?.seq === null || row?.seq === undefined ? undefined : Number(row.seq);
+}
 
 function uniquePairs(rows: readonly { user_id: string; room_id: string }[]) {
   const seen = new Set<string>();

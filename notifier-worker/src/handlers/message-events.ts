@@ -9,7 +9,6 @@ import {
   subjects,
 } from '@chat/shared/nats';
 import { currentTraceparent, inSpan } from '@chat/shared/telemetry';
-import { trace } from '@opentelemetry/api';
 import type { JsMsg, NatsConnection } from 'nats';
 import { devicesOfUsers } from '../db/devices-repository.js';
 import { type DueRow, recordDue, recordRenotify } from '../db/ledger-repository.js';
@@ -27,73 +26,117 @@ export interface DecisionDeps extends PushPipeline {
   renotify: { everyMs: number; maxRounds: number };
 }
 
+type CreatedEvent = Pick<RoomEvent, 'room_id' | 'message'>;
+type PushFacts = Awaited<ReturnType<DecisionDeps['sources']['pushFacts']>>;
+/** What deciding needs: the ledger's database (devices), the other services, the funnel. */
+export type DecisionLookups = Pick<DecisionDeps, 'db' | 'sources' | 'funnel'>;
+
 /**
- * For one new message: what is due to which device. Members except the sender, allowed by mute
- * and notify level, offline, on each of their devices. Runs in the message's trace; each row
- * keeps that trace context, so the later push joins it.
+ * For a batch of new messages: what is due to which device. Members except the sender, allowed by
+ * mute and notify level, offline, on each of their devices. Looked up once per batch, not per
+ * message: each room's push facts (and its thread replies' participants), then the devices and
+ * presence of every candidate, so a busy room costs a few round trips per batch.
+ * Answers each event's rows (in the events' order), without trace context.
  */
-export async function dueForMessage(event: Pick<RoomEvent, 'type' | 'room_id' | 'message'>, deps: DecisionDeps): Promise<DueRow[]> {
-  if (event.type !== 'message.created') return [];
-  const { message } = event;
-  trace.getActiveSpan()?.setAttributes({ 'chat.room_id': event.room_id, 'chat.message_id': message.id });
-  const facts = await deps.sources.pushFacts(event.room_id);
-  if (!facts.room) return [];
-  // A thread reply also reaches its root's author and repliers as if they were mentioned (DESIGN 10.5).
-  const threadParticipants = message.thread_root_id
-    ? ((await deps.sources.messageStates(event.room_id, [message.id]))[0]?.thread_participants ?? [])
-    : [];
+export async function dueForMessages(
+  events: readonly CreatedEvent[],
+  deps: DecisionLookups,
+): Promise<Array<Omit<DueRow, 'traceparent'>[]>> {
+  const roomIds = [...new Set(events.map((e) => e.room_id))];
+  const [facts, participants] = await Promise.all([
+    Promise.all(roomIds.map((roomId) => deps.sources.pushFacts(roomId))).then((all) => new Map(roomIds.map((id, i) => [id, all[i]]))),
+    threadParticipants(events, roomIds, deps),
+  ]);
   const now = new Date();
-  const candidates = facts.members.filter((member) => {
-    const verdict = settingsVerdict(member, { ...message, thread_participants: threadParticipants, deleted: false }, now);
-    if (verdict && verdict !== 'sender') deps.funnel.suppressed(verdict);
-    return verdict === null;
+  const candidates = events.map((event) => {
+    const room = facts.get(event.room_id) as PushFacts;
+    if (!room.room) return [];
+    const message = { ...event.message, thread_participants: participants.get(event.message.id) ?? [], deleted: false };
+    const allowed = room.members.filter((member) => {
+      const verdict = settingsVerdict(member, message, now);
+      if (verdict && verdict !== 'sender') deps.funnel.suppressed(verdict);
+      return verdict === null;
+    });
+    deps.funnel.considered(allowed.length);
+    return allowed.map((m) => m.user_id);
   });
-  deps.funnel.considered(candidates.length);
-  const devices = await devicesOfUsers(
-    deps.db,
-    candidates.map((m) => m.user_id),
+  const devices = await devicesOfUsers(deps.db, [...new Set(candidates.flat())]);
+  const devicesOf = new Map<string, typeof devices>();
+  for (const device of devices) devicesOf.set(device.user_id, [...(devicesOf.get(device.user_id) ?? []), device]);
+  const online = new Set(await deps.sources.presence.onlineAmong([...devicesOf.keys()]));
+  return events.map((event, i) => {
+    const users = candidates[i] ?? [];
+    const reachable = users.filter((id) => devicesOf.has(id));
+    if (users.length > reachable.length) deps.funnel.suppressed('no_device', users.length - reachable.length);
+    const offline = reachable.filter((id) => !online.has(id));
+    if (reachable.length > offline.length) deps.funnel.suppressed('online', reachable.length - offline.length);
+    return offline.flatMap((userId) =>
+      (devicesOf.get(userId) ?? []).map((device) => ({
+        device_token: device.token,
+        message_id: event.message.id,
+        user_id: userId,
+        room_id: event.room_id,
+        seq: event.message.seq,
+      })),
+    );
+  });
+}
+
+/** A thread reply also reaches its root's author and repliers as if they were mentioned (DESIGN 10.5): one lookup per room. */
+async function threadParticipants(
+  events: readonly CreatedEvent[],
+  roomIds: string[],
+  deps: DecisionLookups,
+): Promise<Map<string, readonly string[]>> {
+  const found = new Map<string, readonly string[]>();
+  await Promise.all(
+    roomIds.map(async (roomId) => {
+      const replies = events.filter((e) => e.room_id === roomId && e.message.thread_root_id).map((e) => e.message.id);
+      if (replies.length === 0) return;
+      for (const state of await deps.sources.messageStates(roomId, replies)) found.set(state.id, state.thread_participants);
+    }),
   );
-  const reachable = [...new Set(devices.map((d) => d.user_id))];
-  if (candidates.length > reachable.length) deps.funnel.suppressed('no_device', candidates.length - reachable.length);
-  const online = new Set(await deps.sources.presence.onlineAmong(reachable));
-  if (online.size) deps.funnel.suppressed('online', online.size);
-  const traceparent = currentTraceparent();
-  return devices
-    .filter((device) => !online.has(device.user_id))
-    .map((device) => ({
-      device_token: device.token,
-      message_id: message.id,
-      user_id: device.user_id,
-      room_id: event.room_id,
-      seq: message.seq,
-      traceparent,
-    }));
+  return found;
 }
 
 /**
- * A batch of events: each decided in its own span, then everything due recorded in one
- * transaction before the events are acknowledged. Coalescing jobs are scheduled after the commit;
- * one lost here (Redis down) is found by the sweep, so a failure to schedule does not hold events.
+ * A batch of events: decided together (dueForMessages), then each message gets its own span, a
+ * child of the message's trace, whose context every row of it keeps, so the later push joins that
+ * trace. Everything due is recorded in one transaction before the events are acknowledged.
+ * Coalescing jobs are scheduled after the commit; one lost here (Redis down) is found by the
+ * sweep, so a failure to schedule does not hold events.
  */
 export async function decideBatch(messages: readonly JsMsg[], durable: string, deps: DecisionDeps): Promise<void> {
-  const due: DueRow[] = [];
-  const urgent: DueRow[] = [];
-  const renotify: Array<{ message_id: string; room_id: string; seq: number; traceparent: string | null }> = [];
+  const created: Array<{ message: JsMsg; event: RoomEvent }> = [];
   for (const message of messages) {
     const parsed = RoomEventSchema.safeParse(message.json());
     if (!parsed.success) {
       deps.logger.error({ subject: message.subject }, 'skipping malformed room event');
       continue;
     }
-    const event = parsed.data;
-    if (event.type !== 'message.created') continue;
-    const decided = await inSpan(`process ${message.subject}`, messageProcessSpan(durable, message), async () => ({
-      rows: await dueForMessage(event, deps),
-      traceparent: currentTraceparent(),
-    }));
-    (event.message.priority === 'urgent' ? urgent : due).push(...decided.rows);
+    if (parsed.data.type === 'message.created') created.push({ message, event: parsed.data });
+  }
+  const decided =
+    created.length === 0
+      ? []
+      : await inSpan('push decisions', { root: true, attributes: { 'messaging.batch.message_count': created.length } }, () =>
+          dueForMessages(
+            created.map((c) => c.event),
+            deps,
+          ),
+        );
+  const due: DueRow[] = [];
+  const urgent: DueRow[] = [];
+  const renotify: Array<{ message_id: string; room_id: string; seq: number; traceparent: string | null }> = [];
+  for (const [i, { message, event }] of created.entries()) {
+    const traceparent = await inSpan(`process ${message.subject}`, messageProcessSpan(durable, message), (span) => {
+      span.setAttributes({ 'chat.room_id': event.room_id, 'chat.message_id': event.message.id });
+      return currentTraceparent();
+    });
+    const rows = (decided[i] ?? []).map((row) => ({ ...row, traceparent }));
+    (event.message.priority === 'urgent' ? urgent : due).push(...rows);
     if (event.message.ack_requested && deps.renotify.maxRounds > 0) {
-      renotify.push({ message_id: event.message.id, room_id: event.room_id, seq: event.message.seq, traceparent: decided.traceparent });
+      renotify.push({ message_id: event.message.id, room_id: event.room_id, seq: event.message.seq, traceparent });
     }
   }
   const { inserted, toSchedule } = await recordDue(deps.db, due, { dueInMs: deps.coalesceMs, leaseMs: deps.leaseMs });

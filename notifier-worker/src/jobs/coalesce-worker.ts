@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentTraceparent, extractTraceContext, inSpan } from '@chat/shared/telemetry';
 import type { Job } from 'bullmq';
 import { devicesOf } from '../db/devices-repository.js';
-import { claimDue, insertBatch, takeOpenDue } from '../db/ledger-repository.js';
+import { claimDue, firstOpenSeq, insertBatch, lockPairs, takeOpenDue } from '../db/ledger-repository.js';
 import { composePush, pushGroups } from '../domain/push-content.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { Notification } from '../providers/provider.js';
@@ -44,9 +44,12 @@ async function coalesce(
 ): Promise<string> {
   const messageIds = [...new Set(open.map((r) => r.message_id))];
   const drop = async (reason: string) => {
-    await deps.db.transaction().execute(async (trx) => {
+    const left = await deps.db.transaction().execute(async (trx) => {
+      await lockPairs(trx, [userId], [roomId]);
       for (const [token, ids] of byDevice(open)) await claimDue(trx, token, ids, `dropped:${reason}`);
+      return firstOpenSeq(trx, userId, roomId);
     });
+    await scheduleLeftOver(userId, roomId, left, deps);
     return reason;
   };
   if (await deps.sources.presence.isOnline(userId)) {
@@ -71,7 +74,8 @@ async function coalesce(
   const badge = await deps.sources.unreadTotal(userId);
   const keptIds = new Set(keep.map((m) => m.id));
   const traceparent = currentTraceparent();
-  const batches = await deps.db.transaction().execute(async (trx) => {
+  const { made: batches, left } = await deps.db.transaction().execute(async (trx) => {
+    await lockPairs(trx, [userId], [roomId]);
     const made: string[] = [];
     for (const [token, ids] of byDevice(open)) {
       const device = devices.get(token);
@@ -112,8 +116,9 @@ async function coalesce(
         made.push(id);
       }
     }
-    return made;
+    return { made, left: await firstOpenSeq(trx, userId, roomId) };
   });
+  await scheduleLeftOver(userId, roomId, left, deps);
   if (batches.length === 0) return 'nothing_left';
   deps.funnel.queued(batches.length);
   try {
@@ -121,10 +126,17 @@ async function coalesce(
   } catch (error) {
     deps.logger.warn({ err: error, batches: batches.length }, 'could not queue deliveries; the sweep will');
   }
-  // Rows recorded while this job ran (after it read the ledger) get their own job.
-  const left = await takeOpenDue(deps.db, userId, roomId, deps.leaseMs);
-  if (left[0]) await scheduleCoalesce(deps.queues, [{ user_id: userId, room_id: roomId, first_seq: left[0].seq }], 0, 'next');
   return `queued ${batches.length}`;
+}
+
+/**
+ * Rows recorded while this job ran (after it read the ledger) get a job of their own, at once:
+ * their recording saw this job's rows open and left them to it. Found under the pair's lock, so
+ * none slips between (see lockPairs); a job lost here (Redis down) is found by the sweep.
+ */
+async function scheduleLeftOver(userId: string, roomId: string, firstSeq: number | undefined, deps: CoalesceDeps): Promise<void> {
+  if (firstSeq === undefined) return;
+  await scheduleCoalesce(deps.queues, [{ user_id: userId, room_id: roomId, first_seq: firstSeq }], 0, 'next');
 }
 
 function byDevice(rows: ReadonlyArray<{ device_token: string; message_id: string }>): Map<string, string[]> {

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { Message } from '@chat/shared';
+import { migrateSchema, openDatabase } from '@chat/shared/db';
+import { createLogger } from '@chat/shared/logging';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { toMessage } from '../../messages-service/src/domain/message-rules.js';
+import { registerDevice } from '../../notifier-worker/src/db/devices-repository.js';
+import { claimDue, type DueRow, firstOpenSeq, lockPairs, recordDue, takeOpenDue } from '../../notifier-worker/src/db/ledger-repository.js';
+import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.js';
+import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
+import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
+import { type DecisionLookups, dueForMessages } from '../../notifier-worker/src/handlers/message-events.js';
+import { eventually } from '../support/eventually.js';
+import { plainDraft } from '../support/message-drafts.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
+
+const infra = inject('infra');
+const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
+let scratch: ScratchDatabase;
+let database: ReturnType<typeof openDatabase<NotifyDatabase>>;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase(infra.adminDatabaseUrl, 'chat_push_decisions');
+  database = openDatabase<NotifyDatabase>(scratch.url, { poolMax: 4, applicationName: 'test', logger });
+  await migrateSchema(database.db, 'notify', notifyMigrations, logger);
+});
+
+afterAll(async () => {
+  await database.close();
+  await scratch.drop();
+});
+
+const ROOM_A = randomUUID();
+const ROOM_B = randomUUID();
+const member = (user_id: string, settings: { notify?: 'all' | 'mentions' | 'none'; muted_until?: string | null } = {}) => ({
+  user_id,
+  name: null,
+  muted_until: settings.muted_until ?? null,
+  notify: settings.notify ?? 'all',
+  last_read_seq: 0,
+});
+const message = (roomId: string, seq: number, extra: Partial<Pick<Message, 'mentions' | 'thread_root_id'>> = {}): Message =>
+  toMessage({
+    ...plainDraft(roomId, 'alice', `c-${roomId}-${seq}`),
+    mentions: [...(extra.mentions ?? [])],
+    thread_root_id: extra.thread_root_id ?? null,
+    seq,
+    ack_count: 0,
+    created_at: new Date(),
+    edited_at: null,
+    deleted_at: null,
+  });
+
+describe('push decisions of a batch', () => {
+  it('look each room up once and every candidate device and presence once, and decide each message as alone', async () => {
+    // Room A: bob (two devices, offline), carol (online), dave (no device), erin (muted).
+    // Room B: bob (mentions only), frank (offline). Alice sends everything.
+    for (const [token, user] of [
+      ['bob-phone', 'bob'],
+      ['bob-tablet', 'bob'],
+      ['carol-phone', 'carol'],
+      ['erin-phone', 'erin'],
+      ['frank-phone', 'frank'],
+    ] as const) {
+      await registerDevice(database.db, { token, user_id: user, platform: 'webhook', app_id: null }, 5);
+    }
+    const calls = { pushFacts: [] as string[], messageStates: [] as Array<[string, string[]]>, onlineAmong: [] as string[][] };
+    const suppressed: Partial<Record<SuppressionReason, number>> = {};
+    let considered = 0;
+    const a1 = message(ROOM_A, 1);
+    const a2 = message(ROOM_A, 2, { thread_root_id: a1.id });
+    const b1 = message(ROOM_B, 1, { mentions: ['bob'] });
+    const b2 = message(ROOM_B, 2);
+    const deps: DecisionLookups = {
+      db: database.db,
+      sources: {
+        async pushFacts(roomId) {
+          calls.pushFacts.push(roomId);
+          const members =
+            roomId === ROOM_A
+              ? [member('alice'), member('bob'), member('carol'), member('dave'), member('erin', { muted_until: '2999-01-01T00:00:00Z' })]
+              : [member('alice'), member('bob', { notify: 'mentions' }), member('frank')];
+          return { room: { id: roomId, kind: 'group', title: 'Crew' }, members };
+        },
+        async messageStates(roomId, ids) {
+          calls.messageStates.push([roomId, ids]);
+          return ids.map((id) => ({ id, thread_participants: ['bob'] })) as Awaited<
+            ReturnType<DecisionLookups['sources']['messageStates']>
+          >;
+        },
+        async unreadTotal() {
+          return 0;
+        },
+        presence: {
+          async isOnline(userId) {
+            return userId === 'carol';
+          },
+          async onlineAmong(userIds) {
+            calls.onlineAmong.push([...userIds].sort());
+            return userIds.filter((id) => id === 'carol');
+          },
+        },
+      },
+      funnel: {
+        considered: (count) => {
+          considered += count;
+        },
+        suppressed: (reason, count = 1) => {
+          suppressed[reason] = (suppressed[reason] ?? 0) + count;
+        },
+        queued: () => undefined,
+        sent: () => undefined,
+        accepted: () => undefined,
+        failed: () => undefined,
+      },
+    };
+
+    const rows = await dueForMessages(
+      [a1, a2, b1, b2].map((m) => ({ room_id: m.room_id, message: m })),
+      deps,
+    );
+
+    const pairs = rows.map((of) => of.map((r) => `${r.user_id}:${r.device_token}`).sort());
+    expect(pairs).toEqual([
+      ['bob:bob-phone', 'bob:bob-tablet'],
+      ['bob:bob-phone', 'bob:bob-tablet'],
+      ['bob:bob-phone', 'bob:bob-tablet', 'frank:frank-phone'],
+      ['frank:frank-phone'],
+    ]);
+    expect(rows.flat().every((r) => r.message_id && r.seq > 0)).toBe(true);
+    expect(rows[2]?.every((r) => r.room_id === ROOM_B && r.message_id === b1.id && r.seq === 1)).toBe(true);
+    expect(calls.pushFacts.sort()).toEqual([ROOM_A, ROOM_B].sort());
+    expect(calls.messageStates).toEqual([[ROOM_A, [a2.id]]]);
+    expect(calls.onlineAmong).toEqual([['bob', 'carol', 'frank']]);
+    // Per message, as if decided alone: A1 and A2 each consider bob, carol, dave; B1 bob and frank; B2 frank.
+    expect(considered).toBe(3 + 3 + 2 + 1);
+    expect(suppressed).toEqual({ muted: 2, not_mentioned: 1, no_device: 2, online: 2 });
+  });
+
+  it('decides no push, and asks no presence, for a message of a room that is gone', async () => {
+    let asked = 0;
+    const deps: DecisionLookups = {
+      db: database.db,
+      sources: {
+        pushFacts: async () => ({ room: null, members: [] }),
+        messageStates: async () => [],
+        unreadTotal: async () => 0,
+        presence: {
+          isOnline: async () => false,
+          onlineAmong: async (ids) => {
+            if (ids.length > 0) asked++;
+            return [];
+          },
+        },
+      },
+      funnel: {
+        considered: () => undefined,
+        suppressed: () => undefined,
+        queued: () => undefined,
+        sent: () => undefined,
+        accepted: () => undefined,
+        failed: () => undefined,
+      },
+    };
+    const gone = message(randomUUID(), 1);
+    expect(await dueForMessages([{ room_id: gone.room_id, message: gone }], deps)).toEqual([[]]);
+    expect(asked).toBe(0);
+  });
+});
+
+describe('the push ledger, a coalescing job and a recording at once', () => {
+  const due = (roomId: string, seq: number): DueRow => ({
+    device_token: `phone-${roomId}`,
+    message_id: randomUUID(),
+    user_id: 'gina',
+    room_id: roomId,
+    seq,
+    traceparent: null,
+  });
+  const timing = { dueInMs: 0, leaseMs: 60_000 };
+
+  it('leaves rows recorded after the job read the ledger to the job, which finds them when it settles', async () => {
+    const roomId = randomUUID();
+    expect((await recordDue(database.db, [due(roomId, 1)], timing)).toSchedule).toHaveLength(1);
+    const taken = await takeOpenDue(database.db, 'gina', roomId, 60_000);
+    // Recorded while the job works: its row 1 is open, so no job of its own.
+    expect((await recordDue(database.db, [due(roomId, 2)], timing)).toSchedule).toEqual([]);
+    const left = await database.db.transaction().execute(async (trx) => {
+      await lockPairs(trx, ['gina'], [roomId]);
+      await claimDue(
+        trx,
+        `phone-${roomId}`,
+        taken.map((r) => r.message_id),
+        'p-1',
+      );
+      return firstOpenSeq(trx, 'gina', roomId);
+    });
+    expect(left).toBe(2);
+  });
+
+  it('makes a recording that started while the job settles wait, then schedule a job of its own', async () => {
+    const roomId = randomUUID();
+    await recordDue(database.db, [due(roomId, 1)], timing);
+    const taken = await takeOpenDue(database.db, 'gina', roomId, 60_000);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const job = database.db.transaction().execute(async (trx) => {
+      await lockPairs(trx, ['gina'], [roomId]);
+      await claimDue(
+        trx,
+        `phone-${roomId}`,
+        taken.map((r) => r.message_id),
+        'p-1',
+      );
+      locked();
+      await settled;
+      return firstOpenSeq(trx, 'gina', roomId);
+    });
+    await holding;
+    let recorded = false;
+    const recording = recordDue(database.db, [due(roomId, 2)], timing).finally(() => {
+      recorded = true;
+    });
+    // The recording waits on the pair's lock while the job has not committed.
+    await eventually(async () => {
+      const waiting = await database.pool.query(
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event = 'advisory'",
+      );
+      expect(waiting.rows[0]?.n).toBe(1);
+    });
+    expect(recorded).toBe(false);
+    settle();
+    expect(await job).toBeUndefined();
+    // It then sees the job's rows taken, and asks for a job for its own.
+    expect((await recording).toSchedule).toEqual([{ user_id: 'gina', room_id: roomId, first_seq: 2 }]);
+  });
+});
