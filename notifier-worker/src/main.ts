@@ -64,7 +64,16 @@ async function main(): Promise<void> {
   const coalesceWorker = new Worker(
     QUEUE_NAMES.coalesce,
     (job) =>
-      processCoalesceJob(job, { db: database.db, queues, sources, funnel, logger, deliveryAttempts: config.NOTIFY_MAX_ATTEMPTS, leaseMs }),
+      processCoalesceJob(job, {
+        db: database.db,
+        queues,
+        sources,
+        funnel,
+        logger,
+        deliveryAttempts: config.NOTIFY_MAX_ATTEMPTS,
+        leaseMs,
+        coalesceMs: config.NOTIFY_COALESCE_MS,
+      }),
     workerOptions,
   );
   const deliverWorker = new Worker(

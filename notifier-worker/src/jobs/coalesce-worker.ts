@@ -13,6 +13,8 @@ import { type BadgeJob, type CoalesceJob, scheduleCoalesce, scheduleDelivery } f
 export interface CoalesceDeps extends PushPipeline {
   deliveryAttempts: number;
   leaseMs: number;
+  /** NOTIFY_COALESCE_MS: rows left behind by a job start a window of their own. */
+  coalesceMs: number;
 }
 
 /**
@@ -118,25 +120,32 @@ async function coalesce(
     }
     return { made, left: await firstOpenSeq(trx, userId, roomId) };
   });
-  await scheduleLeftOver(userId, roomId, left, deps);
-  if (batches.length === 0) return 'nothing_left';
-  deps.funnel.queued(batches.length);
-  try {
-    await scheduleDelivery(deps.queues.deliver, batches, deps.deliveryAttempts);
-  } catch (error) {
-    deps.logger.warn({ err: error, batches: batches.length }, 'could not queue deliveries; the sweep will');
+  if (batches.length > 0) {
+    deps.funnel.queued(batches.length);
+    try {
+      await scheduleDelivery(deps.queues.deliver, batches, deps.deliveryAttempts);
+    } catch (error) {
+      deps.logger.warn({ err: error, batches: batches.length }, 'could not queue deliveries; the sweep will');
+    }
   }
-  return `queued ${batches.length}`;
+  await scheduleLeftOver(userId, roomId, left, deps);
+  return batches.length === 0 ? 'nothing_left' : `queued ${batches.length}`;
 }
 
 /**
- * Rows recorded while this job ran (after it read the ledger) get a job of their own, at once:
- * their recording saw this job's rows open and left them to it. Found under the pair's lock, so
- * none slips between (see lockPairs); a job lost here (Redis down) is found by the sweep.
+ * Rows recorded while this job ran (after it read the ledger) get a job of their own: their
+ * recording saw this job's rows open and left them to it. They start a window of their own, as a
+ * first row does, so a busy room still gets one push per window, not one per job. Found under the
+ * pair's lock, so none slips between (see lockPairs); a job lost here (Redis down) is found by
+ * the sweep.
  */
 async function scheduleLeftOver(userId: string, roomId: string, firstSeq: number | undefined, deps: CoalesceDeps): Promise<void> {
   if (firstSeq === undefined) return;
-  await scheduleCoalesce(deps.queues, [{ user_id: userId, room_id: roomId, first_seq: firstSeq }], 0, 'next');
+  try {
+    await scheduleCoalesce(deps.queues, [{ user_id: userId, room_id: roomId, first_seq: firstSeq }], deps.coalesceMs, 'next');
+  } catch (error) {
+    deps.logger.warn({ err: error, user_id: userId, room_id: roomId }, 'could not schedule the rows left behind; the sweep will');
+  }
 }
 
 function byDevice(rows: ReadonlyArray<{ device_token: string; message_id: string }>): Map<string, string[]> {

@@ -179,7 +179,8 @@ export async function measure(
   options.log(
     `push delay (from the message stored, or the fault over): p50 ${seconds(delays[Math.floor(delays.length / 2)]?.ms ?? 0)}, ` +
       `p99 ${seconds(delays[Math.floor(delays.length * 0.99)]?.ms ?? 0)}, slowest ${seconds(slowestPushMs)}` +
-      (slowest ? ` (timed from ${seconds(slowest.from - started)} into the run)` : ''),
+      (slowest ? ` (timed from ${seconds(slowest.from - started)} into the run)` : '') +
+      `; ${world.webhook.requests} webhook requests for ${due.length} pushes due`,
   );
 
   return {
