@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Message } from '@chat/shared';
 import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
+import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { registerDevice } from '../../notifier-worker/src/db/devices-repository.js';
@@ -10,6 +11,8 @@ import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.
 import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
 import { type DecisionLookups, dueForMessages } from '../../notifier-worker/src/handlers/message-events.js';
+import { processCoalesceJob } from '../../notifier-worker/src/jobs/coalesce-worker.js';
+import type { CoalesceJob, PushQueues } from '../../notifier-worker/src/jobs/queues.js';
 import { eventually } from '../support/eventually.js';
 import { plainDraft } from '../support/message-drafts.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
@@ -239,5 +242,85 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     expect(await job).toBeUndefined();
     // It then sees the job's rows taken, and asks for a job for its own.
     expect((await recording).toSchedule).toEqual([{ user_id: 'gina', room_id: roomId, first_seq: 2 }]);
+  });
+});
+
+describe('a coalescing job that finds rows recorded while it ran', () => {
+  it('pushes what it took and gives the rest a window of its own, so a busy room gets one push per window', async () => {
+    const roomId = randomUUID();
+    await registerDevice(database.db, { token: `hana-${roomId}`, user_id: 'hana', platform: 'webhook', app_id: null }, 5);
+    const row = (seq: number): DueRow => ({
+      device_token: `hana-${roomId}`,
+      message_id: randomUUID(),
+      user_id: 'hana',
+      room_id: roomId,
+      seq,
+      traceparent: null,
+    });
+    const first = [row(1), row(2)];
+    await recordDue(database.db, first, { dueInMs: 0, leaseMs: 60_000 });
+    const scheduled: Array<{ name: string; opts?: { jobId?: string; delay?: number } }> = [];
+    const queues = {
+      coalesce: { addBulk: async (jobs: typeof scheduled) => scheduled.push(...jobs) },
+      deliver: { addBulk: async (jobs: typeof scheduled) => scheduled.push(...jobs) },
+    } as unknown as PushQueues;
+    let recordedMeanwhile: unknown;
+    const outcome = await processCoalesceJob({ name: 'coalesce', data: { user_id: 'hana', room_id: roomId } } as Job<CoalesceJob>, {
+      db: database.db,
+      queues,
+      logger,
+      coalesceMs: 700,
+      deliveryAttempts: 3,
+      leaseMs: 60_000,
+      funnel: {
+        considered: () => undefined,
+        suppressed: () => undefined,
+        queued: () => undefined,
+        sent: () => undefined,
+        accepted: () => undefined,
+        failed: () => undefined,
+      },
+      sources: {
+        // A message arrives while the job asks about the room: its recording sees the job's rows open.
+        pushFacts: async () => {
+          recordedMeanwhile = (await recordDue(database.db, [row(3)], { dueInMs: 0, leaseMs: 60_000 })).toSchedule;
+          return { room: { id: roomId, kind: 'group', title: 'Crew' }, members: [member('hana')] };
+        },
+        messageStates: async (_room, ids) =>
+          ids.map((id, i) => ({
+            id,
+            seq: i + 1,
+            sender_id: 'alice',
+            sender_name: 'Alice',
+            kind: 'text',
+            deleted: false,
+            mentions: [],
+            thread_root_id: null,
+            thread_participants: [],
+            preview: 'hi',
+          })),
+        unreadTotal: async () => 3,
+        presence: { isOnline: async () => false, onlineAmong: async () => [] },
+      },
+    });
+    expect(outcome).toBe('queued 1');
+    expect(recordedMeanwhile).toEqual([]);
+    const pushes = scheduled.filter((job) => job.name === 'alert');
+    const followUps = scheduled.filter((job) => job.name === 'coalesce');
+    expect(pushes).toHaveLength(1);
+    expect(followUps).toEqual([
+      expect.objectContaining({ opts: expect.objectContaining({ delay: 700, jobId: expect.stringMatching(/-3-next$/) }) }),
+    ]);
+    const taken = await database.db
+      .selectFrom('notify.push_due')
+      .select(['seq', 'batch_id'])
+      .where('room_id', '=', roomId)
+      .orderBy('seq')
+      .execute();
+    expect(taken.map((r) => [Number(r.seq), r.batch_id === null ? 'open' : 'taken'])).toEqual([
+      [1, 'taken'],
+      [2, 'taken'],
+      [3, 'open'],
+    ]);
   });
 });
