@@ -12,6 +12,7 @@ import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
 import { type DecisionLookups, dueForMessages } from '../../notifier-worker/src/handlers/message-events.js';
 import { processCoalesceJob } from '../../notifier-worker/src/jobs/coalesce-worker.js';
+import type { PushFunnel } from '../../notifier-worker/src/jobs/funnel.js';
 import type { CoalesceJob, PushQueues } from '../../notifier-worker/src/jobs/queues.js';
 import { eventually } from '../support/eventually.js';
 import { plainDraft } from '../support/message-drafts.js';
@@ -32,6 +33,16 @@ afterAll(async () => {
   await database.close();
   await scratch.drop();
 });
+
+/** A push funnel that counts nothing. */
+const silentFunnel: PushFunnel = {
+  considered: () => undefined,
+  suppressed: () => undefined,
+  queued: () => undefined,
+  sent: () => undefined,
+  accepted: () => undefined,
+  failed: () => undefined,
+};
 
 const ROOM_A = randomUUID();
 const ROOM_B = randomUUID();
@@ -156,14 +167,7 @@ describe('push decisions of a batch', () => {
           },
         },
       },
-      funnel: {
-        considered: () => undefined,
-        suppressed: () => undefined,
-        queued: () => undefined,
-        sent: () => undefined,
-        accepted: () => undefined,
-        failed: () => undefined,
-      },
+      funnel: silentFunnel,
     };
     const gone = message(randomUUID(), 1);
     expect(await dueForMessages([{ room_id: gone.room_id, message: gone }], deps)).toEqual([[]]);
@@ -181,6 +185,16 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     traceparent: null,
   });
   const timing = { dueInMs: 0, leaseMs: 60_000 };
+  /** What a coalescing job does with the rows it took, under the pair's lock. */
+  const settle = async (trx: Parameters<typeof lockPairs>[0], roomId: string, taken: readonly DueRow[]) => {
+    await lockPairs(trx, ['gina'], [roomId]);
+    await claimDue(
+      trx,
+      `phone-${roomId}`,
+      taken.map((r) => r.message_id),
+      'p-1',
+    );
+  };
 
   it('leaves rows recorded after the job read the ledger to the job, which finds them when it settles', async () => {
     const roomId = randomUUID();
@@ -189,13 +203,7 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     // Recorded while the job works: its row 1 is open, so no job of its own.
     expect((await recordDue(database.db, [due(roomId, 2)], timing)).toSchedule).toEqual([]);
     const left = await database.db.transaction().execute(async (trx) => {
-      await lockPairs(trx, ['gina'], [roomId]);
-      await claimDue(
-        trx,
-        `phone-${roomId}`,
-        taken.map((r) => r.message_id),
-        'p-1',
-      );
+      await settle(trx, roomId, taken);
       return firstOpenSeq(trx, 'gina', roomId);
     });
     expect(left).toBe(2);
@@ -205,24 +213,18 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     const roomId = randomUUID();
     await recordDue(database.db, [due(roomId, 1)], timing);
     const taken = await takeOpenDue(database.db, 'gina', roomId, 60_000);
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => {
-      settle = resolve;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
     });
     let locked!: () => void;
     const holding = new Promise<void>((resolve) => {
       locked = resolve;
     });
     const job = database.db.transaction().execute(async (trx) => {
-      await lockPairs(trx, ['gina'], [roomId]);
-      await claimDue(
-        trx,
-        `phone-${roomId}`,
-        taken.map((r) => r.message_id),
-        'p-1',
-      );
+      await settle(trx, roomId, taken);
       locked();
-      await settled;
+      await released;
       return firstOpenSeq(trx, 'gina', roomId);
     });
     await holding;
@@ -238,7 +240,7 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
       expect(waiting.rows[0]?.n).toBe(1);
     });
     expect(recorded).toBe(false);
-    settle();
+    release();
     expect(await job).toBeUndefined();
     // It then sees the job's rows taken, and asks for a job for its own.
     expect((await recording).toSchedule).toEqual([{ user_id: 'gina', room_id: roomId, first_seq: 2 }]);
@@ -272,14 +274,7 @@ describe('a coalescing job that finds rows recorded while it ran', () => {
       coalesceMs: 700,
       deliveryAttempts: 3,
       leaseMs: 60_000,
-      funnel: {
-        considered: () => undefined,
-        suppressed: () => undefined,
-        queued: () => undefined,
-        sent: () => undefined,
-        accepted: () => undefined,
-        failed: () => undefined,
-      },
+      funnel: silentFunnel,
       sources: {
         // A message arrives while the job asks about the room: its recording sees the job's rows open.
         pushFacts: async () => {
