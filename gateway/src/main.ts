@@ -27,7 +27,7 @@ import { CallCoalescer } from './clients/coalesce.js';
 import { NameBook } from './clients/name-book.js';
 import { ServicesClient } from './clients/services-client.js';
 import { loadGatewayConfig, rateLimitOf } from './config.js';
-import { onlineMembersOf } from './domain/presence.js';
+import { onlineHereFirst, onlineMembersOf } from './domain/presence.js';
 import { LocalTokenBuckets } from './limits/local-token-bucket.js';
 import { RateLimits } from './limits/rate-limits.js';
 import { RedisTokenBuckets } from './limits/token-bucket.js';
@@ -170,7 +170,13 @@ async function main(): Promise<void> {
       relayWaitMs: 5000,
       onSend: metrics.sendDone,
       onReplay: metrics.subscribeRecovered,
-      onlineMembers: onlineMembersOf((id) => onlineNow.get(id), config.PRESENCE_MAX_ROOM_MEMBERS),
+      onlineMembers: onlineMembersOf(
+        onlineHereFirst(
+          (id): boolean => sockets.hasUser(id),
+          (id) => onlineNow.get(id),
+        ),
+        config.PRESENCE_MAX_ROOM_MEMBERS,
+      ),
       publishSignal,
       typingThrottle: new WindowThrottle(config.TYPING_THROTTLE_MS),
       typingTtlMs: config.TYPING_TTL_MS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onlineMembersOf } from './presence.js';
+import { onlineHereFirst, onlineMembersOf } from './presence.js';
 
 describe('online members of a room', () => {
   const online = new Set(['a', 'c']);
@@ -18,5 +18,20 @@ describe('online members of a room', () => {
     expect(await onlineMembers(['a', 'b', 'c', 'd'])).toEqual([]);
     expect(await onlineMembers(null)).toEqual([]);
     expect(asked).toEqual([]);
+  });
+});
+
+describe('online here first', () => {
+  it('answers a user with a socket here at once, and asks the registry only about the others', async () => {
+    const asked: string[] = [];
+    const isOnline = onlineHereFirst(
+      (id) => id === 'here',
+      async (id) => {
+        asked.push(id);
+        return id === 'elsewhere';
+      },
+    );
+    expect(await Promise.all(['here', 'elsewhere', 'gone'].map(isOnline))).toEqual([true, true, false]);
+    expect(asked).toEqual(['elsewhere', 'gone']);
   });
 });

@@ -13,3 +13,14 @@ export function onlineMembersOf(
     return memberIds.filter((_, i) => online[i]);
   };
 }
+
+/**
+ * Whether a user is online: one with a socket on this gateway is, without asking anyone (the
+ * registry may not even have their claim yet); anyone else is asked of the registry.
+ */
+export function onlineHereFirst(
+  connectedHere: (userId: string) => boolean,
+  askRegistry: (userId: string) => Promise<boolean>,
+): (userId: string) => Promise<boolean> {
+  return (userId) => (connectedHere(userId) ? Promise.resolve(true) : askRegistry(userId));
+}

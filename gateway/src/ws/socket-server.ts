@@ -150,6 +150,11 @@ export class SocketServer {
     return this.perUser.keys();
   }
 
+  /** Whether the user has an open socket here. */
+  hasUser(userId: string): boolean {
+    return this.perUser.has(userId);
+  }
+
   private upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {
     const origin = req.getHeader('origin');
     if (origin && this.options.allowedOrigins.length > 0 && !this.options.allowedOrigins.includes(origin)) {
