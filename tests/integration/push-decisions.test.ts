@@ -6,7 +6,7 @@ import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { registerDevice } from '../../notifier-worker/src/db/devices-repository.js';
-import { claimDue, type DueRow, firstOpenSeq, lockPairs, recordDue, takeOpenDue } from '../../notifier-worker/src/db/ledger-repository.js';
+import { claimDue, type DueRow, firstOpenSeq, lockRooms, recordDue, takeOpenDue } from '../../notifier-worker/src/db/ledger-repository.js';
 import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.js';
 import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
@@ -67,14 +67,16 @@ const message = (roomId: string, seq: number, extra: Partial<Pick<Message, 'ment
 
 describe('push decisions of a batch', () => {
   it('look each room up once and every candidate device and presence once, and decide each message as alone', async () => {
-    // Room A: bob (two devices, offline), carol (online), dave (no device), erin (muted).
-    // Room B: bob (mentions only), frank (offline). Alice sends everything.
+    // Room A: bob (two devices, offline), carol (online), dave (no device), erin (muted), ivy
+    // (mentions only, a participant of A1's thread only). Room B: bob (mentions only), frank
+    // (offline). Alice sends everything; A2 and A3 are thread replies, A2 in A1's thread.
     for (const [token, user] of [
       ['bob-phone', 'bob'],
       ['bob-tablet', 'bob'],
       ['carol-phone', 'carol'],
       ['erin-phone', 'erin'],
       ['frank-phone', 'frank'],
+      ['ivy-phone', 'ivy'],
     ] as const) {
       await registerDevice(database.db, { token, user_id: user, platform: 'webhook', app_id: null }, 5);
     }
@@ -83,6 +85,7 @@ describe('push decisions of a batch', () => {
     let considered = 0;
     const a1 = message(ROOM_A, 1);
     const a2 = message(ROOM_A, 2, { thread_root_id: a1.id });
+    const a3 = message(ROOM_A, 3, { thread_root_id: randomUUID() });
     const b1 = message(ROOM_B, 1, { mentions: ['bob'] });
     const b2 = message(ROOM_B, 2);
     const deps: DecisionLookups = {
@@ -92,13 +95,20 @@ describe('push decisions of a batch', () => {
           calls.pushFacts.push(roomId);
           const members =
             roomId === ROOM_A
-              ? [member('alice'), member('bob'), member('carol'), member('dave'), member('erin', { muted_until: '2999-01-01T00:00:00Z' })]
+              ? [
+                  member('alice'),
+                  member('bob'),
+                  member('carol'),
+                  member('dave'),
+                  member('erin', { muted_until: '2999-01-01T00:00:00Z' }),
+                  member('ivy', { notify: 'mentions' }),
+                ]
               : [member('alice'), member('bob', { notify: 'mentions' }), member('frank')];
           return { room: { id: roomId, kind: 'group', title: 'Crew' }, members };
         },
         async messageStates(roomId, ids) {
           calls.messageStates.push([roomId, ids]);
-          return ids.map((id) => ({ id, thread_participants: ['bob'] })) as Awaited<
+          return ids.map((id) => ({ id, thread_participants: id === a2.id ? ['ivy'] : ['bob'] })) as Awaited<
             ReturnType<DecisionLookups['sources']['messageStates']>
           >;
         },
@@ -129,26 +139,30 @@ describe('push decisions of a batch', () => {
       },
     };
 
-    const rows = await dueForMessages(
-      [a1, a2, b1, b2].map((m) => ({ room_id: m.room_id, message: m })),
-      deps,
-    );
+    const events = [a1, a2, a3, b1, b2].map((m) => ({ room_id: m.room_id, message: m }));
+    const rows = await dueForMessages(events, deps);
 
     const pairs = rows.map((of) => of.map((r) => `${r.user_id}:${r.device_token}`).sort());
     expect(pairs).toEqual([
       ['bob:bob-phone', 'bob:bob-tablet'],
+      ['bob:bob-phone', 'bob:bob-tablet', 'ivy:ivy-phone'],
       ['bob:bob-phone', 'bob:bob-tablet'],
       ['bob:bob-phone', 'bob:bob-tablet', 'frank:frank-phone'],
       ['frank:frank-phone'],
     ]);
     expect(rows.flat().every((r) => r.message_id && r.seq > 0)).toBe(true);
-    expect(rows[2]?.every((r) => r.room_id === ROOM_B && r.message_id === b1.id && r.seq === 1)).toBe(true);
+    expect(rows[3]?.every((r) => r.room_id === ROOM_B && r.message_id === b1.id && r.seq === 1)).toBe(true);
     expect(calls.pushFacts.sort()).toEqual([ROOM_A, ROOM_B].sort());
-    expect(calls.messageStates).toEqual([[ROOM_A, [a2.id]]]);
-    expect(calls.onlineAmong).toEqual([['bob', 'carol', 'frank']]);
-    // Per message, as if decided alone: A1 and A2 each consider bob, carol, dave; B1 bob and frank; B2 frank.
-    expect(considered).toBe(3 + 3 + 2 + 1);
-    expect(suppressed).toEqual({ muted: 2, not_mentioned: 1, no_device: 2, online: 2 });
+    expect(calls.messageStates).toEqual([[ROOM_A, [a2.id, a3.id]]]);
+    expect(calls.onlineAmong).toEqual([['bob', 'carol', 'frank', 'ivy']]);
+    // Per message: A1 and A3 consider bob, carol, dave; A2 those and ivy; B1 bob and frank; B2 frank.
+    expect(considered).toBe(3 + 4 + 3 + 2 + 1);
+    expect(suppressed).toEqual({ muted: 3, not_mentioned: 3, no_device: 3, online: 3 });
+    // And each message alone is decided the same way.
+    for (const [i, event] of events.entries()) {
+      const alone = (await dueForMessages([event], deps))[0] ?? [];
+      expect(alone.map((r) => `${r.user_id}:${r.device_token}`).sort()).toEqual(pairs[i]);
+    }
   });
 
   it('decides no push, and asks no presence, for a message of a room that is gone', async () => {
@@ -185,9 +199,9 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     traceparent: null,
   });
   const timing = { dueInMs: 0, leaseMs: 60_000 };
-  /** What a coalescing job does with the rows it took, under the pair's lock. */
-  const settle = async (trx: Parameters<typeof lockPairs>[0], roomId: string, taken: readonly DueRow[]) => {
-    await lockPairs(trx, ['gina'], [roomId]);
+  /** What a coalescing job does with the rows it took, under its room's lock. */
+  const settle = async (trx: Parameters<typeof lockRooms>[0], roomId: string, taken: readonly DueRow[]) => {
+    await lockRooms(trx, [roomId]);
     await claimDue(
       trx,
       `phone-${roomId}`,
@@ -267,44 +281,47 @@ describe('a coalescing job that finds rows recorded while it ran', () => {
       deliver: { addBulk: async (jobs: typeof scheduled) => scheduled.push(...jobs) },
     } as unknown as PushQueues;
     let recordedMeanwhile: unknown;
-    const outcome = await processCoalesceJob({ name: 'coalesce', data: { user_id: 'hana', room_id: roomId } } as Job<CoalesceJob>, {
-      db: database.db,
-      queues,
-      logger,
-      coalesceMs: 700,
-      deliveryAttempts: 3,
-      leaseMs: 60_000,
-      funnel: silentFunnel,
-      sources: {
-        // A message arrives while the job asks about the room: its recording sees the job's rows open.
-        pushFacts: async () => {
-          recordedMeanwhile = (await recordDue(database.db, [row(3)], { dueInMs: 0, leaseMs: 60_000 })).toSchedule;
-          return { room: { id: roomId, kind: 'group', title: 'Crew' }, members: [member('hana')] };
+    const outcome = await processCoalesceJob(
+      { id: 'c-parent', name: 'coalesce', data: { user_id: 'hana', room_id: roomId } } as Job<CoalesceJob>,
+      {
+        db: database.db,
+        queues,
+        logger,
+        coalesceMs: 700,
+        deliveryAttempts: 3,
+        leaseMs: 60_000,
+        funnel: silentFunnel,
+        sources: {
+          // A message arrives while the job asks about the room: its recording sees the job's rows open.
+          pushFacts: async () => {
+            recordedMeanwhile = (await recordDue(database.db, [row(3)], { dueInMs: 0, leaseMs: 60_000 })).toSchedule;
+            return { room: { id: roomId, kind: 'group', title: 'Crew' }, members: [member('hana')] };
+          },
+          messageStates: async (_room, ids) =>
+            ids.map((id, i) => ({
+              id,
+              seq: i + 1,
+              sender_id: 'alice',
+              sender_name: 'Alice',
+              kind: 'text',
+              deleted: false,
+              mentions: [],
+              thread_root_id: null,
+              thread_participants: [],
+              preview: 'hi',
+            })),
+          unreadTotal: async () => 3,
+          presence: { isOnline: async () => false, onlineAmong: async () => [] },
         },
-        messageStates: async (_room, ids) =>
-          ids.map((id, i) => ({
-            id,
-            seq: i + 1,
-            sender_id: 'alice',
-            sender_name: 'Alice',
-            kind: 'text',
-            deleted: false,
-            mentions: [],
-            thread_root_id: null,
-            thread_participants: [],
-            preview: 'hi',
-          })),
-        unreadTotal: async () => 3,
-        presence: { isOnline: async () => false, onlineAmong: async () => [] },
       },
-    });
+    );
     expect(outcome).toBe('queued 1');
     expect(recordedMeanwhile).toEqual([]);
     const pushes = scheduled.filter((job) => job.name === 'alert');
     const followUps = scheduled.filter((job) => job.name === 'coalesce');
     expect(pushes).toHaveLength(1);
     expect(followUps).toEqual([
-      expect.objectContaining({ opts: expect.objectContaining({ delay: 700, jobId: expect.stringMatching(/-3-next$/) }) }),
+      expect.objectContaining({ opts: expect.objectContaining({ delay: 700, jobId: expect.stringMatching(/-3-next-[0-9a-f]{12}$/) }) }),
     ]);
     const taken = await database.db
       .selectFrom('notify.push_due')

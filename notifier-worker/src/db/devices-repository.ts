@@ -57,5 +57,11 @@ export async function devicesOf(db: Kysely<NotifyDatabase>, userId: string): Pro
 
 export async function devicesOfUsers(db: Kysely<NotifyDatabase>, userIds: string[]): Promise<DeviceRow[]> {
   if (userIds.length === 0) return [];
-  return db.selectFrom('notify.devices').selectAll().where('user_id', 'in', userIds).execute();
+  // One array parameter, not one per user: a batch of large rooms can name more users than a
+  // statement may have parameters.
+  return db
+    .selectFrom('notify.devices')
+    .selectAll()
+    .where((eb) => eb('user_id', '=', eb.fn.any(eb.val(userIds))))
+    .execute();
 }

@@ -36,7 +36,7 @@ export async function recordDue(
   const column = <K extends keyof DueRow>(key: K) => rows.map((r) => r[key]);
   return db.transaction().execute(async (trx) => {
     const pairs = uniquePairs(rows);
-    await lockPairs(trx, pairs.users, pairs.rooms);
+    await lockRooms(trx, pairs.rooms);
     const open = await sql<{ user_id: string; room_id: string }>`
       select distinct user_id, room_id from notify.push_due
       where batch_id is null
@@ -66,25 +66,33 @@ export async function recordDue(
 
 const pairKey = (userId: string, roomId: string) => `${userId}\u0000${roomId}`;
 
-/** The advisory-lock class of (user, room) pairs in the push ledger (any constant of this service's own). */
-const PAIR_LOCK_CLASS = 7_401;
+/** The advisory-lock class of the push ledger's room stripes (any constant of this service's own). */
+const ROOM_LOCK_CLASS = 7_401;
+/** Stripes rooms share: a transaction holds at most this many locks, whatever the batch. */
+const ROOM_LOCK_STRIPES = 64;
 
 /**
- * Serialises, per (user, room) and to the end of the transaction, recording new due rows with a
- * coalescing job settling what it took. Without it a recording could see the job's rows still
- * open (so schedule nothing, as that job "will take them"), and commit after the job had looked
- * for rows left behind: its rows would wait for the sweep. Locks are taken in one order, so two
- * transactions that lock several pairs cannot deadlock.
+ * Serialises, per room (a stripe of rooms) and to the end of the transaction, recording new due
+ * rows with a coalescing job settling what it took. Without it a recording could see the job's
+ * rows still open (so schedule nothing, as that job "will take them"), and commit after the job
+ * had looked for rows left behind: its rows would wait for the sweep. Per room, not per (user,
+ * room): a batch of large rooms would otherwise take a lock per member and run Postgres's shared
+ * lock table out; rooms sharing a stripe only wait for each other. Taken in one order, so two
+ * transactions cannot deadlock on them.
  */
-export async function lockPairs(trx: Transaction<NotifyDatabase>, userIds: readonly string[], roomIds: readonly string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  await sql`
-    select pg_advisory_xact_lock(${PAIR_LOCK_CLASS}::int, k)
-    from (select distinct hashtext(u || chr(31) || r) as k
-            from unnest(${userIds}::text[], ${roomIds}::text[]) as p(u, r) order by k) as keys`.execute(trx);
+export async function lockRooms(trx: Transaction<NotifyDatabase>, roomIds: readonly string[]): Promise<void> {
+  if (roomIds.length === 0) return;
+  const stripes = [...new Set(roomIds.map(stripeOf))].sort((a, b) => a - b);
+  for (const stripe of stripes) await sql`select pg_advisory_xact_lock(${ROOM_LOCK_CLASS}::int, ${stripe}::int)`.execute(trx);
 }
 
-/** The first seq still open (taken by no batch) for a user in a room, under its pair lock. */
+function stripeOf(roomId: string): number {
+  let hash = 0;
+  for (let i = 0; i < roomId.length; i++) hash = (hash * 31 + roomId.charCodeAt(i)) | 0;
+  return Math.abs(hash) % ROOM_LOCK_STRIPES;
+}
+
+/** The first seq still open (taken by no batch) for a user in a room, under its room's lock. */
 export async function firstOpenSeq(trx: Transaction<NotifyDatabase>, userId: string, roomId: string): Promise<number | undefined> {
   const row = await trx
     .selectFrom('notify.push_due')

@@ -2,6 +2,7 @@ import { type RoomEvent, RoomEventSchema } from '@chat/shared';
 import {
   durables,
   ensureRoomEventStream,
+  messageLinks,
   messageProcessSpan,
   type RunningConsumer,
   runDurableConsumer,
@@ -28,6 +29,8 @@ export interface DecisionDeps extends PushPipeline {
 
 type CreatedEvent = Pick<RoomEvent, 'room_id' | 'message'>;
 type PushFacts = Awaited<ReturnType<DecisionDeps['sources']['pushFacts']>>;
+/** Rooms whose facts are asked for at the same time while a batch is decided. */
+const ROOMS_AT_ONCE = 16;
 /** What deciding needs: the ledger's database (devices), the other services, the funnel. */
 export type DecisionLookups = Pick<DecisionDeps, 'db' | 'sources' | 'funnel'>;
 
@@ -43,10 +46,17 @@ export async function dueForMessages(
   deps: DecisionLookups,
 ): Promise<Array<Omit<DueRow, 'traceparent'>[]>> {
   const roomIds = [...new Set(events.map((e) => e.room_id))];
-  const [facts, participants] = await Promise.all([
-    Promise.all(roomIds.map((roomId) => deps.sources.pushFacts(roomId))).then((all) => new Map(roomIds.map((id, i) => [id, all[i]]))),
-    threadParticipants(events, roomIds, deps),
-  ]);
+  const facts = new Map<string, PushFacts>();
+  const participants = new Map<string, readonly string[]>();
+  // A few rooms at a time: a batch of 128 rooms must not send 256 requests at once.
+  for (let i = 0; i < roomIds.length; i += ROOMS_AT_ONCE) {
+    await Promise.all(
+      roomIds.slice(i, i + ROOMS_AT_ONCE).map(async (roomId) => {
+        const [roomFacts] = await Promise.all([deps.sources.pushFacts(roomId), threadParticipants(events, roomId, deps, participants)]);
+        facts.set(roomId, roomFacts);
+      }),
+    );
+  }
   const now = new Date();
   const candidates = events.map((event) => {
     const room = facts.get(event.room_id) as PushFacts;
@@ -85,18 +95,13 @@ export async function dueForMessages(
 /** A thread reply also reaches its root's author and repliers as if they were mentioned (DESIGN 10.5): one lookup per room. */
 async function threadParticipants(
   events: readonly CreatedEvent[],
-  roomIds: string[],
+  roomId: string,
   deps: DecisionLookups,
-): Promise<Map<string, readonly string[]>> {
-  const found = new Map<string, readonly string[]>();
-  await Promise.all(
-    roomIds.map(async (roomId) => {
-      const replies = events.filter((e) => e.room_id === roomId && e.message.thread_root_id).map((e) => e.message.id);
-      if (replies.length === 0) return;
-      for (const state of await deps.sources.messageStates(roomId, replies)) found.set(state.id, state.thread_participants);
-    }),
-  );
-  return found;
+  found: Map<string, readonly string[]>,
+): Promise<void> {
+  const replies = events.filter((e) => e.room_id === roomId && e.message.thread_root_id).map((e) => e.message.id);
+  if (replies.length === 0) return;
+  for (const state of await deps.sources.messageStates(roomId, replies)) found.set(state.id, state.thread_participants);
 }
 
 /**
@@ -119,11 +124,18 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
   const decided =
     created.length === 0
       ? []
-      : await inSpan('push decisions', { root: true, attributes: { 'messaging.batch.message_count': created.length } }, () =>
-          dueForMessages(
-            created.map((c) => c.event),
-            deps,
-          ),
+      : await inSpan(
+          'push decisions',
+          {
+            root: true,
+            links: messageLinks(created.map((c) => c.message)),
+            attributes: { 'messaging.batch.message_count': created.length },
+          },
+          () =>
+            dueForMessages(
+              created.map((c) => c.event),
+              deps,
+            ),
         );
   const due: DueRow[] = [];
   const urgent: DueRow[] = [];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentTraceparent, extractTraceContext, inSpan } from '@chat/shared/telemetry';
 import type { Job } from 'bullmq';
 import { devicesOf } from '../db/devices-repository.js';
-import { claimDue, firstOpenSeq, insertBatch, lockPairs, takeOpenDue } from '../db/ledger-repository.js';
+import { claimDue, firstOpenSeq, insertBatch, lockRooms, takeOpenDue } from '../db/ledger-repository.js';
 import { composePush, pushGroups } from '../domain/push-content.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { Notification } from '../providers/provider.js';
@@ -31,7 +31,7 @@ export async function processCoalesceJob(job: Job<CoalesceJob | BadgeJob>, deps:
   // The push continues the trace of the (first) message it is about.
   const parent = extractTraceContext(open[0]?.traceparent ? { traceparent: open[0].traceparent } : undefined);
   return inSpan('push coalesce', { parent, attributes: { 'chat.room_id': roomId, 'chat.push.due': open.length } }, async () => {
-    const outcome = await coalesce(userId, roomId, open, deps);
+    const outcome = await coalesce(userId, roomId, open, deps, String(job.id));
     // One line per decision: what on-call reads to answer "why did (or didn't) this push arrive?"
     deps.logger.info({ user_id: userId, room_id: roomId, messages: new Set(open.map((r) => r.message_id)).size, outcome }, 'push decision');
     return outcome;
@@ -43,15 +43,16 @@ async function coalesce(
   roomId: string,
   open: Awaited<ReturnType<typeof takeOpenDue>>,
   deps: CoalesceDeps,
+  jobId: string,
 ): Promise<string> {
   const messageIds = [...new Set(open.map((r) => r.message_id))];
   const drop = async (reason: string) => {
     const left = await deps.db.transaction().execute(async (trx) => {
-      await lockPairs(trx, [userId], [roomId]);
+      await lockRooms(trx, [roomId]);
       for (const [token, ids] of byDevice(open)) await claimDue(trx, token, ids, `dropped:${reason}`);
       return firstOpenSeq(trx, userId, roomId);
     });
-    await scheduleLeftOver(userId, roomId, left, deps);
+    await scheduleLeftOver(userId, roomId, left, deps, jobId);
     return reason;
   };
   if (await deps.sources.presence.isOnline(userId)) {
@@ -77,7 +78,7 @@ async function coalesce(
   const keptIds = new Set(keep.map((m) => m.id));
   const traceparent = currentTraceparent();
   const { made: batches, left } = await deps.db.transaction().execute(async (trx) => {
-    await lockPairs(trx, [userId], [roomId]);
+    await lockRooms(trx, [roomId]);
     const made: string[] = [];
     for (const [token, ids] of byDevice(open)) {
       const device = devices.get(token);
@@ -128,7 +129,7 @@ async function coalesce(
       deps.logger.warn({ err: error, batches: batches.length }, 'could not queue deliveries; the sweep will');
     }
   }
-  await scheduleLeftOver(userId, roomId, left, deps);
+  await scheduleLeftOver(userId, roomId, left, deps, jobId);
   return batches.length === 0 ? 'nothing_left' : `queued ${batches.length}`;
 }
 
@@ -136,13 +137,22 @@ async function coalesce(
  * Rows recorded while this job ran (after it read the ledger) get a job of their own: their
  * recording saw this job's rows open and left them to it. They start a window of their own, as a
  * first row does, so a busy room still gets one push per window, not one per job. Found under the
- * pair's lock, so none slips between (see lockPairs); a job lost here (Redis down) is found by
+ * room's lock, so none slips between (see lockRooms); a job lost here (Redis down) is found by
  * the sweep.
  */
-async function scheduleLeftOver(userId: string, roomId: string, firstSeq: number | undefined, deps: CoalesceDeps): Promise<void> {
+async function scheduleLeftOver(
+  userId: string,
+  roomId: string,
+  firstSeq: number | undefined,
+  deps: CoalesceDeps,
+  parentJobId: string,
+): Promise<void> {
   if (firstSeq === undefined) return;
+  // Named after this job too: a row recorded twice with the same seq must not find an older
+  // follow-up's id taken and be dropped; a retry of this job still adds no second one.
+  const suffix = `next-${hashOf(parentJobId).slice(0, 12)}`;
   try {
-    await scheduleCoalesce(deps.queues, [{ user_id: userId, room_id: roomId, first_seq: firstSeq }], deps.coalesceMs, 'next');
+    await scheduleCoalesce(deps.queues, [{ user_id: userId, room_id: roomId, first_seq: firstSeq }], deps.coalesceMs, suffix);
   } catch (error) {
     deps.logger.warn({ err: error, user_id: userId, room_id: roomId }, 'could not schedule the rows left behind; the sweep will');
   }

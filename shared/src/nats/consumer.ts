@@ -208,11 +208,7 @@ async function handleBatch(
 ): Promise<void> {
   const [first] = batch as [JsMsg, ...JsMsg[]];
   // The batch continues the first event's trace and links the others, so each trace still shows it.
-  const links = () =>
-    batch.slice(1).flatMap((m) => {
-      const context = trace.getSpanContext(extractTraceContext(fromNatsHeaders(m.headers)));
-      return context ? [{ context }] : [];
-    });
+  const links = () => messageLinks(batch.slice(1));
   try {
     if (options.spanPerMessage) await options.handleBatch(batch);
     else {
@@ -229,6 +225,14 @@ async function handleBatch(
 }
 
 /** The span options of one message's processing, for batch handlers that trace each message. */
+/** Links to the traces the messages carry (a batch span that works for all of them). */
+export function messageLinks(messages: readonly JsMsg[]): Link[] {
+  return messages.flatMap((m) => {
+    const context = trace.getSpanContext(extractTraceContext(fromNatsHeaders(m.headers)));
+    return context ? [{ context }] : [];
+  });
+}
+
 export function messageProcessSpan(durable: string, message: JsMsg) {
   return consumerSpan(durable, message);
 }
