@@ -6,7 +6,7 @@ import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { registerDevice } from '../../notifier-worker/src/db/devices-repository.js';
-import { claimDue, type DueRow, firstOpenSeq, lockRooms, recordDue, takeOpenDue } from '../../notifier-worker/src/db/ledger-repository.js';
+import { claimDue, type DueRow, recordDue, settleTaken, takeOpenDue } from '../../notifier-worker/src/db/ledger-repository.js';
 import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.js';
 import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
@@ -199,16 +199,17 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     traceparent: null,
   });
   const timing = { dueInMs: 0, leaseMs: 60_000 };
-  /** What a coalescing job does with the rows it took, under its room's lock. */
-  const settle = async (trx: Parameters<typeof lockRooms>[0], roomId: string, taken: readonly DueRow[]) => {
-    await lockRooms(trx, [roomId]);
-    await claimDue(
-      trx,
-      `phone-${roomId}`,
-      taken.map((r) => r.message_id),
-      'p-1',
-    );
-  };
+  /** What a coalescing job does with the rows it took: claims them, under its room's lock. */
+  const settle = (roomId: string, taken: readonly DueRow[], meanwhile: () => Promise<void> = async () => undefined) =>
+    settleTaken(database.db, 'gina', roomId, async (trx) => {
+      await claimDue(
+        trx,
+        `phone-${roomId}`,
+        taken.map((r) => r.message_id),
+        'p-1',
+      );
+      await meanwhile();
+    });
 
   it('leaves rows recorded after the job read the ledger to the job, which finds them when it settles', async () => {
     const roomId = randomUUID();
@@ -216,10 +217,7 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     const taken = await takeOpenDue(database.db, 'gina', roomId, 60_000);
     // Recorded while the job works: its row 1 is open, so no job of its own.
     expect((await recordDue(database.db, [due(roomId, 2)], timing)).toSchedule).toEqual([]);
-    const left = await database.db.transaction().execute(async (trx) => {
-      await settle(trx, roomId, taken);
-      return firstOpenSeq(trx, 'gina', roomId);
-    });
+    const { left } = await settle(roomId, taken);
     expect(left).toBe(2);
   });
 
@@ -235,18 +233,16 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     const holding = new Promise<void>((resolve) => {
       locked = resolve;
     });
-    const job = database.db.transaction().execute(async (trx) => {
-      await settle(trx, roomId, taken);
+    const job = settle(roomId, taken, async () => {
       locked();
       await released;
-      return firstOpenSeq(trx, 'gina', roomId);
-    });
+    }).then(({ left }) => left);
     await holding;
     let recorded = false;
     const recording = recordDue(database.db, [due(roomId, 2)], timing).finally(() => {
       recorded = true;
     });
-    // The recording waits on the pair's lock while the job has not committed.
+    // The recording waits on the room's lock while the job has not committed.
     await eventually(async () => {
       const waiting = await database.pool.query(
         "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event = 'advisory'",

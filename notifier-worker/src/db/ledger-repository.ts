@@ -83,7 +83,25 @@ const ROOM_LOCK_STRIPES = 64;
 export async function lockRooms(trx: Transaction<NotifyDatabase>, roomIds: readonly string[]): Promise<void> {
   if (roomIds.length === 0) return;
   const stripes = [...new Set(roomIds.map(stripeOf))].sort((a, b) => a - b);
-  for (const stripe of stripes) await sql`select pg_advisory_xact_lock(${ROOM_LOCK_CLASS}::int, ${stripe}::int)`.execute(trx);
+  // One round trip; the function scan yields the array in its (sorted) order.
+  await sql`select pg_advisory_xact_lock(${ROOM_LOCK_CLASS}::int, s) from unnest(${stripes}::int[]) as s`.execute(trx);
+}
+
+/**
+ * How a coalescing job settles the rows it took: in one transaction under its room's lock, runs
+ * `work` (claims), then answers the first seq still open, recorded while the job ran (see lockRooms).
+ */
+export async function settleTaken<T>(
+  db: Kysely<NotifyDatabase>,
+  userId: string,
+  roomId: string,
+  work: (trx: Transaction<NotifyDatabase>) => Promise<T>,
+): Promise<{ result: T; left: number | undefined }> {
+  return db.transaction().execute(async (trx) => {
+    await lockRooms(trx, [roomId]);
+    const result = await work(trx);
+    return { result, left: await firstOpenSeq(trx, userId, roomId) };
+  });
 }
 
 function stripeOf(roomId: string): number {
@@ -93,7 +111,7 @@ function stripeOf(roomId: string): number {
 }
 
 /** The first seq still open (taken by no batch) for a user in a room, under its room's lock. */
-export async function firstOpenSeq(trx: Transaction<NotifyDatabase>, userId: string, roomId: string): Promise<number | undefined> {
+async function firstOpenSeq(trx: Transaction<NotifyDatabase>, userId: string, roomId: string): Promise<number | undefined> {
   const row = await trx
     .selectFrom('notify.push_due')
     .select((eb) => eb.fn.min('seq').as('seq'))

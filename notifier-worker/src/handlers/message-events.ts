@@ -72,7 +72,11 @@ export async function dueForMessages(
   });
   const devices = await devicesOfUsers(deps.db, [...new Set(candidates.flat())]);
   const devicesOf = new Map<string, typeof devices>();
-  for (const device of devices) devicesOf.set(device.user_id, [...(devicesOf.get(device.user_id) ?? []), device]);
+  for (const device of devices) {
+    const held = devicesOf.get(device.user_id);
+    if (held) held.push(device);
+    else devicesOf.set(device.user_id, [device]);
+  }
   const online = new Set(await deps.sources.presence.onlineAmong([...devicesOf.keys()]));
   return events.map((event, i) => {
     const users = candidates[i] ?? [];

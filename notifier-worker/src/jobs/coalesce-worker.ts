@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentTraceparent, extractTraceContext, inSpan } from '@chat/shared/telemetry';
 import type { Job } from 'bullmq';
 import { devicesOf } from '../db/devices-repository.js';
-import { claimDue, firstOpenSeq, insertBatch, lockRooms, takeOpenDue } from '../db/ledger-repository.js';
+import { claimDue, insertBatch, settleTaken, takeOpenDue } from '../db/ledger-repository.js';
 import { composePush, pushGroups } from '../domain/push-content.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { Notification } from '../providers/provider.js';
@@ -47,10 +47,8 @@ async function coalesce(
 ): Promise<string> {
   const messageIds = [...new Set(open.map((r) => r.message_id))];
   const drop = async (reason: string) => {
-    const left = await deps.db.transaction().execute(async (trx) => {
-      await lockRooms(trx, [roomId]);
+    const { left } = await settleTaken(deps.db, userId, roomId, async (trx) => {
       for (const [token, ids] of byDevice(open)) await claimDue(trx, token, ids, `dropped:${reason}`);
-      return firstOpenSeq(trx, userId, roomId);
     });
     await scheduleLeftOver(userId, roomId, left, deps, jobId);
     return reason;
@@ -77,8 +75,7 @@ async function coalesce(
   const badge = await deps.sources.unreadTotal(userId);
   const keptIds = new Set(keep.map((m) => m.id));
   const traceparent = currentTraceparent();
-  const { made: batches, left } = await deps.db.transaction().execute(async (trx) => {
-    await lockRooms(trx, [roomId]);
+  const { result: batches, left } = await settleTaken(deps.db, userId, roomId, async (trx) => {
     const made: string[] = [];
     for (const [token, ids] of byDevice(open)) {
       const device = devices.get(token);
@@ -119,7 +116,7 @@ async function coalesce(
         made.push(id);
       }
     }
-    return { made, left: await firstOpenSeq(trx, userId, roomId) };
+    return made;
   });
   if (batches.length > 0) {
     deps.funnel.queued(batches.length);

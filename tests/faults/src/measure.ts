@@ -1,3 +1,4 @@
+import type { Message } from '@chat/shared';
 import type { ChatClient, Frame } from '@chat/shared/sdk';
 import type { World } from './world.js';
 
@@ -37,19 +38,14 @@ async function until(test: () => boolean, timeoutMs: number): Promise<void> {
   while (!test() && Date.now() < deadline) await sleep(100);
 }
 
-interface StoredMessage {
-  id: string;
-  seq: number;
-  body: string;
-  created_at: string;
-}
+type StoredMessage = Pick<Message, 'id' | 'seq' | 'body' | 'created_at'>;
 
 async function fullHistory(client: ChatClient, roomId: string): Promise<StoredMessage[]> {
   const all: StoredMessage[] = [];
   let before: number | undefined;
   for (;;) {
     const page = await client.history(roomId, before, 100);
-    const items = page.items as unknown as StoredMessage[];
+    const items: StoredMessage[] = page.items;
     all.push(...items);
     if (!page.next_cursor || items.length === 0) break;
     before = Math.min(...items.map((m) => m.seq));
