@@ -63,7 +63,8 @@ async function main(): Promise<void> {
     logger.warn({ err: error, reason }, 'socket fault caught');
   });
 
-  const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger);
+  // A connect burst's subscribes (one uWS callback each) leave in one NATS write per turn.
+  const nats = await connectNats(config.NATS_URL, `${config.CHAT_NAMESPACE}-${SERVICE}`, logger, { flushAtTurnEnd: true });
   registerNatsClientMetrics(registry, nats.nc);
 
   // Auto-pipelining: commands issued in one turn of the loop (rate-limit spends, presence) share one write.

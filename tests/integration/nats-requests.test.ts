@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createLogger } from '@chat/shared/logging';
+import { connectNats } from '@chat/shared/nats';
 import { connect, ErrorCode, type NatsConnection, type NatsError } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -58,4 +60,62 @@ describe('NATS requests (patched nats.js)', () => {
     await nc.flush();
     expect(pendingRequests()).toBe(0);
   });
+});
+
+describe('NATS writes per turn of the event loop (patched nats.js, flushAtTurnEnd)', () => {
+  const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
+  /** Counts the writes a connection hands its socket (nats.js internals, wrapped, not changed). */
+  const countWrites = (connection: NatsConnection) => {
+    const transport = (connection as unknown as { protocol: { transport: { send(frame: Uint8Array): void } } }).protocol.transport;
+    const send = transport.send.bind(transport);
+    const counter = { writes: 0 };
+    transport.send = (frame) => {
+      counter.writes++;
+      send(frame);
+    };
+    return counter;
+  };
+  /** Publishes once from each of `count` callbacks of one turn (as a uWS server calls back once per socket). */
+  const publishFromSeparateCallbacks = (connection: NatsConnection, subject: string, count: number) =>
+    new Promise<void>((resolve) => {
+      for (let i = 0; i < count; i++) {
+        setImmediate(() => {
+          connection.publish(subject, encoder.encode(String(i)));
+          if (i === count - 1) resolve();
+        });
+      }
+    });
+
+  it.each([
+    { flushAtTurnEnd: false, writes: 20 },
+    { flushAtTurnEnd: true, writes: 1 },
+  ])(
+    'flushAtTurnEnd $flushAtTurnEnd: 20 callbacks of one turn publish in $writes write(s), and every message arrives',
+    async ({ flushAtTurnEnd, writes }) => {
+      const subject = `test.turn.${randomUUID()}`;
+      const received: string[] = [];
+      let allReceived!: () => void;
+      const done = new Promise<void>((resolve) => {
+        allReceived = resolve;
+      });
+      nc.subscribe(subject, {
+        callback: (_error, msg) => {
+          received.push(decoder.decode(msg.data));
+          if (received.length === 20) allReceived();
+        },
+      });
+      await nc.flush();
+      const link = await connectNats([infra.natsUrl], 'test-turn', logger, { flushAtTurnEnd });
+      try {
+        await link.nc.flush();
+        const counter = countWrites(link.nc);
+        await publishFromSeparateCallbacks(link.nc, subject, 20);
+        await done;
+        expect(counter.writes).toBe(writes);
+        expect(received).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+      } finally {
+        await link.nc.close();
+      }
+    },
+  );
 });

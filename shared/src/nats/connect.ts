@@ -7,8 +7,17 @@ export interface NatsLink {
   isConnected(): boolean;
 }
 
+export interface NatsConnectOptions {
+  /**
+   * Write queued commands once per turn of the event loop instead of once per callback: for a
+   * process driven by uWebSockets.js, whose every socket callback drains the microtask and
+   * nextTick queues on its own (patches/nats@2.29.3.patch).
+   */
+  flushAtTurnEnd?: boolean;
+}
+
 /** Connects with unlimited reconnects and logs every status change, so outages show in the logs. */
-export async function connectNats(servers: string[], name: string, logger: Logger): Promise<NatsLink> {
+export async function connectNats(servers: string[], name: string, logger: Logger, options: NatsConnectOptions = {}): Promise<NatsLink> {
   const nc = await connect({
     servers,
     name,
@@ -17,6 +26,7 @@ export async function connectNats(servers: string[], name: string, logger: Logge
     waitOnFirstConnect: true,
     // An Error (with its stack) per request only to improve the trace of a timeout: costly at scale.
     noAsyncTraces: true,
+    flushAtTurnEnd: options.flushAtTurnEnd ?? false,
   });
   logger.info({ server: nc.getServer() }, 'connected to NATS');
   let connected = true;
