@@ -64,13 +64,16 @@ describe('NATS requests (patched nats.js)', () => {
 
 describe('NATS writes per turn of the event loop (patched nats.js, flushAtTurnEnd)', () => {
   const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
-  /** Counts the writes a connection hands its socket (nats.js internals, wrapped, not changed). */
-  const countWrites = (connection: NatsConnection) => {
+  /**
+   * Counts the writes a connection hands its socket that carry a publish to `subject` (nats.js
+   * internals, wrapped, not changed); a PONG the server asks for meanwhile is not one of them.
+   */
+  const countPublishWrites = (connection: NatsConnection, subject: string) => {
     const transport = (connection as unknown as { protocol: { transport: { send(frame: Uint8Array): void } } }).protocol.transport;
     const send = transport.send.bind(transport);
     const counter = { writes: 0 };
     transport.send = (frame) => {
-      counter.writes++;
+      if (decoder.decode(frame).includes(`PUB ${subject} `)) counter.writes++;
       send(frame);
     };
     return counter;
@@ -98,7 +101,7 @@ describe('NATS writes per turn of the event loop (patched nats.js, flushAtTurnEn
       const done = new Promise<void>((resolve) => {
         allReceived = resolve;
       });
-      nc.subscribe(subject, {
+      const subscription = nc.subscribe(subject, {
         callback: (_error, msg) => {
           received.push(decoder.decode(msg.data));
           if (received.length === 20) allReceived();
@@ -108,14 +111,51 @@ describe('NATS writes per turn of the event loop (patched nats.js, flushAtTurnEn
       const link = await connectNats([infra.natsUrl], 'test-turn', logger, { flushAtTurnEnd });
       try {
         await link.nc.flush();
-        const counter = countWrites(link.nc);
+        const counter = countPublishWrites(link.nc, subject);
         await publishFromSeparateCallbacks(link.nc, subject, 20);
         await done;
         expect(counter.writes).toBe(writes);
         expect(received).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
       } finally {
+        subscription.unsubscribe();
         await link.nc.close();
       }
     },
   );
+});
+
+/**
+ * The patch makes a subscription's `closed` and its iterator's signals when first used (a
+ * callback subscription, one per room a gateway serves, never uses them): each must still settle
+ * whether it is first read before or after the event that settles it.
+ */
+describe('subscription promises made when first used (patched nats.js)', () => {
+  it('a callback subscription reports closed when read after its unsubscribe, and when read before it', async () => {
+    const early = nc.subscribe(`test.lazy.${randomUUID()}`, { callback: () => undefined });
+    const closedEarly = early.closed;
+    early.unsubscribe();
+    await expect(closedEarly).resolves.toBeUndefined();
+
+    const late = nc.subscribe(`test.lazy.${randomUUID()}`, { callback: () => undefined });
+    late.unsubscribe();
+    await expect(late.closed).resolves.toBeUndefined();
+  });
+
+  it('an iterator subscription yields every message, waits for the next, and ends on unsubscribe', async () => {
+    const subject = `test.lazy.${randomUUID()}`;
+    const subscription = nc.subscribe(subject);
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const msg of subscription) {
+        seen.push(decoder.decode(msg.data));
+        // After the first, the iterator is waiting on a signal made when it was first needed.
+        if (seen.length === 1) setImmediate(() => nc.publish(subject, encoder.encode('second')));
+        if (seen.length === 2) subscription.unsubscribe();
+      }
+    })();
+    nc.publish(subject, encoder.encode('first'));
+    await reading;
+    await subscription.closed;
+    expect(seen).toEqual(['first', 'second']);
+  });
 });
