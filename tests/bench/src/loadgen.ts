@@ -126,6 +126,8 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
   const interval = 1000 / command.perSenderRate;
   const deadline = now() + command.durationMs;
   const inFlight: Array<Promise<void>> = [];
+  const sendingClients = [...new Set(command.senders.map((sender) => clients[sender.client]?.client))];
+  const refusalsBefore = sendingClients.reduce((sum, client) => sum + (client?.refusalsWaitedOut ?? 0), 0);
   await Promise.all(
     command.senders.map(async (sender, s) => {
       // Spread senders over the first interval so the offered load is smooth, not in waves.
@@ -155,7 +157,8 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
     }),
   );
   await Promise.all(inFlight);
-  reply(command.id, { sent, acked, failed, failures });
+  const refusalsWaitedOut = sendingClients.reduce((sum, client) => sum + (client?.refusalsWaitedOut ?? 0), 0) - refusalsBefore;
+  reply(command.id, { sent, acked, failed, failures, refusalsWaitedOut });
 }
 
 process.on('message', (raw) => {

@@ -15,6 +15,8 @@ export interface Received {
 export interface BenchClient {
   subscribe(rooms: string[], sinceSeq?: Map<string, number>): Promise<void>;
   send(room: string, body: string, key: string): Promise<void>;
+  /** `rate_limited` answers this client waited out and sent again after (chat only). */
+  readonly refusalsWaitedOut?: number;
   close(): void;
   onMessage: (message: Received) => void;
   onClose: (code: number) => void;
@@ -26,6 +28,19 @@ interface Pending {
   resolve(): void;
   reject(error: Error): void;
 }
+
+/** An error answer; `rate_limited` ones say how long the socket must send nothing. */
+class RequestRefused extends Error {
+  constructor(
+    readonly code: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(code);
+  }
+}
+
+/** A chat client does not give up on a `rate_limited` send; past this many it is a bench fault. */
+const MAX_SEND_ATTEMPTS = 50;
 
 /** A WebSocket client whose requests carry an id that the server's ack or error echoes. */
 abstract class CorrelatedWsClient implements BenchClient {
@@ -56,13 +71,13 @@ abstract class CorrelatedWsClient implements BenchClient {
     });
   }
 
-  /** Settles the request `id` names: resolved without an error code, rejected with one. */
-  protected settle(id: string | undefined, errorCode?: string): void {
+  /** Settles the request `id` names: resolved without an error, rejected with one. */
+  protected settle(id: string | undefined, error?: Error): void {
     const pending = id === undefined ? undefined : this.pending.get(id);
     if (!pending || id === undefined) return;
     this.pending.delete(id);
-    if (errorCode === undefined) pending.resolve();
-    else pending.reject(new Error(errorCode));
+    if (error === undefined) pending.resolve();
+    else pending.reject(error);
   }
 
   close(): void {
@@ -70,13 +85,21 @@ abstract class CorrelatedWsClient implements BenchClient {
   }
 }
 
-/** Our socket protocol (DESIGN.md section 6), minimal: no outbox, just frames. */
+/**
+ * Our socket protocol (DESIGN.md section 6), minimal: no outbox, just frames. Like any client of
+ * the contract it obeys a `rate_limited` answer: it sends nothing for `retry_after_ms`, then sends
+ * the refused message again with the same key (a socket that keeps sending is closed with 4008).
+ */
 class ChatBenchClient extends CorrelatedWsClient {
+  private quietUntil = 0;
+  refusalsWaitedOut = 0;
+
   protected receive(data: unknown): void {
     const frame = data as {
       type: string;
       id?: string;
       code?: string;
+      retry_after_ms?: number;
       room_id?: string;
       seq?: number;
       message?: { body: string; id: string };
@@ -86,7 +109,7 @@ class ChatBenchClient extends CorrelatedWsClient {
       this.onPosition(frame.data.room_id, frame.data.last_seq);
     }
     if (frame.type === 'ack') this.settle(frame.id);
-    else if (frame.type === 'error') this.settle(frame.id, String(frame.code));
+    else if (frame.type === 'error') this.settle(frame.id, new RequestRefused(String(frame.code), frame.retry_after_ms));
     else if (frame.type === 'message.created' && frame.message) {
       this.onMessage({ room: String(frame.room_id), body: frame.message.body, seq: frame.seq, messageId: frame.message.id });
     }
@@ -100,8 +123,19 @@ class ChatBenchClient extends CorrelatedWsClient {
     );
   }
 
-  send(room: string, body: string, key: string): Promise<void> {
-    return this.request({ type: 'message.send', room_id: room, client_msg_id: key, body });
+  async send(room: string, body: string, key: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const quiet = this.quietUntil - Date.now();
+      if (quiet > 0) await new Promise((resolve) => setTimeout(resolve, quiet));
+      try {
+        return await this.request({ type: 'message.send', room_id: room, client_msg_id: key, body });
+      } catch (error) {
+        const refusal = error instanceof RequestRefused && error.code === 'rate_limited' ? error : undefined;
+        if (!refusal || attempt >= MAX_SEND_ATTEMPTS) throw error;
+        this.refusalsWaitedOut++;
+        this.quietUntil = Math.max(this.quietUntil, Date.now() + (refusal.retryAfterMs ?? 1000));
+      }
+    }
   }
 }
 
