@@ -173,6 +173,7 @@ async function main(): Promise<void> {
       onReplay: metrics.subscribeRecovered,
       onlineMembers: onlineMembersOf(
         onlineHereFirst(
+          // Typed: `sockets` is built from these options, and inference would otherwise go round in a circle.
           (id): boolean => sockets.hasUser(id),
           (id) => onlineNow.get(id),
         ),

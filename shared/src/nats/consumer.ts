@@ -224,7 +224,6 @@ async function handleBatch(
   }
 }
 
-/** The span options of one message's processing, for batch handlers that trace each message. */
 /** Links to the traces the messages carry (a batch span that works for all of them). */
 export function messageLinks(messages: readonly JsMsg[]): Link[] {
   return messages.flatMap((m) => {
@@ -233,6 +232,7 @@ export function messageLinks(messages: readonly JsMsg[]): Link[] {
   });
 }
 
+/** The span options of one message's processing, for batch handlers that trace each message. */
 export function messageProcessSpan(durable: string, message: JsMsg) {
   return consumerSpan(durable, message);
 }
