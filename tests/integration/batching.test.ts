@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@chat/shared';
-import { type DatabaseHandle, migrateSchema, openDatabase } from '@chat/shared/db';
+import { type DatabaseHandle, idsPresent, migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
 import { PresenceRegistry } from '@chat/shared/presence';
 import { Redis } from 'ioredis';
@@ -270,6 +270,16 @@ describe("several rooms' member lists in one statement", () => {
     // Six members, read up to four: enough to tell it is over the max of three.
     expect(byRoom.get(crowd)?.user_ids).toHaveLength(4);
     expect(byRoom.get(crowd)?.history_visibility).toBe('joined');
+  });
+
+  it('tells which of some ids have a row, for text and uuid columns alike, in one statement', async () => {
+    const pair = await insertGroupRoom(roomsDb.db, 'cat', 'pair', ['dan']);
+    const other = await insertGroupRoom(roomsDb.db, 'dan', 'other', ['eve']);
+    expect(await idsPresent(roomsDb.db, 'rooms.members', 'user_id', ['dan', 'zed', 'eve'], ['room_id', pair])).toEqual(new Set(['dan']));
+    expect(await idsPresent(roomsDb.db, 'rooms.members', 'room_id', [pair, other, randomUUID()], ['user_id', 'dan'])).toEqual(
+      new Set([pair, other]),
+    );
+    expect(await idsPresent(roomsDb.db, 'rooms.members', 'user_id', [], ['room_id', pair])).toEqual(new Set());
   });
 });
 

@@ -1,5 +1,5 @@
 import type { TimeIdCursor } from '@chat/shared';
-import { epochMicros, pastTimeIdCursor } from '@chat/shared/db';
+import { epochMicros, idsPresent, pastTimeIdCursor } from '@chat/shared/db';
 import { currentTraceparent } from '@chat/shared/telemetry';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
@@ -298,15 +298,8 @@ async function applyChange(
 }
 
 /** Which of these messages the viewer has acknowledged. */
-export async function acknowledgedBy(db: Kysely<MessagesDatabase>, messageIds: string[], viewerId: string): Promise<Set<string>> {
-  if (messageIds.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('messages.acknowledgements')
-    .select('message_id')
-    .where('message_id', 'in', messageIds)
-    .where('user_id', '=', viewerId)
-    .execute();
-  return new Set(rows.map((r) => r.message_id));
+export function acknowledgedBy(db: Kysely<MessagesDatabase>, messageIds: string[], viewerId: string): Promise<Set<string>> {
+  return idsPresent(db, 'messages.acknowledgements', 'message_id', messageIds, ['user_id', viewerId]);
 }
 
 /** Who acknowledged a message (first first), and who of those asked has not. */

@@ -1,3 +1,4 @@
+import { idsPresent } from '@chat/shared/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BatchState, NotifyDatabase, PushBatchRow, RenotifyRow } from './schema.js';
 
@@ -193,15 +194,8 @@ export async function startAttempt(db: Db, batchId: string, leaseMs: number): Pr
     .executeTakeFirst();
 }
 
-export async function deliveredAmong(db: Db, deviceToken: string, messageIds: readonly string[]): Promise<Set<string>> {
-  if (messageIds.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('notify.push_deliveries')
-    .select('message_id')
-    .where('device_token', '=', deviceToken)
-    .where('message_id', 'in', messageIds)
-    .execute();
-  return new Set(rows.map((r) => r.message_id));
+export function deliveredAmong(db: Db, deviceToken: string, messageIds: readonly string[]): Promise<Set<string>> {
+  return idsPresent(db, 'notify.push_deliveries', 'message_id', messageIds, ['device_token', deviceToken]);
 }
 
 /** The provider accepted: the device's record gets every message of the batch, and the batch is done. */

@@ -1,4 +1,5 @@
 import type { HistoryVisibility, Member, Role } from '@chat/shared';
+import { idsPresent } from '@chat/shared/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { membership } from './keys.js';
 import { findContextRoomId } from './rooms-repository.js';
@@ -20,15 +21,8 @@ export async function findMemberRole(db: Db, roomId: string, userId: string): Pr
   return row?.role ?? null;
 }
 
-export async function existingMemberIds(db: Db, roomId: string, userIds: string[]): Promise<Set<string>> {
-  if (userIds.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('rooms.members')
-    .select('user_id')
-    .where('room_id', '=', roomId)
-    .where('user_id', 'in', userIds)
-    .execute();
-  return new Set(rows.map((r) => r.user_id));
+export function existingMemberIds(db: Db, roomId: string, userIds: string[]): Promise<Set<string>> {
+  return idsPresent(db, 'rooms.members', 'user_id', userIds, ['room_id', roomId]);
 }
 
 export async function countMembers(db: Db, roomId: string): Promise<number> {

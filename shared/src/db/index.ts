@@ -106,4 +106,5 @@ export async function migrateSchema<DB>(
   if (error) throw error;
 }
 export * from './cursor.js';
+export * from './ids-present.js';
 export * from './metrics.js';
