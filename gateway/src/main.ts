@@ -19,14 +19,13 @@ import {
   startOpsServer,
 } from '@chat/shared/ops';
 import { PresenceRegistry } from '@chat/shared/presence';
-import { MEMBER_LISTS_MAX_ROOMS } from '@chat/shared/rpc';
 import { telemetry } from '@chat/shared/telemetry';
 import { Redis } from 'ioredis';
 import { BlobSweeper } from './attachments/blob-sweeper.js';
 import { openBlobStore } from './attachments/open-blob-store.js';
 import { CallCoalescer } from './clients/coalesce.js';
 import { NameBook } from './clients/name-book.js';
-import { type RoomMemberList, ServicesClient } from './clients/services-client.js';
+import { ServicesClient } from './clients/services-client.js';
 import { loadGatewayConfig, rateLimitOf } from './config.js';
 import { onlineHereFirst, onlineMembersOf } from './domain/presence.js';
 import { LocalTokenBuckets } from './limits/local-token-bucket.js';
@@ -117,13 +116,8 @@ async function main(): Promise<void> {
   const names = new NameBook((actors) => services.rememberUsers(actors), logger);
 
   const app = uws.App();
-  // Rooms whose channels open in the same turn of the loop (a connect burst) ask for their start once,
-  // and for their member lists once.
+  // Rooms whose channels open in the same turn of the loop (a connect burst) ask for their start once.
   const roomStarts = new CallCoalescer<string, number>((roomIds) => services.lastSeqs(roomIds), 1000);
-  const memberLists = new CallCoalescer<string, RoomMemberList>(
-    (roomIds) => services.roomMemberLists(roomIds, config.ROOM_MEMBER_LIST_MAX),
-    MEMBER_LISTS_MAX_ROOMS,
-  );
   const hub = new RoomHub(
     nats.nc,
     app,
@@ -131,7 +125,7 @@ async function main(): Promise<void> {
     logger,
     metrics.hub,
     {
-      load: (roomId) => memberLists.get(roomId),
+      load: (roomId, maxMembers) => services.roomMembers(roomId, maxMembers),
       maxMembers: config.ROOM_MEMBER_LIST_MAX,
       ttlMs: config.ROOM_MEMBER_LIST_TTL_MS,
       onError: (error, roomId) => logger.warn({ err: error, room_id: roomId }, 'room member list unavailable; asking per subscribe'),

@@ -10,7 +10,6 @@ import { messagesMigrations } from '../../messages-service/src/db/migrations/ind
 import type { MessageRow, MessagesDatabase } from '../../messages-service/src/db/schema.js';
 import { openSendPool, type QueuedSend, storeSendBatch } from '../../messages-service/src/db/send-batch.js';
 import { ThreadRootRefused } from '../../messages-service/src/domain/message-rules.js';
-import { memberListsOf } from '../../rooms-service/src/db/members-repository.js';
 import { roomsMigrations } from '../../rooms-service/src/db/migrations/index.js';
 import { applyMessageEvents, type ProjectedEvent } from '../../rooms-service/src/db/projection-repository.js';
 import { insertGroupRoom } from '../../rooms-service/src/db/rooms-repository.js';
@@ -257,21 +256,7 @@ describe('the rooms projection applied in batches', () => {
   });
 });
 
-describe("several rooms' member lists in one statement", () => {
-  it('reads each room up to one member past the max, with its history visibility, and leaves out rooms that do not exist', async () => {
-    const pair = await insertGroupRoom(roomsDb.db, 'ann', 'pair', ['bob']);
-    const crowd = await insertGroupRoom(roomsDb.db, 'ann', 'crowd', ['u1', 'u2', 'u3', 'u4', 'u5'], 'joined');
-    const missing = randomUUID();
-    const lists = await memberListsOf(roomsDb.db, [pair, missing, crowd], 3);
-    const byRoom = new Map(lists.map((list) => [list.room_id, list]));
-    expect(byRoom.has(missing)).toBe(false);
-    expect(byRoom.get(pair)?.user_ids.sort()).toEqual(['ann', 'bob']);
-    expect(byRoom.get(pair)?.history_visibility).toBe('shared');
-    // Six members, read up to four: enough to tell it is over the max of three.
-    expect(byRoom.get(crowd)?.user_ids).toHaveLength(4);
-    expect(byRoom.get(crowd)?.history_visibility).toBe('joined');
-  });
-
+describe('which of some ids have a row', () => {
   it('tells which of some ids have a row, for text and uuid columns alike, in one statement', async () => {
     const pair = await insertGroupRoom(roomsDb.db, 'cat', 'pair', ['dan']);
     const other = await insertGroupRoom(roomsDb.db, 'dan', 'other', ['eve']);

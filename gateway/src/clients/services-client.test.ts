@@ -1,7 +1,7 @@
 import { ChatError } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RpcClient } from '@chat/shared/nats';
-import { messagesRpc, roomsRpc, type SyncAnswer, type SyncRequest, type SyncResult } from '@chat/shared/rpc';
+import { messagesRpc, type SyncAnswer, type SyncRequest, type SyncResult } from '@chat/shared/rpc';
 import { describe, expect, it } from 'vitest';
 import { ServicesClient } from './services-client.js';
 
@@ -48,42 +48,5 @@ describe('ServicesClient.sync', () => {
     const { rpc, calls } = fakeRpc([]);
     expect((await new ServicesClient(rpc).sync(actor, rooms[0] as string, undefined, 100)).last_seq).toBe(99);
     expect(calls).toEqual([{ endpoint: 'sync', items: 1 }]);
-  });
-});
-
-describe('ServicesClient.roomMemberLists', () => {
-  /** Answers room_member_lists with lists for all but the last room, which is left to ask alone. */
-  function memberListsRpc() {
-    const calls: Array<{ endpoint: string; rooms: number }> = [];
-    const rpc = {
-      async call(endpoint: { name: string }, request: { room_ids?: string[]; room_id?: string }) {
-        calls.push({ endpoint: endpoint.name, rooms: request.room_ids?.length ?? 1 });
-        if (endpoint.name === roomsRpc.roomMemberLists.name) {
-          const ids = request.room_ids ?? [];
-          return { rooms: ids.slice(0, -1).map((room_id) => ({ room_id, user_ids: [`in-${room_id}`] })), ask_alone: ids.slice(-1) };
-        }
-        return { user_ids: null, history_visibility: 'joined' };
-      },
-    };
-    return { rpc: rpc as unknown as RpcClient, calls };
-  }
-
-  it('asks for several rooms in one call and for a room that did not fit alone', async () => {
-    const { rpc, calls } = memberListsRpc();
-    const lists = await new ServicesClient(rpc).roomMemberLists(rooms, 1000);
-    expect([...lists.keys()].sort()).toEqual([...rooms].sort());
-    expect(lists.get(rooms[0] as string)).toEqual({ user_ids: [`in-${rooms[0]}`] });
-    expect(lists.get(rooms[3] as string)).toEqual({ user_ids: null, history_visibility: 'joined' });
-    expect(calls).toEqual([
-      { endpoint: 'room_member_lists', rooms: 4 },
-      { endpoint: 'room_members', rooms: 1 },
-    ]);
-  });
-
-  it('asks a lone room with room_members, not a batch', async () => {
-    const { rpc, calls } = memberListsRpc();
-    const lists = await new ServicesClient(rpc).roomMemberLists([rooms[0] as string], 1000);
-    expect(lists.get(rooms[0] as string)).toEqual({ user_ids: null, history_visibility: 'joined' });
-    expect(calls).toEqual([{ endpoint: 'room_members', rooms: 1 }]);
   });
 });

@@ -15,7 +15,7 @@ import type {
 } from '@chat/shared';
 import { ChatError } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import type { ResponseOf, RpcClient } from '@chat/shared/nats';
+import type { RpcClient } from '@chat/shared/nats';
 import {
   type AttachmentUpload,
   messagesRpc,
@@ -27,10 +27,6 @@ import {
   type SyncRequest,
 } from '@chat/shared/rpc';
 import type { LimitedAction } from '../limits/rate-limits.js';
-
-/** A room's member ids (null: too many to list) and history visibility, as the rooms service answers. */
-export type RoomMemberList = ResponseOf<typeof roomsRpc.roomMembers>;
-
 import type { LoggedEvent } from '../ws/room-hub.js';
 import { TurnBatcher } from './coalesce.js';
 
@@ -149,16 +145,6 @@ export class ServicesClient {
   /** A room's member ids (null when more than `maxMembers`) and its history visibility. */
   roomMembers(roomId: string, maxMembers: number) {
     return this.rpc.call(roomsRpc.roomMembers, { room_id: roomId, max_members: maxMembers });
-  }
-
-  /** Member lists of rooms whose channels open together, in one call; a room whose list did not fit beside the others is asked alone. */
-  async roomMemberLists(roomIds: string[], maxMembers: number): Promise<Map<string, RoomMemberList>> {
-    const [only] = roomIds;
-    if (roomIds.length === 1 && only) return new Map([[only, await this.roomMembers(only, maxMembers)]]);
-    const { rooms, ask_alone } = await this.rpc.call(roomsRpc.roomMemberLists, { room_ids: roomIds, max_members: maxMembers });
-    const lists = new Map<string, RoomMemberList>(rooms.map(({ room_id, ...list }) => [room_id, list]));
-    await Promise.all(ask_alone.map(async (roomId) => lists.set(roomId, await this.roomMembers(roomId, maxMembers))));
-    return lists;
   }
 
   /** Typing goes out on NATS directly; only its budget is spent here. */

@@ -117,7 +117,7 @@ export class RoomChannel {
       const changesBefore = this.membershipChanges;
       let ids: string[] | null;
       try {
-        const list = await source.load(this.roomId);
+        const list = await source.load(this.roomId, source.maxMembers);
         ids = list.user_ids;
         this.historyVisibility = list.history_visibility;
       } catch (error) {
@@ -233,8 +233,8 @@ export function readEventSeq(data: Uint8Array): number | undefined {
 /** Where room channels read member lists from (the rooms service), and how long they trust one. */
 export interface MemberListSource {
   /** The room's member ids, or null when it has more than `maxMembers`. */
-  load(roomId: string): Promise<ResponseOf<typeof roomsRpc.roomMembers>>;
-  /** Lists of larger rooms are not kept (ROOM_MEMBER_LIST_MAX); `load` reads with the same bound. */
+  load(roomId: string, maxMembers: number): Promise<ResponseOf<typeof roomsRpc.roomMembers>>;
+  /** Lists of larger rooms are not kept (ROOM_MEMBER_LIST_MAX). */
   maxMembers: number;
   ttlMs: number;
   onError(error: unknown, roomId: string): void;

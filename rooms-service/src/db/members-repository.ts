@@ -243,24 +243,15 @@ export async function allMemberIds(db: Db, roomId: string): Promise<string[]> {
   return rows.map((r) => r.user_id);
 }
 
-/**
- * Several rooms' member ids (at most `maxMembers + 1` each, so the caller sees which rooms are over)
- * and history visibility, in one statement; a room that does not exist is left out.
- */
-export async function memberListsOf(
-  db: Db,
-  roomIds: string[],
-  maxMembers: number,
-): Promise<Array<{ room_id: string; history_visibility: HistoryVisibility; user_ids: string[] }>> {
-  const result = await sql<{ room_id: string; history_visibility: HistoryVisibility; user_ids: string[] }>`
-    select r.id as room_id, r.history_visibility, coalesce(m.user_ids, '{}') as user_ids
-      from rooms.rooms r
-      cross join lateral (
-        select array_agg(listed.user_id) as user_ids
-          from (select user_id from rooms.members where room_id = r.id limit ${maxMembers + 1}) listed
-      ) m
-     where r.id = any(${roomIds}::uuid[])`.execute(db);
-  return result.rows;
+/** Member ids of a room, or null when it has more than `maxMembers` (one row more tells). */
+export async function memberIdsUpTo(db: Db, roomId: string, maxMembers: number): Promise<string[] | null> {
+  const rows = await db
+    .selectFrom('rooms.members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .limit(maxMembers + 1)
+    .execute();
+  return rows.length > maxMembers ? null : rows.map((r) => r.user_id);
 }
 
 /** Membership settings of some (or all) members, with display names, for push decisions. */
@@ -290,4 +281,9 @@ export async function pushSettings(db: Db, roomId: string, userIds: string[] | u
     visible_from_seq: r.history_visibility === 'joined' ? Number(r.joined_seq) : 0,
     ...(r.blocked_ids.length ? { blocked_ids: r.blocked_ids } : {}),
   }));
+}
+
+export async function findHistoryVisibility(db: Db, roomId: string): Promise<HistoryVisibility | undefined> {
+  const row = await db.selectFrom('rooms.rooms').select('history_visibility').where('id', '=', roomId).executeTakeFirst();
+  return row?.history_visibility;
 }

@@ -27,6 +27,7 @@ export class SqlRoomsStore implements RoomsStore {
     rooms.insertGroupRoom(this.db, owner, title, memberIds, historyVisibility);
   ensureContextRoomRow: RoomsStore['ensureContextRoomRow'] = (context, title, creator, historyVisibility) =>
     members.ensureContextRoomRow(this.db, context, title, creator, historyVisibility);
+  findHistoryVisibility = (roomId: string) => members.findHistoryVisibility(this.db, roomId);
   findContextRoomId: RoomsStore['findContextRoomId'] = (context) => rooms.findContextRoomId(this.db, context);
   findContextRoomState: RoomsStore['findContextRoomState'] = (context) => rooms.findContextRoomState(this.db, context);
   setRoomClosed = (roomId: string, closed: boolean) => rooms.setRoomClosed(this.db, roomId, closed);
@@ -36,7 +37,7 @@ export class SqlRoomsStore implements RoomsStore {
   findMemberRole = (roomId: string, userId: string) => members.findMemberRole(this.db, roomId, userId);
   existingMemberIds = (roomId: string, userIds: string[]) => members.existingMemberIds(this.db, roomId, userIds);
   allMemberIds = (roomId: string) => members.allMemberIds(this.db, roomId);
-  memberListsOf = (roomIds: string[], maxMembers: number) => members.memberListsOf(this.db, roomIds, maxMembers);
+  memberIdsUpTo = (roomId: string, maxMembers: number) => members.memberIdsUpTo(this.db, roomId, maxMembers);
   countMembers = (roomId: string) => members.countMembers(this.db, roomId);
   listMembers = (roomId: string, offset: number, limit: number) => members.listMembers(this.db, roomId, offset, limit);
   insertMembers: RoomsStore['insertMembers'] = (roomId, userIds, lastReadSeq) =>

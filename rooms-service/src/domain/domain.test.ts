@@ -60,13 +60,6 @@ class MemoryRoomsStore {
   async existingMemberIds(roomId: string, userIds: string[]) {
     return new Set(userIds.filter((id) => this.rooms.get(roomId)?.members.has(id)));
   }
-  async memberListsOf(roomIds: string[], maxMembers: number) {
-    return roomIds.flatMap((roomId) => {
-      const room = this.rooms.get(roomId);
-      if (!room) return [];
-      return [{ room_id: roomId, history_visibility: 'shared' as const, user_ids: [...room.members.keys()].slice(0, maxMembers + 1) }];
-    });
-  }
   async countMembers(roomId: string) {
     return this.rooms.get(roomId)?.members.size ?? 0;
   }
@@ -186,30 +179,6 @@ describe('rooms domain rules, on in-memory ports', () => {
     memory.room('d', 'direct', { alice: 'member', bob: 'member' });
     await expect(membership.remove(actor('eve'), 'd', 'eve')).rejects.toMatchObject({ code: 'not_found' });
     await expect(membership.remove(actor('alice'), 'd', 'alice')).rejects.toMatchObject({ code: 'forbidden' });
-  });
-
-  it('answers member lists in the order asked up to the id budget (the first always), and names the rest to ask alone', async () => {
-    const members = (n: number, prefix: string) =>
-      Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'member' as const]));
-    memory.room('big', 'group', members(6, 'b'));
-    memory.room('small', 'group', members(2, 's'));
-    memory.room('huge', 'group', members(9, 'h'));
-    memory.room('mid', 'group', members(3, 'm'));
-    memory.room('tiny', 'group', members(1, 't'));
-    // Lists of up to 8 members and 8 ids in all: big (6) and small (2) fill the budget; a missing
-    // room (empty) and huge (over the max: null) add no ids; mid (3) and tiny (1) would pass it.
-    const { rooms: lists, ask_alone } = await rooms.memberLists(['big', 'small', 'nowhere', 'huge', 'mid', 'tiny'], 8, 8);
-    expect(lists.map((l) => [l.room_id, l.user_ids?.length ?? null, l.history_visibility ?? 'none'])).toEqual([
-      ['big', 6, 'shared'],
-      ['small', 2, 'shared'],
-      ['nowhere', 0, 'none'],
-      ['huge', null, 'shared'],
-    ]);
-    expect(ask_alone).toEqual(['mid', 'tiny']);
-    // A first list larger than the budget is still answered, as it would be alone.
-    expect((await rooms.memberLists(['big', 'tiny'], 8, 2)).rooms.map((l) => l.room_id)).toEqual(['big']);
-    expect(await rooms.memberIds('small', 8)).toEqual({ user_ids: ['s0', 's1'], history_visibility: 'shared' });
-    expect(await rooms.memberIds('nowhere', 8)).toEqual({ user_ids: [] });
   });
 
   it('moves read cursors forward only, never past the last seq, and signals only a move', async () => {

@@ -125,6 +125,7 @@ export interface RoomsStore {
     creator: string,
     historyVisibility: HistoryVisibility | undefined,
   ): Promise<{ roomId: string; created: boolean }>;
+  findHistoryVisibility(roomId: string): Promise<HistoryVisibility | undefined>;
   findContextRoomId(context: ContextRef): Promise<string | undefined>;
   findContextRoomState(context: ContextRef): Promise<{ id: string; closed: boolean } | undefined>;
   /** True when it changed. */
@@ -139,11 +140,8 @@ export interface RoomsStore {
   findMemberRole(roomId: string, userId: string): Promise<Role | null>;
   existingMemberIds(roomId: string, userIds: string[]): Promise<Set<string>>;
   allMemberIds(roomId: string): Promise<string[]>;
-  /** Member ids (up to `maxMembers + 1` each) and history visibility of the rooms that exist among these. */
-  memberListsOf(
-    roomIds: string[],
-    maxMembers: number,
-  ): Promise<Array<{ room_id: string; history_visibility: HistoryVisibility; user_ids: string[] }>>;
+  /** Member ids, or null when there are more than `maxMembers`. */
+  memberIdsUpTo(roomId: string, maxMembers: number): Promise<string[] | null>;
   countMembers(roomId: string): Promise<number>;
   listMembers(roomId: string, offset: number, limit: number): Promise<Member[]>;
   /** New members start read up to `joinedSeq` and remember it (joined history starts there). */

@@ -1,24 +1,10 @@
-import {
-  ChatError,
-  type CreateRoomBody,
-  decodeTimeIdCursor,
-  encodeTimeIdCursor,
-  type HistoryVisibility,
-  type Page,
-  type Room,
-} from '@chat/shared';
+import { ChatError, type CreateRoomBody, decodeTimeIdCursor, encodeTimeIdCursor, type Page, type Room } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
 import type { RoomAction } from '@chat/shared/rpc';
 import { directRoomKey } from './direct-key.js';
 import { isAllowed } from './policy.js';
 import type { RoomsStore } from './ports.js';
 import { toRoom } from './room-view.js';
-
-/** Who is in a room, as a gateway's room channel keeps it: null when the room has too many members to list. */
-export interface MemberList {
-  user_ids: string[] | null;
-  history_visibility?: HistoryVisibility;
-}
 
 export interface RoomsDomainOptions {
   groupMaxMembers: number;
@@ -108,38 +94,13 @@ export class RoomsDomain {
     return this.store.roomIdsOfUsers(userIds, maxMembers);
   }
 
-  /** A room's member ids (null when too many; empty when there is no such room) and its history visibility. */
-  async memberIds(roomId: string, maxMembers: number): Promise<MemberList> {
-    const [list] = (await this.memberLists([roomId], maxMembers, 0)).rooms;
-    return { user_ids: list?.user_ids ?? [], ...(list?.history_visibility ? { history_visibility: list.history_visibility } : {}) };
-  }
-
-  /**
-   * Member lists of several rooms in the order asked, for gateways' room channels. Lists are
-   * answered while their ids add up to `maxIds` (the first always is, as a call for it alone
-   * would be); the rooms after that are named in `ask_alone`.
-   */
-  async memberLists(
-    roomIds: string[],
-    maxMembers: number,
-    maxIds: number,
-  ): Promise<{ rooms: Array<MemberList & { room_id: string }>; ask_alone: string[] }> {
-    const found = new Map((await this.store.memberListsOf(roomIds, maxMembers)).map((row) => [row.room_id, row]));
-    const rooms: Array<MemberList & { room_id: string }> = [];
-    const askAlone: string[] = [];
-    let ids = 0;
-    for (const roomId of roomIds) {
-      const row = found.get(roomId);
-      const userIds = row === undefined ? [] : row.user_ids.length > maxMembers ? null : row.user_ids;
-      const size = userIds?.length ?? 0;
-      if (rooms.length > 0 && ids + size > maxIds) {
-        askAlone.push(roomId);
-        continue;
-      }
-      ids += size;
-      rooms.push({ room_id: roomId, user_ids: userIds, ...(row ? { history_visibility: row.history_visibility } : {}) });
-    }
-    return { rooms, ask_alone: askAlone };
+  /** A room's member ids (null when too many) and its history visibility, for gateways' member lists. */
+  async memberIds(roomId: string, maxMembers: number) {
+    const [userIds, visibility] = await Promise.all([
+      this.store.memberIdsUpTo(roomId, maxMembers),
+      this.store.findHistoryVisibility(roomId),
+    ]);
+    return { user_ids: userIds, ...(visibility ? { history_visibility: visibility } : {}) };
   }
 
   async rememberActor(actor: Actor): Promise<void> {

@@ -1,5 +1,5 @@
 import { handle } from '@chat/shared/nats';
-import { MEMBER_LISTS_MAX_IDS, roomsRpc } from '@chat/shared/rpc';
+import { roomsRpc } from '@chat/shared/rpc';
 import type { BlocksDomain } from '../domain/blocks.js';
 import type { MembershipDomain } from '../domain/membership.js';
 import type { ReadStateDomain } from '../domain/read-state.js';
@@ -59,7 +59,6 @@ export function roomsEndpoints({ rooms, membership, readState, blocks }: RoomsDo
       };
     }),
     handle(roomsRpc.roomMembers, (req) => rooms.memberIds(req.room_id, req.max_members)),
-    handle(roomsRpc.roomMemberLists, (req) => rooms.memberLists(req.room_ids, req.max_members, MEMBER_LISTS_MAX_IDS)),
     handle(roomsRpc.rememberUsers, async (req) => {
       await rooms.rememberActors(req.actors);
       return {};

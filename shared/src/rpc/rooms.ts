@@ -29,17 +29,6 @@ export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.se
 export type RoomAction = z.infer<typeof RoomActionSchema>;
 
 const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
-
-/** Rooms one room_member_lists call may name. */
-export const MEMBER_LISTS_MAX_ROOMS = 100;
-/** Ids one room_member_lists answer holds at most (beyond its first room): 5,000 ids of 128 characters stay under NATS's 1 MB. */
-export const MEMBER_LISTS_MAX_IDS = 5000;
-const MaxListedMembers = z.number().int().positive().max(10_000);
-const MemberListSchema = z.object({
-  user_ids: z.array(UserIdSchema).nullable(),
-  /** Under joined history a subscriber's replay and live events depend on when they joined. */
-  history_visibility: HistoryVisibilitySchema.optional(),
-});
 const RoomResult = z.object({ room: RoomSchema, created: z.boolean() });
 
 export const roomsRpc = defineEndpoints('rooms', {
@@ -141,13 +130,12 @@ export const roomsRpc = defineEndpoints('rooms', {
   roomMembers: {
     description:
       "The user ids of a room's members, or null when the room has more than max_members (or does not exist: empty). Gateways keep it per room, updated by member signals",
-    request: z.object({ room_id: RoomIdSchema, max_members: MaxListedMembers }),
-    response: MemberListSchema,
-  },
-  roomMemberLists: {
-    description: `Several rooms' member lists, each as room_members answers it, read in one statement: room channels opened in one turn of a gateway's loop (a burst of connects) ask once. Lists add up to at most ${MEMBER_LISTS_MAX_IDS} ids (the first room is always answered), so the answer stays under NATS's payload limit; rooms past that come back in ask_alone`,
-    request: z.object({ room_ids: z.array(RoomIdSchema).min(1).max(MEMBER_LISTS_MAX_ROOMS), max_members: MaxListedMembers }),
-    response: z.object({ rooms: z.array(MemberListSchema.extend({ room_id: RoomIdSchema })), ask_alone: z.array(RoomIdSchema) }),
+    request: z.object({ room_id: RoomIdSchema, max_members: z.number().int().positive().max(10_000) }),
+    response: z.object({
+      user_ids: z.array(UserIdSchema).nullable(),
+      /** Under joined history a subscriber's replay and live events depend on when they joined. */
+      history_visibility: HistoryVisibilitySchema.optional(),
+    }),
   },
   rememberUsers: {
     description: 'Record the display names users presented (titles of direct rooms, member lists); one call per burst of connects',
