@@ -260,8 +260,11 @@ describe('which of some ids have a row', () => {
   it('tells which of some ids have a row, for text and uuid columns alike, in one statement', async () => {
     const pair = await insertGroupRoom(roomsDb.db, 'cat', 'pair', ['dan']);
     const other = await insertGroupRoom(roomsDb.db, 'dan', 'other', ['eve']);
-    expect(await idsPresent(roomsDb.db, 'rooms.members', 'user_id', ['dan', 'zed', 'eve'], ['room_id', pair])).toEqual(new Set(['dan']));
-    expect(await idsPresent(roomsDb.db, 'rooms.members', 'room_id', [pair, other, randomUUID()], ['user_id', 'dan'])).toEqual(
+    const without = await insertGroupRoom(roomsDb.db, 'eve', 'without dan', ['cat']);
+    expect(await idsPresent(roomsDb.db, 'rooms.members', 'user_id', ['dan', 'zed', 'eve', 'dan'], ['room_id', pair])).toEqual(
+      new Set(['dan']),
+    );
+    expect(await idsPresent(roomsDb.db, 'rooms.members', 'room_id', [pair, other, without, randomUUID()], ['user_id', 'dan'])).toEqual(
       new Set([pair, other]),
     );
     expect(await idsPresent(roomsDb.db, 'rooms.members', 'user_id', [], ['room_id', pair])).toEqual(new Set());

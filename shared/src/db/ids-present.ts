@@ -1,6 +1,7 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type SelectType, sql, type Transaction } from 'kysely';
 
-type ColumnOf<DB, T extends keyof DB> = keyof DB[T] & string;
+/** Columns of the table whose values read back as strings (ids, keys), so the answer is a set of strings. */
+type StringColumnOf<DB, T extends keyof DB> = { [K in keyof DB[T]]: SelectType<DB[T][K]> extends string ? K : never }[keyof DB[T]] & string;
 
 /**
  * Which of `ids` (values of column `id`) have a row in `table` where `where[0]` equals `where[1]`,
@@ -11,9 +12,9 @@ type ColumnOf<DB, T extends keyof DB> = keyof DB[T] & string;
 export async function idsPresent<DB, T extends keyof DB & string>(
   db: Kysely<DB> | Transaction<DB>,
   table: T,
-  id: ColumnOf<DB, T>,
+  id: StringColumnOf<DB, T>,
   ids: readonly string[],
-  where: readonly [ColumnOf<DB, T>, string],
+  where: readonly [StringColumnOf<DB, T>, string],
 ): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const { rows } = await sql<{ id: string }>`
