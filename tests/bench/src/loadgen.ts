@@ -11,6 +11,15 @@ interface ClientSpec {
   rooms: string[];
 }
 
+/** What a `send` command answers: the sends made, acknowledged and failed (by error), and the rate_limited answers waited out. */
+export interface SendOutcome {
+  sent: number;
+  acked: number;
+  failed: number;
+  failures: Record<string, number>;
+  refusalsWaitedOut: number;
+}
+
 type Command =
   | { id: number; cmd: 'connect'; protocol: Protocol; urls: string[]; clients: ClientSpec[]; addresses: string[]; concurrency: number }
   | { id: number; cmd: 'send'; senders: Array<{ client: number; room: string }>; perSenderRate: number; durationMs: number; tag: string }
@@ -127,7 +136,8 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
   const deadline = now() + command.durationMs;
   const inFlight: Array<Promise<void>> = [];
   const sendingClients = [...new Set(command.senders.map((sender) => clients[sender.client]?.client))];
-  const refusalsBefore = sendingClients.reduce((sum, client) => sum + (client?.refusalsWaitedOut ?? 0), 0);
+  const refusalsSoFar = () => sendingClients.reduce((sum, client) => sum + (client?.refusalsWaitedOut ?? 0), 0);
+  const refusalsBefore = refusalsSoFar();
   await Promise.all(
     command.senders.map(async (sender, s) => {
       // Spread senders over the first interval so the offered load is smooth, not in waves.
@@ -157,8 +167,8 @@ async function send(command: Extract<Command, { cmd: 'send' }>): Promise<void> {
     }),
   );
   await Promise.all(inFlight);
-  const refusalsWaitedOut = sendingClients.reduce((sum, client) => sum + (client?.refusalsWaitedOut ?? 0), 0) - refusalsBefore;
-  reply(command.id, { sent, acked, failed, failures, refusalsWaitedOut });
+  const outcome: SendOutcome = { sent, acked, failed, failures, refusalsWaitedOut: refusalsSoFar() - refusalsBefore };
+  reply(command.id, { ...outcome });
 }
 
 process.on('message', (raw) => {

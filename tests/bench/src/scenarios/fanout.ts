@@ -1,5 +1,6 @@
 import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
+import type { SendOutcome } from '../loadgen.js';
 import { percentiles } from '../stats.js';
 import type { Target } from '../targets.js';
 import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
@@ -18,13 +19,7 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
   progress(`${target.name}: ${messages} messages into a room of ${n} subscribers`);
   const started = Date.now();
   const cpu = measureCpu({ ...target.cpuGroups(), ...serverGroups(), loadgen: generators.map((g) => g.child.pid as number) });
-  const sendOutcome = await generators[0]?.request<{
-    sent: number;
-    acked: number;
-    failed: number;
-    failures: Record<string, number>;
-    refusalsWaitedOut: number;
-  }>({
+  const sendOutcome = await generators[0]?.request<SendOutcome>({
     cmd: 'send',
     senders: [{ client: 0, room }],
     perSenderRate: messages / seconds,

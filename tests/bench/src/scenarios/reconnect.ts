@@ -1,5 +1,6 @@
 import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
+import type { SendOutcome } from '../loadgen.js';
 import type { startChat } from '../targets.js';
 import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
 
@@ -35,7 +36,7 @@ export async function reconnectStorm(target: Awaited<ReturnType<typeof startChat
     [senderGen],
     [{ user: 'rc-sender', token: target.token('rc-sender'), rooms: [] }],
   );
-  const sending = senderGen.request<{ sent: number; acked: number }>({
+  const sending = senderGen.request<SendOutcome>({
     cmd: 'send',
     senders: rooms.map((room) => ({ client: 0, room })),
     perSenderRate: Math.max(0.5, 200 / roomCount),

@@ -1,5 +1,6 @@
 import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
+import type { SendOutcome } from '../loadgen.js';
 import { measureServerTimings } from '../server-timings.js';
 import { percentiles } from '../stats.js';
 import type { Target } from '../targets.js';
@@ -57,7 +58,7 @@ export async function throughput(target: Target, options: Options): Promise<Resu
     const stepStarted = performance.now();
     const replies = await Promise.all(
       generators.map((generator, g) =>
-        generator.request<{ sent: number; acked: number }>({
+        generator.request<SendOutcome>({
           cmd: 'send',
           senders: perGenerator[g],
           perSenderRate,
