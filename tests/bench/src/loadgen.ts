@@ -3,7 +3,7 @@
  * sockets, sends at a fixed rate, and reports latencies and delivery accounting over IPC.
  */
 import { type BenchClient, openClient, type Protocol } from './protocol.js';
-import { now, Samples } from './stats.js';
+import { maxOf, now, Samples } from './stats.js';
 
 interface ClientSpec {
   user: string;
@@ -197,7 +197,7 @@ process.on('message', (raw) => {
         seqs,
         resumed: resume?.resumedAt.length ?? 0,
         resumeFailed: resume?.failed ?? 0,
-        lastResumeAt: resume?.resumedAt.length ? Math.max(...resume.resumedAt) : 0,
+        lastResumeAt: resume?.resumedAt.length ? maxOf(resume.resumedAt) : 0,
         open: clients.filter((c) => c.client).length,
       });
       received = 0;

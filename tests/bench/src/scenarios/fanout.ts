@@ -1,7 +1,7 @@
 import { formatCpu, measureCpu, serverGroups } from '../cpu.js';
 import { progress, sleep, startLoadGens } from '../harness.js';
 import type { SendOutcome } from '../loadgen.js';
-import { percentiles } from '../stats.js';
+import { appendAll, percentiles } from '../stats.js';
 import type { Target } from '../targets.js';
 import { type ClientSpec, collect, connectClients, type Options, type Result, stopGenerators } from './common.js';
 
@@ -42,7 +42,7 @@ export async function fanout(target: Target, options: Options): Promise<Result[]
     await sleep(50);
     stats = await collect(generators);
     received += stats.received;
-    e2e.push(...stats.e2e);
+    appendAll(e2e, stats.e2e);
   }
   const elapsed = (Date.now() - started) / 1000;
   const cpuShares = cpu();
