@@ -5,7 +5,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 
 export const BENCH_USAGE = `Usage: pnpm bench [options]
 
-  --quick                 smaller sizes (about 2.5 minutes instead of 8)
+  --quick                 smaller sizes (about 2.5 minutes instead of 10)
   --scenario a,b          one or more of: ${SCENARIOS.join(', ')} (default: all)
   --no-baselines          our stack only: no bare uWS or Socket.IO runs, no ratios
   --tracing               OpenTelemetry on in our processes, every span exported to a local sink
