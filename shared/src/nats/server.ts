@@ -42,9 +42,15 @@ export interface ServedEndpoints {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** NATS's default max_payload, for a connection that has not said its own yet. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room left for the headers an error answer carries (NATS micro's status and trace headers). */
+const ANSWER_HEADER_ROOM = 4096;
 
 export async function serveEndpoints(nc: NatsConnection, options: ServeOptions, handlers: EndpointHandler[]): Promise<ServedEndpoints> {
   const queue = rpcQueueGroup(options.namespace, options.service);
+  // What the server takes in one message, headers included (NATS's max_payload, 1 MB by default).
+  const maxAnswerBytes = () => nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   const service = await nc.services.add({ name: queue, version: options.version, queue });
   const inFlight = new Set<Promise<void>>();
   for (const handler of handlers) {
@@ -58,7 +64,10 @@ export async function serveEndpoints(nc: NatsConnection, options: ServeOptions, 
           options.logger.error({ err: error, endpoint: endpoint.name }, 'endpoint subscription failed');
           return;
         }
-        const task = answer(handler, msg, options).finally(() => inFlight.delete(task));
+        const task = answer(handler, msg, options, maxAnswerBytes)
+          // An answer that cannot be sent (the connection closed meanwhile) must not end the process.
+          .catch((error: unknown) => options.logger.error({ err: error, endpoint: endpoint.name }, 'could not send the answer'))
+          .finally(() => inFlight.delete(task));
         inFlight.add(task);
       },
     });
@@ -72,7 +81,7 @@ export async function serveEndpoints(nc: NatsConnection, options: ServeOptions, 
   };
 }
 
-async function answer(handler: EndpointHandler, msg: ServiceMsg, options: ServeOptions): Promise<void> {
+async function answer(handler: EndpointHandler, msg: ServiceMsg, options: ServeOptions, maxAnswerBytes: () => number): Promise<void> {
   const headers = fromNatsHeaders(msg.headers);
   const { endpoint } = handler;
   await inSpan(
@@ -88,7 +97,10 @@ async function answer(handler: EndpointHandler, msg: ServiceMsg, options: ServeO
         'rpc.method': `${endpoint.service}.${endpoint.name}`,
       },
     },
-    (span) => respond(handler, msg, { subject: msg.subject, headers }, options, (request) => span.setAttributes(roomAttribute(request))),
+    (span) =>
+      respond(handler, msg, { subject: msg.subject, headers }, options, maxAnswerBytes, (request) =>
+        span.setAttributes(roomAttribute(request)),
+      ),
   );
 }
 
@@ -97,6 +109,7 @@ async function respond(
   msg: ServiceMsg,
   context: RequestContext,
   options: ServeOptions,
+  maxAnswerBytes: () => number,
   describe: (request: unknown) => void,
 ): Promise<void> {
   const started = performance.now();
@@ -110,7 +123,15 @@ async function respond(
     if (!isChatError(error)) options.logger.error({ err: error, endpoint: handler.endpoint.name }, 'handler failed');
     envelope = { ok: false, error: chatError.toEnvelopeBody() };
   }
-  const payload = encoder.encode(JSON.stringify(envelope));
+  let payload = encoder.encode(JSON.stringify(envelope));
+  const max = maxAnswerBytes() - ANSWER_HEADER_ROOM;
+  if (payload.byteLength > max) {
+    // NATS refuses the message, and the caller would only see a timeout: answer why instead.
+    options.logger.error({ endpoint: handler.endpoint.name, bytes: payload.byteLength, max }, 'answer too large for NATS');
+    const tooLarge = new ChatError('internal', `the answer of ${handler.endpoint.service}.${handler.endpoint.name} is too large to send`);
+    envelope = { ok: false, error: tooLarge.toEnvelopeBody() };
+    payload = encoder.encode(JSON.stringify(envelope));
+  }
   if (envelope.ok) msg.respond(payload);
   else msg.respondError(HTTP_STATUS_BY_CODE[envelope.error.code], envelope.error.code, payload);
   options.onRequestDone?.(handler.endpoint, envelope.ok ? 'ok' : envelope.error.code, (performance.now() - started) / 1000);
