@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
 import { FakeApns, FakeFcm, FakeWebhook, type RecordedPush } from '../support/fake-push.js';
@@ -290,6 +290,31 @@ describe('device registry input', () => {
   ])('rejects %s with invalid', async (_, token, body) => {
     const response = await api(rest(), 'PUT', `/v1/devices/${token}`, { token: alice, body });
     expect(response).toMatchObject({ status: 400, body: { code: 'invalid' } });
+  });
+
+  it('pushes in a group of 10,000 members to one whose settings come on a later page of push facts', async () => {
+    // UUID-long ids: the room's push facts in one answer would be about 1.3 MB, over NATS's 1 MB.
+    const others = Array.from({ length: 9998 }, () => randomUUID());
+    const last = `${'f'.repeat(8)}-last-${counter++}`; // sorts after every uuid: the last page
+    const token = mintToken(last, { name: 'Last' });
+    const device = `device-big-${counter}`;
+    expect((await api(rest(), 'PUT', `/v1/devices/${device}`, { token, body: { platform: 'webhook' } })).status).toBe(201);
+    const created = await api(rest(), 'POST', '/v1/rooms', {
+      token: alice,
+      body: { kind: 'group', title: 'Everyone', member_ids: [last, ...others.slice(0, 499)] },
+    });
+    expect(created.status).toBe(201);
+    const roomId = created.body.id as string;
+    for (let i = 499; i < others.length; i += 500) {
+      const added = await api(rest(), 'POST', `/v1/rooms/${roomId}/members`, {
+        token: alice,
+        body: { member_ids: others.slice(i, i + 500) },
+      });
+      expect(added.status).toBe(200);
+    }
+    await say(roomId, 'all hands at nine');
+    const [push] = await webhook.waitFor(toDevice(device));
+    expect(push?.body).toMatchObject({ type: 'message', room_id: roomId, title: 'Everyone' });
   });
 
   it("answers 404 for removing someone else's device", async () => {

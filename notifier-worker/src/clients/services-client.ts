@@ -1,12 +1,39 @@
-import type { RpcClient } from '@chat/shared/nats';
+import type { ResponseOf, RpcClient } from '@chat/shared/nats';
 import { messagesRpc, roomsRpc } from '@chat/shared/rpc';
 import type { PushSources } from '../jobs/ports.js';
+
+/** User ids asked for in one request: 2,000 of at most 128 characters stay far inside NATS's 1 MB. */
+const PUSH_FACTS_IDS_PER_REQUEST = 2000;
+
+type PushFacts = ResponseOf<typeof roomsRpc.pushFacts>;
 
 /** The rooms and messages services' answers the push pipeline needs, over NATS. */
 export function servicesClient(rpc: RpcClient): Omit<PushSources, 'presence'> {
   return {
-    pushFacts: (roomId, userIds) => rpc.call(roomsRpc.pushFacts, { room_id: roomId, user_ids: userIds }),
+    pushFacts: (roomId, userIds) => allPushFacts(rpc, roomId, userIds),
     messageStates: async (roomId, ids) => (await rpc.call(messagesRpc.messageStates, { room_id: roomId, message_ids: ids })).messages,
     unreadTotal: async (userId) => (await rpc.call(roomsRpc.unreadSummary, { actor: { user_id: userId, name: null, roles: [] } })).total,
   };
+}
+
+/**
+ * A room's push facts for the given users (all members without), whatever the room's size: the
+ * rooms service answers in pages that fit one NATS message, and the ids asked for go in chunks.
+ */
+async function allPushFacts(rpc: RpcClient, roomId: string, userIds: string[] | undefined): Promise<PushFacts> {
+  const chunks: Array<string[] | undefined> = [];
+  if (!userIds || userIds.length === 0) chunks.push(userIds);
+  else for (let i = 0; i < userIds.length; i += PUSH_FACTS_IDS_PER_REQUEST) chunks.push(userIds.slice(i, i + PUSH_FACTS_IDS_PER_REQUEST));
+  let room: PushFacts['room'] = null;
+  const members: PushFacts['members'] = [];
+  for (const ids of chunks) {
+    let after: string | undefined;
+    do {
+      const page = await rpc.call(roomsRpc.pushFacts, { room_id: roomId, user_ids: ids, ...(after === undefined ? {} : { after }) });
+      room = page.room;
+      for (const member of page.members) members.push(member);
+      after = page.next_after ?? undefined;
+    } while (after !== undefined);
+  }
+  return { room, members };
 }

@@ -255,7 +255,12 @@ export async function memberIdsUpTo(db: Db, roomId: string, maxMembers: number):
 }
 
 /** Membership settings of some (or all) members, with display names, for push decisions. */
-export async function pushSettings(db: Db, roomId: string, userIds: string[] | undefined) {
+export async function pushSettings(
+  db: Db,
+  roomId: string,
+  userIds: string[] | undefined,
+  page: { after: string | undefined; limit: number },
+) {
   let query = db
     .selectFrom('rooms.members as m')
     .leftJoin('rooms.users as u', 'u.user_id', 'm.user_id')
@@ -266,11 +271,14 @@ export async function pushSettings(db: Db, roomId: string, userIds: string[] | u
         join rooms.members o on o.room_id = m.room_id and o.user_id = b.blocked_id
         where b.blocker_id = m.user_id)`.as('blocked_ids'),
     )
-    .where('m.room_id', '=', roomId);
+    .where('m.room_id', '=', roomId)
+    .orderBy('m.user_id')
+    .limit(page.limit);
   if (userIds) {
     if (userIds.length === 0) return [];
     query = query.where('m.user_id', 'in', userIds);
   }
+  if (page.after !== undefined) query = query.where('m.user_id', '>', page.after);
   const rows = await query.execute();
   return rows.map((r) => ({
     user_id: r.user_id,

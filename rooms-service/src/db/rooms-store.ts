@@ -48,7 +48,7 @@ export class SqlRoomsStore implements RoomsStore {
   updateMemberSettings: RoomsStore['updateMemberSettings'] = (roomId, userId, settings) =>
     members.updateMemberSettings(this.db, roomId, userId, settings);
   roomIdsOfUsers = (userIds: string[], maxMembers?: number) => members.roomIdsOfUsers(this.db, userIds, maxMembers);
-  pushSettings = (roomId: string, userIds: string[] | undefined) => members.pushSettings(this.db, roomId, userIds);
+  pushSettings: RoomsStore['pushSettings'] = (roomId, userIds, page) => members.pushSettings(this.db, roomId, userIds, page);
 
   insertBlock = (blockerId: string, blockedId: string) => moderation.insertBlock(this.db, blockerId, blockedId);
   deleteBlock = (blockerId: string, blockedId: string) => moderation.deleteBlock(this.db, blockerId, blockedId);

@@ -4,6 +4,7 @@ import type { RoomAction } from '@chat/shared/rpc';
 import { directRoomKey } from './direct-key.js';
 import { isAllowed } from './policy.js';
 import type { RoomsStore } from './ports.js';
+import { PUSH_FACTS_CHARS, PUSH_FACTS_ROWS, pushFactsPage } from './push-facts-page.js';
 import { toRoom } from './room-view.js';
 
 export interface RoomsDomainOptions {
@@ -78,11 +79,16 @@ export class RoomsDomain {
     };
   }
 
-  /** Room title and members' notification settings; a direct room is titled per recipient by the notifier. */
-  async pushFacts(roomId: string, userIds: string[] | undefined) {
+  /**
+   * Room title and members' notification settings, one page (by user id, after `after`) of what
+   * fits one answer; a direct room is titled per recipient by the notifier.
+   */
+  async pushFacts(roomId: string, userIds: string[] | undefined, after?: string) {
     const room = await this.store.findPublicRoom(roomId);
-    if (!room) return { room: null, members: [] };
-    return { room: { id: room.id, kind: room.kind, title: room.title }, members: await this.store.pushSettings(roomId, userIds) };
+    if (!room) return { room: null, members: [], next_after: null };
+    const rows = await this.store.pushSettings(roomId, userIds, { after, limit: PUSH_FACTS_ROWS });
+    const page = pushFactsPage(rows, PUSH_FACTS_ROWS, PUSH_FACTS_CHARS);
+    return { room: { id: room.id, kind: room.kind, title: room.title }, members: page.members, next_after: page.next_after };
   }
 
   async nonMembers(roomId: string, userIds: string[]): Promise<string[]> {

@@ -143,9 +143,17 @@ export const roomsRpc = defineEndpoints('rooms', {
     response: z.object({}),
   },
   pushFacts: {
-    description: 'What a push decision needs: the room title and, for the given users, their membership settings',
-    request: z.object({ room_id: RoomIdSchema, user_ids: z.array(UserIdSchema).max(10_000).optional() }),
+    description:
+      'What a push decision needs: the room title and, for the given users (all members without user_ids), their membership settings. Members come by user id in pages that fit one NATS message: while next_after is set, ask again with after = next_after',
+    request: z.object({
+      room_id: RoomIdSchema,
+      user_ids: z.array(UserIdSchema).max(10_000).optional(),
+      /** Members with a greater user id only: the previous page's `next_after`. */
+      after: UserIdSchema.optional(),
+    }),
     response: z.object({
+      /** The last member of this page when more may follow; absent or null on the last page. */
+      next_after: UserIdSchema.nullable().optional(),
       room: z.object({ id: RoomIdSchema, kind: RoomKindSchema, title: z.string().nullable() }).nullable(),
       members: z.array(
         z.object({
