@@ -29,7 +29,12 @@ async function allPushFacts(rpc: RpcClient, roomId: string, userIds: string[] | 
   for (const ids of chunks) {
     let after: string | undefined;
     do {
-      const page = await rpc.call(roomsRpc.pushFacts, { room_id: roomId, user_ids: ids, ...(after === undefined ? {} : { after }) });
+      const page = await rpc.call(roomsRpc.pushFacts, {
+        room_id: roomId,
+        user_ids: ids,
+        paged: true,
+        ...(after === undefined ? {} : { after }),
+      });
       room = page.room;
       for (const member of page.members) members.push(member);
       after = page.next_after ?? undefined;

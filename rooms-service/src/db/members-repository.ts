@@ -259,7 +259,7 @@ export async function pushSettings(
   db: Db,
   roomId: string,
   userIds: string[] | undefined,
-  page: { after: string | undefined; limit: number },
+  page: { after: string | undefined; limit: number } | undefined,
 ) {
   let query = db
     .selectFrom('rooms.members as m')
@@ -272,13 +272,13 @@ export async function pushSettings(
         where b.blocker_id = m.user_id)`.as('blocked_ids'),
     )
     .where('m.room_id', '=', roomId)
-    .orderBy('m.user_id')
-    .limit(page.limit);
+    .orderBy('m.user_id');
   if (userIds) {
     if (userIds.length === 0) return [];
     query = query.where('m.user_id', 'in', userIds);
   }
-  if (page.after !== undefined) query = query.where('m.user_id', '>', page.after);
+  if (page) query = query.limit(page.limit);
+  if (page?.after !== undefined) query = query.where('m.user_id', '>', page.after);
   const rows = await query.execute();
   return rows.map((r) => ({
     user_id: r.user_id,

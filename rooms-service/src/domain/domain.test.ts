@@ -115,6 +115,19 @@ class MemoryRoomsStore {
   async countUnread(roomId: string, _userId: string, afterSeq: number) {
     return Math.max(0, (this.rooms.get(roomId)?.lastSeq ?? 0) - afterSeq);
   }
+  async pushSettings(roomId: string, userIds: string[] | undefined, page?: { after: string | undefined; limit: number }) {
+    const ids = [...(this.rooms.get(roomId)?.members.keys() ?? [])]
+      .filter((id) => (!userIds || userIds.includes(id)) && (page?.after === undefined || id > page.after))
+      .sort();
+    return ids.slice(0, page?.limit ?? ids.length).map((user_id) => ({
+      user_id,
+      name: null,
+      muted_until: null,
+      notify: 'all' as const,
+      last_read_seq: 0,
+      visible_from_seq: 0,
+    }));
+  }
 }
 
 const actor = (user_id: string, roles: string[] = []): Actor => ({ user_id, name: null, roles });
@@ -188,5 +201,28 @@ describe('rooms domain rules, on in-memory ports', () => {
     expect(await readState.markRead(actor('alice'), 'g', 7)).toEqual({ room_id: 'g', last_read_seq: 7, unread_count: 3 });
     expect(await readState.markRead(actor('alice'), 'g', 4)).toEqual({ room_id: 'g', last_read_seq: 7, unread_count: 3 });
     expect(published).toEqual([{ type: 'read', room_id: 'g', user_id: 'alice', seq: 7 }]);
+  });
+
+  it('answers push facts in pages to a client that pages, and all at once to one from before paging', async () => {
+    const crowd = Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`u${String(i).padStart(4, '0')}`, 'member' as Role]));
+    memory.room('crowd', 'group', crowd);
+    const ids = Object.keys(crowd);
+    const unpaged = await rooms.pushFacts('crowd', undefined);
+    expect(unpaged.members.map((m) => m.user_id)).toEqual(ids);
+    expect(unpaged).not.toHaveProperty('next_after');
+
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (let pages = 1; ; pages++) {
+      const page = await rooms.pushFacts('crowd', undefined, { after });
+      expect(page.members.length).toBeLessThanOrEqual(1000);
+      for (const m of page.members) paged.push(m.user_id);
+      if (!page.next_after) break;
+      after = page.next_after;
+      expect(pages).toBeLessThan(10);
+    }
+    expect(paged).toEqual(ids);
+    const some = await rooms.pushFacts('crowd', ['u2499', 'u0001', 'nobody'], { after: undefined });
+    expect(some).toMatchObject({ members: [{ user_id: 'u0001' }, { user_id: 'u2499' }], next_after: null });
   });
 });

@@ -153,11 +153,11 @@ export interface RoomsStore {
   updateMemberSettings(roomId: string, userId: string, settings: MembershipSettings): Promise<void>;
   /** The rooms each user is in, with where their view starts (joined history; 0 elsewhere). */
   roomIdsOfUsers(userIds: string[], maxMembers?: number): Promise<Map<string, Array<{ room_id: string; visible_from_seq: number }>>>;
-  /** By user id, after `page.after`, at most `page.limit` rows. */
+  /** By user id; with a page, after `page.after` and at most `page.limit` rows. */
   pushSettings(
     roomId: string,
     userIds: string[] | undefined,
-    page: { after: string | undefined; limit: number },
+    page?: { after: string | undefined; limit: number },
   ): Promise<PushSettingsRow[]>;
 
   /** Moves the read cursor forward only. */

@@ -80,15 +80,18 @@ export class RoomsDomain {
   }
 
   /**
-   * Room title and members' notification settings, one page (by user id, after `after`) of what
-   * fits one answer; a direct room is titled per recipient by the notifier.
+   * Room title and members' notification settings; a direct room is titled per recipient by the
+   * notifier. `paging`: one page (by user id, after `paging.after`) of what fits one answer;
+   * without it, every member at once, for clients from before paging.
    */
-  async pushFacts(roomId: string, userIds: string[] | undefined, after?: string) {
+  async pushFacts(roomId: string, userIds: string[] | undefined, paging?: { after: string | undefined }) {
     const room = await this.store.findPublicRoom(roomId);
     if (!room) return { room: null, members: [], next_after: null };
-    const rows = await this.store.pushSettings(roomId, userIds, { after, limit: PUSH_FACTS_ROWS });
+    const facts = { id: room.id, kind: room.kind, title: room.title };
+    if (!paging) return { room: facts, members: await this.store.pushSettings(roomId, userIds) };
+    const rows = await this.store.pushSettings(roomId, userIds, { after: paging.after, limit: PUSH_FACTS_ROWS });
     const page = pushFactsPage(rows, PUSH_FACTS_ROWS, PUSH_FACTS_CHARS);
-    return { room: { id: room.id, kind: room.kind, title: room.title }, members: page.members, next_after: page.next_after };
+    return { room: facts, members: page.members, next_after: page.next_after };
   }
 
   async nonMembers(roomId: string, userIds: string[]): Promise<string[]> {

@@ -63,7 +63,7 @@ export function roomsEndpoints({ rooms, membership, readState, blocks }: RoomsDo
       await rooms.rememberActors(req.actors);
       return {};
     }),
-    handle(roomsRpc.pushFacts, (req) => rooms.pushFacts(req.room_id, req.user_ids, req.after)),
+    handle(roomsRpc.pushFacts, (req) => rooms.pushFacts(req.room_id, req.user_ids, req.paged ? { after: req.after } : undefined)),
     handle(roomsRpc.nonMembers, async (req) => ({ user_ids: await rooms.nonMembers(req.room_id, req.user_ids) })),
     handle(roomsRpc.authorize, (req) => rooms.authorize(req)),
   ];

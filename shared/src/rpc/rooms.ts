@@ -144,11 +144,16 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   pushFacts: {
     description:
-      'What a push decision needs: the room title and, for the given users (all members without user_ids), their membership settings. Members come by user id in pages that fit one NATS message: while next_after is set, ask again with after = next_after',
+      'What a push decision needs: the room title and, for the given users (all members without user_ids), their membership settings. With paged, members come by user id in pages that fit one NATS message: while next_after is set, ask again with after = next_after',
     request: z.object({
       room_id: RoomIdSchema,
       user_ids: z.array(UserIdSchema).max(10_000).optional(),
-      /** Members with a greater user id only: the previous page's `next_after`. */
+      /**
+       * Answer one page (a client that reads `next_after`). Without it every member comes in one
+       * answer, as for clients from before paging, which a large room's answer can outgrow.
+       */
+      paged: z.literal(true).optional(),
+      /** With paged: members with a greater user id only (the previous page's `next_after`). */
       after: UserIdSchema.optional(),
     }),
     response: z.object({
