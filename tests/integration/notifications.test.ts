@@ -1,5 +1,9 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { RpcClient } from '@chat/shared/nats';
+import { roomsRpc } from '@chat/shared/rpc';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servicesClient } from '../../notifier-worker/src/clients/services-client.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApns, FakeFcm, FakeWebhook, type RecordedPush } from '../support/fake-push.js';
 import { api } from '../support/http.js';
@@ -315,6 +319,33 @@ describe('device registry input', () => {
     await say(roomId, 'all hands at nine');
     const [push] = await webhook.waitFor(toDevice(device));
     expect(push?.body).toMatchObject({ type: 'message', room_id: roomId, title: 'Everyone' });
+
+    // The pages themselves: each member once, in no two pages, every page inside NATS's limit.
+    const nc = await connect({ servers: stack.natsUrl });
+    try {
+      const rpc = new RpcClient(nc, stack.namespace);
+      const everyone = ['n-alice', last, ...others].sort();
+      const paged: string[] = [];
+      let after: string | undefined;
+      for (let pages = 1; ; pages++) {
+        expect(pages).toBeLessThan(50);
+        const page = await rpc.call(roomsRpc.pushFacts, { room_id: roomId, paged: true, ...(after ? { after } : {}) });
+        expect(JSON.stringify(page).length).toBeLessThan(nc.info?.max_payload ?? 0);
+        for (const m of page.members) paged.push(m.user_id);
+        if (!page.next_after) break;
+        after = page.next_after;
+      }
+      expect(new Set(paged).size).toBe(paged.length);
+      expect([...paged].sort()).toEqual(everyone);
+      // The notifier's client: every member, and a list of 4,500 ids asked for in chunks.
+      const client = servicesClient(rpc);
+      expect((await client.pushFacts(roomId)).members.map((m) => m.user_id).sort()).toEqual(everyone);
+      const asked = [...others.slice(0, 4500), 'n-not-a-member'];
+      const some = await client.pushFacts(roomId, asked);
+      expect(some.members.map((m) => m.user_id).sort()).toEqual(others.slice(0, 4500).sort());
+    } finally {
+      await nc.close();
+    }
   });
 
   it("answers 404 for removing someone else's device", async () => {

@@ -15,8 +15,8 @@ const infra = inject('infra');
 const logger = createLogger({ service: 'test', version: '0', level: 'silent', pretty: false });
 const answers = defineEndpoints('answers', {
   textOfSize: {
-    description: 'A text of the asked length',
-    request: z.object({ bytes: z.number().int().nonnegative() }),
+    description: 'A text of the asked size in UTF-8 (an even number of bytes)',
+    request: z.object({ bytes: z.number().int().nonnegative().multipleOf(2) }),
     response: z.object({ text: z.string() }),
   },
 });
@@ -28,7 +28,8 @@ beforeAll(async () => {
   const namespace = `answers${randomUUID().slice(0, 8)}`;
   nc = await connect({ servers: infra.natsUrl });
   served = await serveEndpoints(nc, { namespace, service: 'answers', version: '0.0.0', logger }, [
-    handle(answers.textOfSize, async (request) => ({ text: 'x'.repeat(request.bytes) })),
+    // Two bytes a character in UTF-8: the limit is in bytes, not characters.
+    handle(answers.textOfSize, async (request) => ({ text: 'é'.repeat(request.bytes / 2) })),
   ]);
   rpc = new RpcClient(nc, namespace, { timeoutMs: 20_000 });
 });
@@ -42,14 +43,15 @@ describe('an endpoint answer larger than NATS carries', () => {
   it('reaches the caller as an internal error at once, not as a timeout, and the endpoint keeps serving', async () => {
     const maxPayload = nc.info?.max_payload ?? 0;
     expect(maxPayload).toBeGreaterThan(0);
-    const refused = await rpc.call(answers.textOfSize, { bytes: maxPayload + 1 }).catch((error: unknown) => error);
+    // Fewer characters than max_payload, more bytes.
+    const refused = await rpc.call(answers.textOfSize, { bytes: maxPayload + 2 }).catch((error: unknown) => error);
     expect(isChatError(refused) && refused.code).toBe('internal');
     expect((refused as Error).message).toContain('answers.text_of_size');
     expect((refused as Error).message).toContain('too large');
 
     // Just under the limit still goes through, and so does the next small answer.
     const large = await rpc.call(answers.textOfSize, { bytes: maxPayload - 8192 });
-    expect(large.text).toHaveLength(maxPayload - 8192);
-    expect((await rpc.call(answers.textOfSize, { bytes: 3 })).text).toBe('xxx');
+    expect(large.text).toHaveLength((maxPayload - 8192) / 2);
+    expect((await rpc.call(answers.textOfSize, { bytes: 4 })).text).toBe('éé');
   });
 });
