@@ -1,13 +1,7 @@
 import { ChatError, isChatError, replyToOfEvent, visibleEvent } from '@chat/shared';
-import type { SyncAnswer, SyncRequest, SyncResult } from '@chat/shared/rpc';
+import { RPC_ANSWER_BUDGET_CHARS, type SyncAnswer, type SyncRequest, type SyncResult } from '@chat/shared/rpc';
 import type { MessageStore } from './ports.js';
 import { type RoomAccess, requireAccess } from './room-access.js';
-
-/**
- * Replayed event text one `sync_batch` answer carries at most (characters, about bytes: events are
- * mostly ASCII JSON), far below NATS's 1 MB payload limit.
- */
-const SYNC_BATCH_REPLAY_CHARS = 256 * 1024;
 
 /** What this room log reads for resuming subscribers. */
 export type SyncStore = Pick<MessageStore, 'readSyncWindows' | 'findMessageSeqs' | 'readLastSeq' | 'readLastSeqs' | 'readRoomLog'>;
@@ -44,7 +38,7 @@ export class RoomSync {
 
   /**
    * Subscribes in a burst answered from one read of the store. Replayed events fill the answer
-   * up to SYNC_BATCH_REPLAY_CHARS; an item past that is `deferred`, for the caller to ask alone.
+   * up to RPC_ANSWER_BUDGET_CHARS; an item past that is `deferred`, for the caller to ask alone.
    */
   async syncBatch(requests: SyncRequest[]): Promise<SyncResult[]> {
     // A gateway checks membership only for rooms of shared history; joined history needs the member's start.
@@ -92,7 +86,7 @@ export class RoomSync {
       }
       const chars = window.events?.reduce((sum, event) => sum + event.length, 0) ?? 0;
       // The first replay always fits: alone, an item is answered as `sync` would answer it.
-      if (replayChars > 0 && replayChars + chars > SYNC_BATCH_REPLAY_CHARS) continue;
+      if (replayChars > 0 && replayChars + chars > RPC_ANSWER_BUDGET_CHARS) continue;
       replayChars += chars;
       const events =
         read.visibleFrom > 0 && window.events ? await this.visibleEvents(read.roomId, window.events, read.visibleFrom) : window.events;

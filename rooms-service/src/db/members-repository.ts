@@ -1,6 +1,7 @@
 import type { HistoryVisibility, Member, Role } from '@chat/shared';
 import { idsPresent } from '@chat/shared/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { PushSettingsPage } from '../domain/ports.js';
 import { membership } from './keys.js';
 import { findContextRoomId } from './rooms-repository.js';
 import type { RoomsDatabase } from './schema.js';
@@ -255,12 +256,7 @@ export async function memberIdsUpTo(db: Db, roomId: string, maxMembers: number):
 }
 
 /** Membership settings of some (or all) members, with display names, for push decisions. */
-export async function pushSettings(
-  db: Db,
-  roomId: string,
-  userIds: string[] | undefined,
-  page: { after: string | undefined; limit: number } | undefined,
-) {
+export async function pushSettings(db: Db, roomId: string, userIds: string[] | undefined, page: PushSettingsPage | undefined) {
   let query = db
     .selectFrom('rooms.members as m')
     .leftJoin('rooms.users as u', 'u.user_id', 'm.user_id')

@@ -2,7 +2,7 @@ import type { EphemeralEvent, Role, RoomActivity, RoomKind } from '@chat/shared'
 import type { Actor } from '@chat/shared/auth';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MembershipDomain } from './membership.js';
-import type { PublicRoomRow, RoomSignals, RoomsStore } from './ports.js';
+import type { PublicRoomRow, PushSettingsPage, RoomSignals, RoomsStore } from './ports.js';
 import { ReadStateDomain } from './read-state.js';
 import { RoomsDomain } from './rooms.js';
 
@@ -115,7 +115,7 @@ class MemoryRoomsStore {
   async countUnread(roomId: string, _userId: string, afterSeq: number) {
     return Math.max(0, (this.rooms.get(roomId)?.lastSeq ?? 0) - afterSeq);
   }
-  async pushSettings(roomId: string, userIds: string[] | undefined, page?: { after: string | undefined; limit: number }) {
+  async pushSettings(roomId: string, userIds: string[] | undefined, page?: PushSettingsPage) {
     const ids = [...(this.rooms.get(roomId)?.members.keys() ?? [])]
       .filter((id) => (!userIds || userIds.includes(id)) && (page?.after === undefined || id > page.after))
       .sort();

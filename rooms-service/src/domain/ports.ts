@@ -92,6 +92,12 @@ export interface PushSettingsRow {
   visible_from_seq: number;
 }
 
+/** Where a page of push settings starts (after this user id; none: the first) and how many rows it reads. */
+export interface PushSettingsPage {
+  after: string | undefined;
+  limit: number;
+}
+
 export type MembershipSettings = {
   muted_until?: string | null | undefined;
   notify?: NotifyLevel | undefined;
@@ -154,11 +160,7 @@ export interface RoomsStore {
   /** The rooms each user is in, with where their view starts (joined history; 0 elsewhere). */
   roomIdsOfUsers(userIds: string[], maxMembers?: number): Promise<Map<string, Array<{ room_id: string; visible_from_seq: number }>>>;
   /** By user id; with a page, after `page.after` and at most `page.limit` rows. */
-  pushSettings(
-    roomId: string,
-    userIds: string[] | undefined,
-    page?: { after: string | undefined; limit: number },
-  ): Promise<PushSettingsRow[]>;
+  pushSettings(roomId: string, userIds: string[] | undefined, page?: PushSettingsPage): Promise<PushSettingsRow[]>;
 
   /** Moves the read cursor forward only. */
   advanceReadCursor(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean } | undefined>;

@@ -1,10 +1,5 @@
 /** Members read for one page of push facts. */
 export const PUSH_FACTS_ROWS = 1000;
-/**
- * Encoded members one page carries at most (JSON characters; at most three bytes each in UTF-8),
- * so an answer stays well inside NATS's 1 MB payload whatever the ids, names and blocks hold.
- */
-export const PUSH_FACTS_CHARS = 256 * 1024;
 
 /**
  * Cuts the rows read (by user id) to what one answer carries. `next_after` is where the next page

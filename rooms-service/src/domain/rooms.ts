@@ -1,10 +1,10 @@
 import { ChatError, type CreateRoomBody, decodeTimeIdCursor, encodeTimeIdCursor, type Page, type Room } from '@chat/shared';
 import type { Actor } from '@chat/shared/auth';
-import type { RoomAction } from '@chat/shared/rpc';
+import { type RoomAction, RPC_ANSWER_BUDGET_CHARS } from '@chat/shared/rpc';
 import { directRoomKey } from './direct-key.js';
 import { isAllowed } from './policy.js';
 import type { RoomsStore } from './ports.js';
-import { PUSH_FACTS_CHARS, PUSH_FACTS_ROWS, pushFactsPage } from './push-facts-page.js';
+import { PUSH_FACTS_ROWS, pushFactsPage } from './push-facts-page.js';
 import { toRoom } from './room-view.js';
 
 export interface RoomsDomainOptions {
@@ -90,7 +90,7 @@ export class RoomsDomain {
     const facts = { id: room.id, kind: room.kind, title: room.title };
     if (!paging) return { room: facts, members: await this.store.pushSettings(roomId, userIds) };
     const rows = await this.store.pushSettings(roomId, userIds, { after: paging.after, limit: PUSH_FACTS_ROWS });
-    const page = pushFactsPage(rows, PUSH_FACTS_ROWS, PUSH_FACTS_CHARS);
+    const page = pushFactsPage(rows, PUSH_FACTS_ROWS, RPC_ANSWER_BUDGET_CHARS);
     return { room: facts, members: page.members, next_after: page.next_after };
   }
 

@@ -1,3 +1,4 @@
+export * from './answer-budget.js';
 export * from './messages.js';
 export * from './notifier.js';
 export * from './rooms.js';
