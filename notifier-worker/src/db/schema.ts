@@ -9,6 +9,7 @@ export interface DevicesTable {
   app_id: string | null;
   registered_at: Generated<Date>;
 }
+export type DeviceRow = Selectable<DevicesTable>;
 
 export interface PushDueTable {
   device_token: string;
@@ -43,6 +44,7 @@ export interface PushBatchesTable {
   created_at: Generated<Date>;
   finished_at: Date | null;
 }
+export type PushBatchRow = Selectable<PushBatchesTable>;
 
 export interface PushDeliveriesTable {
   device_token: string;
@@ -73,6 +75,7 @@ export interface RenotifyTable {
   traceparent: string | null;
   created_at: Generated<Date>;
 }
+export type RenotifyRow = Selectable<RenotifyTable>;
 
 export interface NotifyDatabase {
   'notify.renotify': RenotifyTable;
@@ -82,7 +85,3 @@ export interface NotifyDatabase {
   'notify.push_deliveries': PushDeliveriesTable;
   'notify.host_events': HostEventsTable;
 }
-
-export type DeviceRow = Selectable<DevicesTable>;
-export type PushBatchRow = Selectable<PushBatchesTable>;
-export type RenotifyRow = Selectable<RenotifyTable>;

@@ -22,6 +22,7 @@ export interface RoomsTable {
   closed_at: Timestamp | null;
   history_visibility: Generated<'shared' | 'joined'>;
 }
+export type RoomRow = Selectable<RoomsTable>;
 
 export interface MembersTable {
   room_id: string;
@@ -35,6 +36,7 @@ export interface MembersTable {
   /** The room's last seq when the member joined: under `joined` visibility they see only what follows. */
   joined_seq: Generated<number>;
 }
+export type MemberRow = Selectable<MembersTable>;
 
 export interface UsersTable {
   user_id: string;
@@ -86,6 +88,3 @@ export interface RoomsDatabase {
   'rooms.users': UsersTable;
   'rooms.counted_messages': CountedMessagesTable;
 }
-
-export type RoomRow = Selectable<RoomsTable>;
-export type MemberRow = Selectable<MembersTable>;
