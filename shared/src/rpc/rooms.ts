@@ -24,12 +24,18 @@ import {
 } from '../contracts/room.js';
 import { defineEndpoints } from '../nats/endpoint.js';
 
+const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
+const RoomResult = z.object({ room: RoomSchema, created: z.boolean() });
+/** A request about one user in a room (remove, ban, unban). */
+const UserInRoom = z.object({ ...inRoom, user_id: UserIdSchema });
+/** A request about one other user, outside any room (block, unblock). */
+const OtherUser = z.object({ actor: ActorSchema, user_id: UserIdSchema });
+/** The answer of an action that has nothing to report but its success. */
+const Done = z.object({});
+
 /** What another service asks to do in a room; the rooms domain holds the one rule set that decides. */
 export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.send_urgent', 'message.moderate']);
 export type RoomAction = z.infer<typeof RoomActionSchema>;
-
-const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
-const RoomResult = z.object({ room: RoomSchema, created: z.boolean() });
 
 export const roomsRpc = defineEndpoints('rooms', {
   createRoom: {
@@ -94,8 +100,8 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   removeMember: {
     description: 'Remove a member (owner/admin) or leave (self); the longest-standing admin, else member, succeeds a last owner',
-    request: z.object({ ...inRoom, user_id: UserIdSchema }),
-    response: z.object({}),
+    request: UserInRoom,
+    response: Done,
   },
   markRead: {
     description: "Move the actor's read cursor forward (never back) and return the absolute unread count",
@@ -140,7 +146,7 @@ export const roomsRpc = defineEndpoints('rooms', {
   rememberUsers: {
     description: 'Record the display names users presented (titles of direct rooms, member lists); one call per burst of connects',
     request: z.object({ actors: z.array(ActorSchema).min(1).max(1000) }),
-    response: z.object({}),
+    response: Done,
   },
   pushFacts: {
     description:
@@ -182,13 +188,13 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   block: {
     description: 'The actor blocks a user (idempotent): no direct room or direct sends from them, no pushes of what they send',
-    request: z.object({ actor: ActorSchema, user_id: UserIdSchema }),
+    request: OtherUser,
     response: BlockSchema,
   },
   unblock: {
     description: 'The actor lifts a block (idempotent)',
-    request: z.object({ actor: ActorSchema, user_id: UserIdSchema }),
-    response: z.object({}),
+    request: OtherUser,
+    response: Done,
   },
   listBlocks: {
     description: "The actor's blocks, newest first",
@@ -197,13 +203,13 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   ban: {
     description: 'Ban a user from a group (owner/admin; idempotent): removes them and refuses to add them again until unbanned',
-    request: z.object({ ...inRoom, user_id: UserIdSchema }),
+    request: UserInRoom,
     response: BanSchema,
   },
   unban: {
     description: 'Lift a ban (owner/admin; idempotent)',
-    request: z.object({ ...inRoom, user_id: UserIdSchema }),
-    response: z.object({}),
+    request: UserInRoom,
+    response: Done,
   },
   listBans: {
     description: "A group's bans (owner/admin), newest first",
