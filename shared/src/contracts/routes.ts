@@ -108,8 +108,29 @@ type KnownPath<P extends string> = [Exclude<PathParamNames<P>, PathParamName>] e
 const table = <const T extends Record<string, RestRouteSpec>>(routes: T & { [K in keyof T]: { path: KnownPath<T[K]['path']> } }): T =>
   routes;
 
-const common = ['unauthenticated', 'invalid', 'unavailable'] as const satisfies readonly ErrorCode[];
-const inRoom = [...common, 'not_found'] as const satisfies readonly ErrorCode[];
+// Success answers, by what the route does.
+const ok = <const S extends RestResponseSpec>(answer: S) => ({ 200: answer }) as const;
+/** 201 when the call made the thing, 200 when it was already there (an idempotent retry, an existing direct room). */
+const createdOrExisting = <const S extends z.ZodType>(schema: S) => ({ 200: schema, 201: schema }) as const;
+const created = <const S extends z.ZodType>(schema: S) => ({ 201: schema }) as const;
+const noContent = { 204: 'empty' } as const;
+
+// Error codes, by the kind of route. The order is the order the OpenAPI document lists them in.
+const codes = <const C extends readonly ErrorCode[]>(...list: C) => list;
+/** Any call with a token. */
+const common = codes('unauthenticated', 'invalid', 'unavailable');
+/** About a room the caller must be a member of (anyone else gets not_found). */
+const inRoom = codes(...common, 'not_found');
+/** An action in a room that needs a role (owner/admin) or the service token. */
+const inRoomByRole = codes(...inRoom, 'forbidden');
+/** Needs a role (moderator) or the service token, outside any one room. */
+const byRole = codes(...common, 'forbidden');
+/** The same, about one thing that may not exist (a host object's room, a report). */
+const byRoleOnOne = codes(...common, 'forbidden', 'not_found');
+/** A write into a room, which may be closed (conflict) and is rate limited. */
+const writeInRoom = codes(...inRoom, 'conflict', 'rate_limited');
+/** A write into a room that may also be refused to this caller (not the author, no role for it, a block). */
+const writeInRoomByRole = codes(...inRoom, 'forbidden', 'conflict', 'rate_limited');
 
 export const restRoutes = table({
   createRoom: {
@@ -119,7 +140,7 @@ export const restRoutes = table({
     summary: 'Create a group, or find-or-create a direct room (200 existing, 201 new)',
     caller: 'token',
     body: { schema: CreateRoomBodySchema, what: 'room' },
-    responses: { 200: RoomSchema, 201: RoomSchema },
+    responses: createdOrExisting(RoomSchema),
     errors: common,
     rateLimit: 'room_create',
   },
@@ -130,7 +151,7 @@ export const restRoutes = table({
     summary: 'My rooms, most recent activity first, with last message and unread count',
     caller: 'token',
     query: ListRoomsQuerySchema,
-    responses: { 200: RoomPageSchema },
+    responses: ok(RoomPageSchema),
     errors: common,
   },
   getRoom: {
@@ -139,7 +160,7 @@ export const restRoutes = table({
     tag: 'rooms',
     summary: 'One room (404 for non-members)',
     caller: 'member',
-    responses: { 200: RoomSchema },
+    responses: ok(RoomSchema),
     errors: inRoom,
   },
   updateRoom: {
@@ -149,8 +170,8 @@ export const restRoutes = table({
     summary: 'Rename a room or set its history_visibility: groups by their owners/admins, context rooms by the service token',
     caller: 'member',
     body: { schema: UpdateRoomBodySchema, what: 'room' },
-    responses: { 200: RoomSchema },
-    errors: [...inRoom, 'forbidden'],
+    responses: ok(RoomSchema),
+    errors: inRoomByRole,
   },
   updateMembership: {
     method: 'patch',
@@ -159,7 +180,7 @@ export const restRoutes = table({
     summary: 'My settings in the room: muted_until, notify, archived',
     caller: 'member',
     body: { schema: MembershipSettingsBodySchema, what: 'membership' },
-    responses: { 200: RoomSchema },
+    responses: ok(RoomSchema),
     errors: inRoom,
   },
   listMembers: {
@@ -169,7 +190,7 @@ export const restRoutes = table({
     summary: 'Members in join order',
     caller: 'member',
     query: ListMembersQuerySchema,
-    responses: { 200: MemberPageSchema },
+    responses: ok(MemberPageSchema),
     errors: inRoom,
   },
   addMembers: {
@@ -179,8 +200,8 @@ export const restRoutes = table({
     summary: 'Add members to a group (owner/admin)',
     caller: 'member',
     body: { schema: AddMembersBodySchema, what: 'members' },
-    responses: { 200: MemberPageSchema },
-    errors: [...inRoom, 'forbidden'],
+    responses: ok(MemberPageSchema),
+    errors: inRoomByRole,
   },
   changeRole: {
     method: 'patch',
@@ -189,8 +210,8 @@ export const restRoutes = table({
     summary: "Change a member's role (owner)",
     caller: 'member',
     body: { schema: ChangeRoleBodySchema, what: 'role' },
-    responses: { 200: MemberSchema },
-    errors: [...inRoom, 'forbidden'],
+    responses: ok(MemberSchema),
+    errors: inRoomByRole,
   },
   removeMember: {
     method: 'delete',
@@ -198,8 +219,8 @@ export const restRoutes = table({
     tag: 'members',
     summary: 'Remove a member (owner/admin) or leave (yourself)',
     caller: 'member',
-    responses: { 204: 'empty' },
-    errors: [...inRoom, 'forbidden'],
+    responses: noContent,
+    errors: inRoomByRole,
   },
   ensureContextRoom: {
     method: 'put',
@@ -208,8 +229,8 @@ export const restRoutes = table({
     summary: 'Service tokens: ensure the room of a host object with exactly these members (201 created, 200 after)',
     caller: 'service',
     body: { schema: ContextRoomBodySchema, what: 'context room' },
-    responses: { 200: RoomSchema, 201: RoomSchema },
-    errors: [...common, 'forbidden'],
+    responses: createdOrExisting(RoomSchema),
+    errors: byRole,
   },
   closeContextRoom: {
     method: 'post',
@@ -218,8 +239,8 @@ export const restRoutes = table({
     summary:
       'Service tokens: close the room of a host object (read-only: sends, edits, reactions and acknowledgements answer 409); idempotent',
     caller: 'service',
-    responses: { 200: RoomSchema },
-    errors: [...common, 'forbidden', 'not_found'],
+    responses: ok(RoomSchema),
+    errors: byRoleOnOne,
   },
   reopenContextRoom: {
     method: 'post',
@@ -227,8 +248,8 @@ export const restRoutes = table({
     tag: 'rooms',
     summary: 'Service tokens: reopen the closed room of a host object; idempotent',
     caller: 'service',
-    responses: { 200: RoomSchema },
-    errors: [...common, 'forbidden', 'not_found'],
+    responses: ok(RoomSchema),
+    errors: byRoleOnOne,
   },
   sendSystemMessage: {
     method: 'post',
@@ -239,8 +260,8 @@ export const restRoutes = table({
       '201 new, 200 with the first message for a repeated client_msg_id; 404 when the object has no room, 409 when it is closed',
     caller: 'service',
     body: { schema: SystemMessageBodySchema, what: 'message' },
-    responses: { 200: MessageSchema, 201: MessageSchema },
-    errors: [...inRoom, 'forbidden', 'conflict', 'rate_limited'],
+    responses: createdOrExisting(MessageSchema),
+    errors: writeInRoomByRole,
   },
   history: {
     method: 'get',
@@ -249,7 +270,7 @@ export const restRoutes = table({
     summary: 'History, oldest first within a page; with neither bound, the newest page',
     caller: 'member',
     query: HistoryHttpQuerySchema,
-    responses: { 200: MessagePageSchema },
+    responses: ok(MessagePageSchema),
     errors: inRoom,
   },
   sendMessage: {
@@ -260,8 +281,8 @@ export const restRoutes = table({
       'Send (201 new; 200 with the first message for a repeated client_msg_id); `priority: urgent` and `ack_requested` need a room owner/admin or a staff, moderator or service token (403 otherwise)',
     caller: 'member',
     body: { schema: SendMessageBodySchema, what: 'message' },
-    responses: { 200: MessageSchema, 201: MessageSchema },
-    errors: [...inRoom, 'forbidden', 'conflict', 'rate_limited'],
+    responses: createdOrExisting(MessageSchema),
+    errors: writeInRoomByRole,
   },
   editMessage: {
     method: 'patch',
@@ -270,8 +291,8 @@ export const restRoutes = table({
     summary: 'Edit (sender only, not after delete)',
     caller: 'member',
     body: { schema: EditMessageBodySchema, what: 'message' },
-    responses: { 200: MessageSchema },
-    errors: [...inRoom, 'forbidden', 'conflict', 'rate_limited'],
+    responses: ok(MessageSchema),
+    errors: writeInRoomByRole,
   },
   deleteMessage: {
     method: 'delete',
@@ -279,7 +300,7 @@ export const restRoutes = table({
     tag: 'messages',
     summary: 'Soft delete (sender, room owner/admin, moderator)',
     caller: 'member',
-    responses: { 200: MessageSchema },
+    responses: ok(MessageSchema),
     errors: [...inRoom, 'forbidden', 'rate_limited'],
   },
   addReaction: {
@@ -288,8 +309,8 @@ export const restRoutes = table({
     tag: 'messages',
     summary: 'React',
     caller: 'member',
-    responses: { 200: MessageSchema },
-    errors: [...inRoom, 'conflict', 'rate_limited'],
+    responses: ok(MessageSchema),
+    errors: writeInRoom,
   },
   removeReaction: {
     method: 'delete',
@@ -297,7 +318,7 @@ export const restRoutes = table({
     tag: 'messages',
     summary: 'Remove my reaction',
     caller: 'member',
-    responses: { 200: MessageSchema },
+    responses: ok(MessageSchema),
     errors: [...inRoom, 'rate_limited'],
   },
   acknowledge: {
@@ -307,8 +328,8 @@ export const restRoutes = table({
     summary:
       'Acknowledge a message that asked for it (idempotent: a repeat returns the same message and adds no event); 409 for a message without ack_requested or for its sender',
     caller: 'member',
-    responses: { 200: MessageSchema },
-    errors: [...inRoom, 'conflict', 'rate_limited'],
+    responses: ok(MessageSchema),
+    errors: writeInRoom,
   },
   acknowledgements: {
     method: 'get',
@@ -317,7 +338,7 @@ export const restRoutes = table({
     summary:
       "Who acknowledged the message, and `pending`: the room's members at send time, less the sender, who have not (both empty for a message without ack_requested)",
     caller: 'member',
-    responses: { 200: AcknowledgementListSchema },
+    responses: ok(AcknowledgementListSchema),
     errors: inRoom,
   },
   reportMessage: {
@@ -328,8 +349,8 @@ export const restRoutes = table({
       "Report a message to the moderators (201; the same reporter again: 200 with the same report); reporting one's own message is 422, a deleted one 409",
     caller: 'member',
     body: { schema: CreateReportBodySchema, what: 'report' },
-    responses: { 200: ReportSchema, 201: ReportSchema },
-    errors: [...inRoom, 'conflict', 'rate_limited'],
+    responses: createdOrExisting(ReportSchema),
+    errors: writeInRoom,
   },
   listReports: {
     method: 'get',
@@ -338,8 +359,8 @@ export const restRoutes = table({
     summary: 'Moderator and service tokens: reports by status (default open), oldest first, each with a snapshot of its message',
     caller: 'token',
     query: ListReportsQuerySchema,
-    responses: { 200: ModerationReportPageSchema },
-    errors: [...common, 'forbidden'],
+    responses: ok(ModerationReportPageSchema),
+    errors: byRole,
   },
   updateReport: {
     method: 'patch',
@@ -348,8 +369,8 @@ export const restRoutes = table({
     summary: 'Moderator and service tokens: resolve or dismiss a report (a closed report may be set again)',
     caller: 'token',
     body: { schema: UpdateReportBodySchema, what: 'report' },
-    responses: { 200: ReportSchema },
-    errors: [...common, 'forbidden', 'not_found'],
+    responses: ok(ReportSchema),
+    errors: byRoleOnOne,
   },
   markRead: {
     method: 'post',
@@ -358,7 +379,7 @@ export const restRoutes = table({
     summary: 'Mark read up to seq (never moves backwards); answers the absolute unread count',
     caller: 'member',
     body: { schema: ReadBodySchema, what: 'read' },
-    responses: { 200: ReadStateSchema },
+    responses: ok(ReadStateSchema),
     errors: inRoom,
   },
   receipts: {
@@ -367,7 +388,7 @@ export const restRoutes = table({
     tag: 'read state',
     summary: 'Who has read the message',
     caller: 'member',
-    responses: { 200: ReceiptPageSchema },
+    responses: ok(ReceiptPageSchema),
     errors: inRoom,
   },
   unreadSummary: {
@@ -376,7 +397,7 @@ export const restRoutes = table({
     tag: 'read state',
     summary: 'Unread total and per room: the app badge',
     caller: 'token',
-    responses: { 200: UnreadSummarySchema },
+    responses: ok(UnreadSummarySchema),
     errors: common,
   },
   blockUser: {
@@ -386,7 +407,7 @@ export const restRoutes = table({
     summary:
       'Block a user (idempotent): they cannot open a direct room with me nor send into ours (403), and nothing they send is pushed to me; blocking yourself is 422',
     caller: 'token',
-    responses: { 200: BlockSchema },
+    responses: ok(BlockSchema),
     errors: common,
   },
   unblockUser: {
@@ -395,7 +416,7 @@ export const restRoutes = table({
     tag: 'members',
     summary: 'Lift a block (idempotent)',
     caller: 'token',
-    responses: { 204: 'empty' },
+    responses: noContent,
     errors: common,
   },
   listBlocks: {
@@ -404,7 +425,7 @@ export const restRoutes = table({
     tag: 'members',
     summary: 'The users I blocked, newest first (clients hide their messages in groups)',
     caller: 'token',
-    responses: { 200: BlockPageSchema },
+    responses: ok(BlockPageSchema),
     errors: common,
   },
   banUser: {
@@ -414,8 +435,8 @@ export const restRoutes = table({
     summary:
       'Ban a user from a group (owner/admin; idempotent): removes them (member.removed); adding them again is 409 until unbanned; an owner cannot be banned (422)',
     caller: 'member',
-    responses: { 200: BanSchema },
-    errors: [...inRoom, 'forbidden'],
+    responses: ok(BanSchema),
+    errors: inRoomByRole,
   },
   unbanUser: {
     method: 'delete',
@@ -423,8 +444,8 @@ export const restRoutes = table({
     tag: 'members',
     summary: 'Lift a ban (owner/admin; idempotent)',
     caller: 'member',
-    responses: { 204: 'empty' },
-    errors: [...inRoom, 'forbidden'],
+    responses: noContent,
+    errors: inRoomByRole,
   },
   listBans: {
     method: 'get',
@@ -432,8 +453,8 @@ export const restRoutes = table({
     tag: 'members',
     summary: "A group's bans (owner/admin), newest first",
     caller: 'member',
-    responses: { 200: BanPageSchema },
-    errors: [...inRoom, 'forbidden'],
+    responses: ok(BanPageSchema),
+    errors: inRoomByRole,
   },
   uploadAttachment: {
     method: 'post',
@@ -442,7 +463,7 @@ export const restRoutes = table({
     summary: 'Upload one file (multipart part "file"); type and size are checked on the bytes',
     caller: 'member',
     body: 'multipart',
-    responses: { 201: AttachmentSchema },
+    responses: created(AttachmentSchema),
     errors: [...inRoom, 'forbidden', 'too_large'],
     rateLimit: 'upload',
   },
@@ -453,7 +474,7 @@ export const restRoutes = table({
     summary: "Download (members of its room only); `?size=thumb` gives an image's thumbnail",
     caller: 'member',
     query: DownloadQuerySchema,
-    responses: { 200: 'binary' },
+    responses: ok('binary'),
     errors: inRoom,
   },
   searchMessages: {
@@ -463,7 +484,7 @@ export const restRoutes = table({
     summary: 'Full-text and partial-word search over my rooms, newest first',
     caller: 'token',
     query: SearchQuerySchema,
-    responses: { 200: MessagePageSchema },
+    responses: ok(MessagePageSchema),
     errors: inRoom,
     rateLimit: 'search',
   },
@@ -474,7 +495,7 @@ export const restRoutes = table({
     summary: 'Register a push target (201 new, 200 again); a token moves to its latest user',
     caller: 'token',
     body: { schema: RegisterDeviceBodySchema, what: 'device' },
-    responses: { 200: DeviceSchema, 201: DeviceSchema },
+    responses: createdOrExisting(DeviceSchema),
     errors: common,
     rateLimit: 'device_register',
   },
@@ -484,7 +505,7 @@ export const restRoutes = table({
     tag: 'devices',
     summary: 'Remove one of my push targets',
     caller: 'token',
-    responses: { 204: 'empty' },
+    responses: noContent,
     errors: inRoom,
   },
 });
