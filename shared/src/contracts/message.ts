@@ -3,6 +3,7 @@ import {
   ClientMsgIdSchema,
   DisplayNameSchema,
   MessageIdSchema,
+  NamedUserSchema,
   pageSchema,
   RoomIdSchema,
   SeqSchema,
@@ -140,9 +141,7 @@ export const HistoryQuerySchema = z.object({
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
 /** One member's acknowledgement of a message that asked for it. */
-export const AcknowledgementSchema = z.object({
-  user_id: UserIdSchema,
-  name: DisplayNameSchema.nullable(),
+export const AcknowledgementSchema = NamedUserSchema.extend({
   acknowledged_at: TimestampSchema,
 });
 export type Acknowledgement = z.infer<typeof AcknowledgementSchema>;

@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DisplayNameSchema, pageSchema, RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
+import { DEFAULT_LIMITS, NamedUserSchema, pageSchema, RoomIdSchema, SeqSchema, TimestampSchema, UserIdSchema } from './common.js';
 import { MessageSchema } from './message.js';
 
+export const HistoryVisibilitySchema = z
+  .enum(['shared', 'joined'])
+  .describe('shared: members see the whole history; joined: each member sees only what followed their joining');
+export type HistoryVisibility = z.infer<typeof HistoryVisibilitySchema>;
 export const RoomKindSchema = z.enum(['direct', 'group', 'context']);
 export type RoomKind = z.infer<typeof RoomKindSchema>;
 export const RoleSchema = z.enum(['owner', 'admin', 'member']);
 export type Role = z.infer<typeof RoleSchema>;
 export const NotifyLevelSchema = z.enum(['all', 'mentions', 'none']);
 export type NotifyLevel = z.infer<typeof NotifyLevelSchema>;
-
-export const HistoryVisibilitySchema = z
-  .enum(['shared', 'joined'])
-  .describe('shared: members see the whole history; joined: each member sees only what followed their joining');
-export type HistoryVisibility = z.infer<typeof HistoryVisibilitySchema>;
 
 export const ContextRefSchema = z.object({
   type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ or -, at most 32'),
@@ -68,9 +67,7 @@ export const CreateRoomBodySchema = z.discriminatedUnion('kind', [
 ]);
 export type CreateRoomBody = z.infer<typeof CreateRoomBodySchema>;
 
-export const MemberSchema = z.object({
-  user_id: UserIdSchema,
-  name: DisplayNameSchema.nullable(),
+export const MemberSchema = NamedUserSchema.extend({
   role: RoleSchema,
   last_read_seq: SeqSchema,
   joined_at: TimestampSchema,
@@ -117,9 +114,7 @@ export const ReadStateSchema = z.object({
 });
 export type ReadState = z.infer<typeof ReadStateSchema>;
 
-export const ReceiptSchema = z.object({
-  user_id: UserIdSchema,
-  name: DisplayNameSchema.nullable(),
+export const ReceiptSchema = NamedUserSchema.extend({
   last_read_seq: SeqSchema,
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
