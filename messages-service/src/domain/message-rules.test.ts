@@ -8,6 +8,32 @@ import {
   toAttachment,
   toMessage,
 } from './message-rules.js';
+import type { MessageRow } from './rows.js';
+
+/** A message as the repository returns it, alive and plain; each test overrides what it is about. */
+function storedMessage(overrides: Partial<MessageRow>): MessageRow {
+  return {
+    id: 'm',
+    room_id: 'r',
+    seq: 4,
+    sender_id: 'u',
+    sender_name: null,
+    client_msg_id: 'c',
+    kind: 'text',
+    body: 'hello',
+    mentions: [],
+    reply_to: null,
+    thread_root_id: null,
+    attachments: [],
+    priority: 'normal',
+    ack_requested: false,
+    ack_count: 0,
+    created_at: new Date('2026-01-01T00:00:00Z'),
+    edited_at: null,
+    deleted_at: null,
+    ...overrides,
+  };
+}
 
 describe('message rules', () => {
   it('trims bodies and enforces 1..max characters after trimming', () => {
@@ -32,50 +58,19 @@ describe('message rules', () => {
   });
 
   it('shows a deleted message with its place but no body or attachments', () => {
-    const message = toMessage({
-      id: 'm',
-      room_id: 'r',
-      seq: 4,
-      sender_id: 'u',
-      sender_name: null,
-      client_msg_id: 'c',
-      kind: 'image',
-      body: 'secret',
-      mentions: [],
-      reply_to: null,
-      thread_root_id: null,
-      attachments: [{ id: 'a', name: 'x.png', content_type: 'image/png', size: 1, url: '/a' }],
-      priority: 'normal',
-      ack_requested: false,
-      ack_count: 0,
-      created_at: new Date('2026-01-01T00:00:00Z'),
-      edited_at: null,
-      deleted_at: new Date('2026-01-02T00:00:00Z'),
-    });
+    const message = toMessage(
+      storedMessage({
+        kind: 'image',
+        body: 'secret',
+        attachments: [{ id: 'a', name: 'x.png', content_type: 'image/png', size: 1, url: '/a' }],
+        deleted_at: new Date('2026-01-02T00:00:00Z'),
+      }),
+    );
     expect(message).toMatchObject({ seq: 4, body: '', attachments: [], deleted_at: '2026-01-02T00:00:00.000Z' });
   });
 
   it('shows acknowledgements with `me` for one viewer and without it for events', () => {
-    const row = {
-      id: 'm',
-      room_id: 'r',
-      seq: 4,
-      sender_id: 'u',
-      sender_name: null,
-      client_msg_id: 'c',
-      kind: 'text' as const,
-      body: 'Fire drill at 10',
-      mentions: [],
-      reply_to: null,
-      thread_root_id: null,
-      attachments: [],
-      priority: 'urgent' as const,
-      ack_requested: true,
-      ack_count: 2,
-      created_at: new Date('2026-01-01T00:00:00Z'),
-      edited_at: null,
-      deleted_at: null,
-    };
+    const row = storedMessage({ body: 'Fire drill at 10', priority: 'urgent', ack_requested: true, ack_count: 2 });
     expect(toMessage(row).acknowledgements).toEqual({ count: 2 });
     expect(toMessage(row, [], true)).toMatchObject({ priority: 'urgent', ack_requested: true, acknowledgements: { count: 2, me: true } });
     expect(acknowledgementProblem(row, 'v')).toBeNull();
