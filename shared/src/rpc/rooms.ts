@@ -26,12 +26,14 @@ import { defineEndpoints } from '../nats/endpoint.js';
 
 const inRoom = { actor: ActorSchema, room_id: RoomIdSchema };
 const RoomResult = z.object({ room: RoomSchema, created: z.boolean() });
-/** A request about one user in a room (remove, ban, unban). */
-const UserInRoom = z.object({ ...inRoom, user_id: UserIdSchema });
+// Functions, not shared schemas: the NATS AsyncAPI document names each endpoint's schemas after it,
+// and a schema object used by two endpoints would be named after the first only.
+/** A request about one user in a room (change role, remove, ban, unban). */
+const userInRoom = () => z.object({ ...inRoom, user_id: UserIdSchema });
 /** A request about one other user, outside any room (block, unblock). */
-const OtherUser = z.object({ actor: ActorSchema, user_id: UserIdSchema });
+const otherUser = () => z.object({ actor: ActorSchema, user_id: UserIdSchema });
 /** The answer of an action that has nothing to report but its success. */
-const Done = z.object({});
+const done = () => z.object({});
 
 /** What another service asks to do in a room; the rooms domain holds the one rule set that decides. */
 export const RoomActionSchema = z.enum(['room.read', 'message.send', 'message.send_urgent', 'message.moderate']);
@@ -95,13 +97,13 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   changeRole: {
     description: "Change a member's role (owner)",
-    request: z.object({ ...inRoom, user_id: UserIdSchema, role: RoleSchema }),
+    request: userInRoom().extend({ role: RoleSchema }),
     response: MemberSchema,
   },
   removeMember: {
     description: 'Remove a member (owner/admin) or leave (self); the longest-standing admin, else member, succeeds a last owner',
-    request: UserInRoom,
-    response: Done,
+    request: userInRoom(),
+    response: done(),
   },
   markRead: {
     description: "Move the actor's read cursor forward (never back) and return the absolute unread count",
@@ -146,7 +148,7 @@ export const roomsRpc = defineEndpoints('rooms', {
   rememberUsers: {
     description: 'Record the display names users presented (titles of direct rooms, member lists); one call per burst of connects',
     request: z.object({ actors: z.array(ActorSchema).min(1).max(1000) }),
-    response: Done,
+    response: done(),
   },
   pushFacts: {
     description:
@@ -188,13 +190,13 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   block: {
     description: 'The actor blocks a user (idempotent): no direct room or direct sends from them, no pushes of what they send',
-    request: OtherUser,
+    request: otherUser(),
     response: BlockSchema,
   },
   unblock: {
     description: 'The actor lifts a block (idempotent)',
-    request: OtherUser,
-    response: Done,
+    request: otherUser(),
+    response: done(),
   },
   listBlocks: {
     description: "The actor's blocks, newest first",
@@ -203,13 +205,13 @@ export const roomsRpc = defineEndpoints('rooms', {
   },
   ban: {
     description: 'Ban a user from a group (owner/admin; idempotent): removes them and refuses to add them again until unbanned',
-    request: UserInRoom,
+    request: userInRoom(),
     response: BanSchema,
   },
   unban: {
     description: 'Lift a ban (owner/admin; idempotent)',
-    request: UserInRoom,
-    response: Done,
+    request: userInRoom(),
+    response: done(),
   },
   listBans: {
     description: "A group's bans (owner/admin), newest first",
