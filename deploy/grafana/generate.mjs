@@ -19,7 +19,9 @@ const p99AndP50 = (metric) => [
 ];
 
 /** A time series panel: `queries` are [expr, legend] pairs. */
-function panel(title, unit, queries) {
+function panel(title, unit, queries, ...rest) {
+  // A description used to be the fourth argument; fail loudly rather than drop it.
+  if (rest.length > 0) throw new Error(`panel '${title}': a description goes through describedPanel(title, unit, description, queries)`);
   return {
     type: 'timeseries',
     title,

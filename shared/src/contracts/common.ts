@@ -11,7 +11,7 @@ export const ClientMsgIdSchema = z
   .describe('Idempotency key chosen by the client; the same key from the same user yields the same message');
 export const TimestampSchema = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
 export const DisplayNameSchema = z.string().min(1).max(200);
-/** A user as others see them: the id, and the display name they last presented (null if never seen). */
+/** A user as others see them: the id and a display name (null when none is known; each schema that extends it says which name). */
 export const NamedUserSchema = z.object({ user_id: UserIdSchema, name: DisplayNameSchema.nullable() });
 
 /** Default limits of DESIGN.md section 5; services read the configured values. */

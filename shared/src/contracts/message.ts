@@ -140,7 +140,7 @@ export const HistoryQuerySchema = z.object({
 });
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
-/** One member's acknowledgement of a message that asked for it. */
+/** One member's acknowledgement of a message that asked for it, with the name they presented when acknowledging. */
 export const AcknowledgementSchema = NamedUserSchema.extend({
   acknowledged_at: TimestampSchema,
 });

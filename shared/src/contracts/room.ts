@@ -67,6 +67,7 @@ export const CreateRoomBodySchema = z.discriminatedUnion('kind', [
 ]);
 export type CreateRoomBody = z.infer<typeof CreateRoomBodySchema>;
 
+/** A member, with the name they last presented in a token. */
 export const MemberSchema = NamedUserSchema.extend({
   role: RoleSchema,
   last_read_seq: SeqSchema,
@@ -114,6 +115,7 @@ export const ReadStateSchema = z.object({
 });
 export type ReadState = z.infer<typeof ReadStateSchema>;
 
+/** How far a member has read, with the name they last presented in a token. */
 export const ReceiptSchema = NamedUserSchema.extend({
   last_read_seq: SeqSchema,
 });

@@ -109,27 +109,27 @@ const table = <const T extends Record<string, RestRouteSpec>>(routes: T & { [K i
   routes;
 
 // Success answers, by what the route does.
-const ok = <const S extends RestResponseSpec>(answer: S) => ({ 200: answer }) as const;
+const ok = <const S extends z.ZodType | 'binary'>(answer: S) => ({ 200: answer }) as const;
 /** 201 when the call made the thing, 200 when it was already there (an idempotent retry, an existing direct room). */
 const createdOrExisting = <const S extends z.ZodType>(schema: S) => ({ 200: schema, 201: schema }) as const;
 const created = <const S extends z.ZodType>(schema: S) => ({ 201: schema }) as const;
 const noContent = { 204: 'empty' } as const;
 
-// Error codes, by the kind of route. The order is the order the OpenAPI document lists them in.
+// Error codes, by the kind of route (the OpenAPI document lists them by HTTP status, whatever the order here).
 const codes = <const C extends readonly ErrorCode[]>(...list: C) => list;
 /** Any call with a token. */
 const common = codes('unauthenticated', 'invalid', 'unavailable');
-/** About a room the caller must be a member of (anyone else gets not_found). */
+/** About a room (or a message in one) the caller must be a member of: anyone else gets not_found. */
 const inRoom = codes(...common, 'not_found');
 /** An action in a room that needs a role (owner/admin) or the service token. */
 const inRoomByRole = codes(...inRoom, 'forbidden');
-/** Needs a role (moderator) or the service token, outside any one room. */
+/** Outside any one room, for some tokens only (the service token, or a moderator's, as the route's caller and summary say). */
 const byRole = codes(...common, 'forbidden');
 /** The same, about one thing that may not exist (a host object's room, a report). */
-const byRoleOnOne = codes(...common, 'forbidden', 'not_found');
-/** A write into a room, which may be closed (conflict) and is rate limited. */
+const byRoleOrNotFound = codes(...common, 'forbidden', 'not_found');
+/** A rate-limited action on a message in a room, which the message's state may refuse (conflict). */
 const writeInRoom = codes(...inRoom, 'conflict', 'rate_limited');
-/** A write into a room that may also be refused to this caller (not the author, no role for it, a block). */
+/** A rate-limited write into a room, which the room's or message's state may refuse (conflict), as may the caller's standing (forbidden). */
 const writeInRoomByRole = codes(...inRoom, 'forbidden', 'conflict', 'rate_limited');
 
 export const restRoutes = table({
@@ -240,7 +240,7 @@ export const restRoutes = table({
       'Service tokens: close the room of a host object (read-only: sends, edits, reactions and acknowledgements answer 409); idempotent',
     caller: 'service',
     responses: ok(RoomSchema),
-    errors: byRoleOnOne,
+    errors: byRoleOrNotFound,
   },
   reopenContextRoom: {
     method: 'post',
@@ -249,7 +249,7 @@ export const restRoutes = table({
     summary: 'Service tokens: reopen the closed room of a host object; idempotent',
     caller: 'service',
     responses: ok(RoomSchema),
-    errors: byRoleOnOne,
+    errors: byRoleOrNotFound,
   },
   sendSystemMessage: {
     method: 'post',
@@ -370,7 +370,7 @@ export const restRoutes = table({
     caller: 'token',
     body: { schema: UpdateReportBodySchema, what: 'report' },
     responses: ok(ReportSchema),
-    errors: byRoleOnOne,
+    errors: byRoleOrNotFound,
   },
   markRead: {
     method: 'post',
@@ -506,7 +506,7 @@ export const restRoutes = table({
     summary: 'Remove one of my push targets',
     caller: 'token',
     responses: noContent,
-    errors: inRoom,
+    errors: codes(...common, 'not_found'),
   },
 });
 
