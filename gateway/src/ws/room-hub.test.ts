@@ -127,6 +127,19 @@ describe('room hub ordering', () => {
     t.hub.leave(roomId);
   });
 
+  it('fills a gap ahead of 200,000 held events, more than one call takes as arguments', async () => {
+    const held = 200_000;
+    const t = hubWith({ lastSeq: 1, events: [event(2)] });
+    const channel = await t.hub.join(roomId);
+    for (let seq = 3; seq < 3 + held; seq++) t.receive(seq);
+    expect(t.fannedOut).toEqual([]);
+    await t.fannedOutCount(held + 1);
+    expect(t.reads).toEqual([{ after: 1, limit: 1000 }]);
+    expect(channel.lastSeq).toBe(held + 2);
+    expect(t.fannedOut.every((seq, i) => seq === i + 2)).toBe(true);
+    t.hub.leave(roomId);
+  });
+
   it('starts each channel at the room log: earlier events are not fanned out again', async () => {
     const t = hubWith({ lastSeq: 10, events: [] });
     await t.hub.join(roomId);

@@ -359,7 +359,9 @@ export class RoomHub {
       channel.fillTimer = undefined;
       return;
     }
-    const upTo = Math.max(...held.keys());
+    // A loop, not Math.max(...keys): a long-held gap in a busy room can hold more events than a call takes arguments.
+    let upTo = 0;
+    for (const seq of held.keys()) if (seq > upTo) upTo = seq;
     const from = channel.lastSeq;
     try {
       // Up to the highest held event, which itself is here already.
