@@ -3,6 +3,7 @@ import type { Message } from '@chat/shared';
 import { migrateSchema, openDatabase } from '@chat/shared/db';
 import { createLogger } from '@chat/shared/logging';
 import type { Job } from 'bullmq';
+import type { JsMsg } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { registerDevice } from '../../notifier-worker/src/db/devices-repository.js';
@@ -10,7 +11,7 @@ import { claimDue, type DueRow, recordDue, settleTaken, takeOpenDue } from '../.
 import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.js';
 import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
-import { type DecisionLookups, dueForMessages } from '../../notifier-worker/src/handlers/message-events.js';
+import { type DecisionDeps, type DecisionLookups, decideBatch, dueForMessages } from '../../notifier-worker/src/handlers/message-events.js';
 import { processCoalesceJob } from '../../notifier-worker/src/jobs/coalesce-worker.js';
 import type { PushFunnel } from '../../notifier-worker/src/jobs/funnel.js';
 import type { CoalesceJob, PushQueues } from '../../notifier-worker/src/jobs/queues.js';
@@ -331,4 +332,54 @@ describe('a coalescing job that finds rows recorded while it ran', () => {
       [3, 'open'],
     ]);
   });
+});
+
+describe('a batch for the largest group', () => {
+  it('records a due row for each of 200,000 devices of one message (10,000 members, 20 devices each), more than one call takes as arguments', async () => {
+    const roomId = randomUUID();
+    const users = Array.from({ length: 10_000 }, (_, i) => `crowd-${String(i).padStart(5, '0')}`);
+    // DEVICES_MAX_PER_USER's default, 20 each, in one statement.
+    await database.pool.query(
+      `insert into notify.devices (token, user_id, platform, app_id)
+       select u || '-device-' || d, u, 'webhook', null from unnest($1::text[]) as u, generate_series(1, 20) as d`,
+      [users],
+    );
+    const scheduledPairs: number[] = [];
+    const deps: DecisionDeps = {
+      db: database.db,
+      logger,
+      funnel: silentFunnel,
+      sources: {
+        pushFacts: async (id) => ({ room: { id, kind: 'group', title: 'Everyone' }, members: users.map((u) => member(u)) }),
+        messageStates: async () => [],
+        unreadTotal: async () => 0,
+        presence: { isOnline: async () => false, onlineAmong: async () => [] },
+      },
+      queues: {
+        coalesce: {
+          addBulk: async (jobs: unknown[]) => {
+            scheduledPairs.push(jobs.length);
+            return [];
+          },
+        },
+      } as unknown as PushQueues,
+      coalesceMs: 60_000,
+      ackWaitMs: 30_000,
+      leaseMs: 60_000,
+      streamReplicas: 1,
+      renotify: { everyMs: 60_000, maxRounds: 0 },
+    };
+    const created = message(roomId, 1);
+    const event = { type: 'message.created', room_id: roomId, seq: 1, message: created };
+    const jsMsg = { subject: `test.room.${roomId}.event`, headers: undefined, json: () => event } as unknown as JsMsg;
+
+    await decideBatch([jsMsg], 'test_notifier', deps);
+
+    const due = await database.pool.query(
+      'select count(*)::int as rows, count(distinct user_id)::int as users from notify.push_due where room_id = $1',
+      [roomId],
+    );
+    expect(due.rows[0]).toEqual({ rows: 200_000, users: 10_000 });
+    expect(scheduledPairs).toEqual([10_000]);
+  }, 120_000);
 });

@@ -149,8 +149,9 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
       span.setAttributes({ 'chat.room_id': event.room_id, 'chat.message_id': event.message.id });
       return currentTraceparent();
     });
-    const rows = (decided[i] ?? []).map((row) => ({ ...row, traceparent }));
-    (event.message.priority === 'urgent' ? urgent : due).push(...rows);
+    // One by one, not push(...rows): 10,000 members with 20 devices each are more rows than a call takes as arguments.
+    const into = event.message.priority === 'urgent' ? urgent : due;
+    for (const row of decided[i] ?? []) into.push({ ...row, traceparent });
     if (event.message.ack_requested && deps.renotify.maxRounds > 0) {
       renotify.push({ message_id: event.message.id, room_id: event.room_id, seq: event.message.seq, traceparent });
     }
