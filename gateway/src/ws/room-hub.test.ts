@@ -138,7 +138,7 @@ describe('room hub ordering', () => {
     expect(channel.lastSeq).toBe(held + 2);
     expect(t.fannedOut.every((seq, i) => seq === i + 2)).toBe(true);
     t.hub.leave(roomId);
-  });
+  }, 30_000);
 
   it('starts each channel at the room log: earlier events are not fanned out again', async () => {
     const t = hubWith({ lastSeq: 10, events: [] });
