@@ -11,7 +11,7 @@ import { claimDue, type DueRow, recordDue, settleTaken, takeOpenDue } from '../.
 import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.js';
 import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
-import { type DecisionDeps, type DecisionLookups, decideBatch, dueForMessages } from '../../notifier-worker/src/handlers/message-events.js';
+import { type DecisionDeps, type DecisionLookups, decideBatch, planPushes } from '../../notifier-worker/src/handlers/message-events.js';
 import { processCoalesceJob } from '../../notifier-worker/src/jobs/coalesce-worker.js';
 import type { PushFunnel } from '../../notifier-worker/src/jobs/funnel.js';
 import type { CoalesceJob, PushQueues } from '../../notifier-worker/src/jobs/queues.js';
@@ -65,6 +65,12 @@ const message = (roomId: string, seq: number, extra: Partial<Pick<Message, 'ment
     edited_at: null,
     deleted_at: null,
   });
+
+/** Every message's due rows of a batch, decided together. */
+async function dueForMessages(events: Parameters<typeof planPushes>[0], deps: DecisionLookups) {
+  const plan = await planPushes(events, deps);
+  return events.map((_, i) => plan.rowsFor(i));
+}
 
 describe('push decisions of a batch', () => {
   it('look each room up once and every candidate device and presence once, and decide each message as alone', async () => {
@@ -334,23 +340,16 @@ describe('a coalescing job that finds rows recorded while it ran', () => {
   });
 });
 
-describe('a batch for the largest group', () => {
-  it('records a due row for each of 200,000 devices of one message (10,000 members, 20 devices each), more than one call takes as arguments', async () => {
-    const roomId = randomUUID();
-    const users = Array.from({ length: 10_000 }, (_, i) => `crowd-${String(i).padStart(5, '0')}`);
-    // DEVICES_MAX_PER_USER's default, 20 each, in one statement.
-    await database.pool.query(
-      `insert into notify.devices (token, user_id, platform, app_id)
-       select u || '-device-' || d, u, 'webhook', null from unnest($1::text[]) as u, generate_series(1, 20) as d`,
-      [users],
-    );
-    const scheduledPairs: number[] = [];
+describe('a batch with many due rows', () => {
+  /** Decision deps whose rooms have the given members, counting the coalescing jobs of each write. */
+  function batchDeps(membersOf: (roomId: string) => string[], dueRowsPerWrite?: number) {
+    const jobsPerSchedule: number[] = [];
     const deps: DecisionDeps = {
       db: database.db,
       logger,
       funnel: silentFunnel,
       sources: {
-        pushFacts: async (id) => ({ room: { id, kind: 'group', title: 'Everyone' }, members: users.map((u) => member(u)) }),
+        pushFacts: async (id) => ({ room: { id, kind: 'group', title: 'Everyone' }, members: membersOf(id).map((u) => member(u)) }),
         messageStates: async () => [],
         unreadTotal: async () => 0,
         presence: { isOnline: async () => false, onlineAmong: async () => [] },
@@ -358,7 +357,7 @@ describe('a batch for the largest group', () => {
       queues: {
         coalesce: {
           addBulk: async (jobs: unknown[]) => {
-            scheduledPairs.push(jobs.length);
+            jobsPerSchedule.push(jobs.length);
             return [];
           },
         },
@@ -368,18 +367,55 @@ describe('a batch for the largest group', () => {
       leaseMs: 60_000,
       streamReplicas: 1,
       renotify: { everyMs: 60_000, maxRounds: 0 },
+      ...(dueRowsPerWrite === undefined ? {} : { dueRowsPerWrite }),
     };
-    const created = message(roomId, 1);
-    const event = { type: 'message.created', room_id: roomId, seq: 1, message: created };
-    const jsMsg = { subject: `test.room.${roomId}.event`, headers: undefined, json: () => event } as unknown as JsMsg;
-
-    await decideBatch([jsMsg], 'test_notifier', deps);
-
-    const due = await database.pool.query(
-      'select count(*)::int as rows, count(distinct user_id)::int as users from notify.push_due where room_id = $1',
-      [roomId],
+    return { deps, jobsPerSchedule };
+  }
+  /** The stream message of a new message, as the decision consumer receives it. */
+  const createdMsg = (roomId: string, seq: number) => {
+    const event = { type: 'message.created', room_id: roomId, seq, message: message(roomId, seq) };
+    return { subject: `test.room.${roomId}.event`, headers: undefined, json: () => event } as unknown as JsMsg;
+  };
+  const devicesEach = (users: string[], count: number) =>
+    database.pool.query(
+      `insert into notify.devices (token, user_id, platform, app_id)
+       select u || '-device-' || d, u, 'webhook', null from unnest($1::text[]) as u, generate_series(1, $2::int) as d`,
+      [users, count],
     );
-    expect(due.rows[0]).toEqual({ rows: 200_000, users: 10_000 });
-    expect(scheduledPairs).toEqual([10_000]);
+  const dueIn = async (roomIds: string[]) =>
+    (
+      await database.pool.query(
+        'select count(*)::int as rows, count(distinct (user_id, room_id))::int as pairs from notify.push_due where room_id = any($1)',
+        [roomIds],
+      )
+    ).rows[0];
+
+  it('writes the rows of a batch as they fill a write, and schedules each pair once across writes', async () => {
+    // Four rooms of five members with two devices each: ten rows a message, one write each.
+    const rooms: string[] = Array.from({ length: 4 }, () => randomUUID());
+    const membersOf = (roomId: string) => Array.from({ length: 5 }, (_, u) => `writes-${rooms.indexOf(roomId)}-${u}`);
+    await devicesEach(rooms.flatMap(membersOf), 2);
+    const { deps, jobsPerSchedule } = batchDeps(membersOf, 10);
+    // A second message in the first room, in a write of its own: its pairs are open already.
+    const batch = [...rooms.map((room) => createdMsg(room, 1)), createdMsg(rooms[0] as string, 2)];
+
+    await decideBatch(batch, 'test_notifier', deps);
+
+    expect(await dueIn(rooms)).toEqual({ rows: 50, pairs: 20 });
+    // All in one write, it would be [20]: one schedule per write, no second job for the first room's pairs.
+    expect(jobsPerSchedule).toEqual([5, 5, 5, 5]);
+  });
+
+  it('records a due row for each of 200,000 devices of one message (10,000 members, 20 devices each), more than one call takes as arguments', async () => {
+    const roomId = randomUUID();
+    const users = Array.from({ length: 10_000 }, (_, i) => `crowd-${String(i).padStart(5, '0')}`);
+    // DEVICES_MAX_PER_USER's default.
+    await devicesEach(users, 20);
+    const { deps, jobsPerSchedule } = batchDeps(() => users);
+
+    await decideBatch([createdMsg(roomId, 1)], 'test_notifier', deps);
+
+    expect(await dueIn([roomId])).toEqual({ rows: 200_000, pairs: 10_000 });
+    expect(jobsPerSchedule).toEqual([10_000]);
   }, 120_000);
 });

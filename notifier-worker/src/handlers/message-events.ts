@@ -25,26 +25,38 @@ export interface DecisionDeps extends PushPipeline {
   streamReplicas: number;
   /** URGENT_RENOTIFY_MS and URGENT_RENOTIFY_MAX (0: messages that ask for acknowledgement are not re-notified). */
   renotify: { everyMs: number; maxRounds: number };
+  /** Due rows gathered before they are written (DUE_ROWS_PER_WRITE unless a test sets it). */
+  dueRowsPerWrite?: number;
 }
 
 type CreatedEvent = Pick<RoomEvent, 'room_id' | 'message'>;
 type PushFacts = Awaited<ReturnType<DecisionDeps['sources']['pushFacts']>>;
 /** Rooms whose facts are asked for at the same time while a batch is decided. */
 const ROOMS_AT_ONCE = 16;
+/**
+ * Due rows held in memory before they are written. A batch of 128 messages in a room of 10,000
+ * members with two devices each is 2.56 million rows: built all at once, with their SQL arrays,
+ * they outgrow the worker's heap. Written every 50,000 rows, a batch holds at most that plus one
+ * message's rows (10,000 members × DEVICES_MAX_PER_USER).
+ */
+const DUE_ROWS_PER_WRITE = 50_000;
 /** What deciding needs: the ledger's database (devices), the other services, the funnel. */
 export type DecisionLookups = Pick<DecisionDeps, 'db' | 'sources' | 'funnel'>;
 
+/** What a batch of new messages is due to bring: for each message, its rows, one per device. */
+export interface PushPlan {
+  /** The rows of the batch's `index`th message (without trace context), made when asked for. */
+  rowsFor(index: number): Array<Omit<DueRow, 'traceparent'>>;
+}
+
 /**
- * For a batch of new messages: what is due to which device. Members except the sender, allowed by
- * mute and notify level, offline, on each of their devices. Looked up once per batch, not per
- * message: each room's push facts (and its thread replies' participants), then the devices and
- * presence of every candidate, so a busy room costs a few round trips per batch.
- * Answers each event's rows (in the events' order), without trace context.
+ * For a batch of new messages: who is due a push on which device. Members except the sender,
+ * allowed by mute and notify level, offline, on each of their devices. Looked up once per batch,
+ * not per message: each room's push facts (and its thread replies' participants), then the devices
+ * and presence of every candidate, so a busy room costs a few round trips per batch. The funnel
+ * counts each message once, here; the rows themselves are made per message (see PushPlan).
  */
-export async function dueForMessages(
-  events: readonly CreatedEvent[],
-  deps: DecisionLookups,
-): Promise<Array<Omit<DueRow, 'traceparent'>[]>> {
+export async function planPushes(events: readonly CreatedEvent[], deps: DecisionLookups): Promise<PushPlan> {
   const roomIds = [...new Set(events.map((e) => e.room_id))];
   const facts = new Map<string, PushFacts>();
   const participants = new Map<string, readonly string[]>();
@@ -78,22 +90,29 @@ export async function dueForMessages(
     else devicesOf.set(device.user_id, [device]);
   }
   const online = new Set(await deps.sources.presence.onlineAmong([...devicesOf.keys()]));
-  return events.map((event, i) => {
+  const recipients = events.map((_, i) => {
     const users = candidates[i] ?? [];
     const reachable = users.filter((id) => devicesOf.has(id));
     if (users.length > reachable.length) deps.funnel.suppressed('no_device', users.length - reachable.length);
     const offline = reachable.filter((id) => !online.has(id));
     if (reachable.length > offline.length) deps.funnel.suppressed('online', reachable.length - offline.length);
-    return offline.flatMap((userId) =>
-      (devicesOf.get(userId) ?? []).map((device) => ({
-        device_token: device.token,
-        message_id: event.message.id,
-        user_id: userId,
-        room_id: event.room_id,
-        seq: event.message.seq,
-      })),
-    );
+    return offline;
   });
+  return {
+    rowsFor(index) {
+      const event = events[index];
+      if (!event) return [];
+      return (recipients[index] ?? []).flatMap((userId) =>
+        (devicesOf.get(userId) ?? []).map((device) => ({
+          device_token: device.token,
+          message_id: event.message.id,
+          user_id: userId,
+          room_id: event.room_id,
+          seq: event.message.seq,
+        })),
+      );
+    },
+  };
 }
 
 /** A thread reply also reaches its root's author and repliers as if they were mentioned (DESIGN 10.5): one lookup per room. */
@@ -109,11 +128,11 @@ async function threadParticipants(
 }
 
 /**
- * A batch of events: decided together (dueForMessages), then each message gets its own span, a
- * child of the message's trace, whose context every row of it keeps, so the later push joins that
- * trace. Everything due is recorded in one transaction before the events are acknowledged.
- * Coalescing jobs are scheduled after the commit; one lost here (Redis down) is found by the
- * sweep, so a failure to schedule does not hold events.
+ * A batch of events: decided together (planPushes), then each message gets its own span, a child
+ * of the message's trace, whose context every row of it keeps, so the later push joins that trace.
+ * Everything due is recorded before the events are acknowledged, every DUE_ROWS_PER_WRITE rows
+ * (a redelivered batch records nothing twice). Coalescing jobs are scheduled after each write; one
+ * lost here (Redis down) is found by the sweep, so a failure to schedule does not hold events.
  */
 export async function decideBatch(messages: readonly JsMsg[], durable: string, deps: DecisionDeps): Promise<void> {
   const created: Array<{ message: JsMsg; event: RoomEvent }> = [];
@@ -125,24 +144,21 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
     }
     if (parsed.data.type === 'message.created') created.push({ message, event: parsed.data });
   }
-  const decided =
-    created.length === 0
-      ? []
-      : await inSpan(
-          'push decisions',
-          {
-            root: true,
-            links: messageLinks(created.map((c) => c.message)),
-            attributes: { 'messaging.batch.message_count': created.length },
-          },
-          () =>
-            dueForMessages(
-              created.map((c) => c.event),
-              deps,
-            ),
-        );
-  const due: DueRow[] = [];
-  const urgent: DueRow[] = [];
+  if (created.length === 0) return;
+  const plan = await inSpan(
+    'push decisions',
+    {
+      root: true,
+      links: messageLinks(created.map((c) => c.message)),
+      attributes: { 'messaging.batch.message_count': created.length },
+    },
+    () =>
+      planPushes(
+        created.map((c) => c.event),
+        deps,
+      ),
+  );
+  const pending: PendingDue = { due: [], urgent: [] };
   const renotify: Array<{ message_id: string; room_id: string; seq: number; traceparent: string | null }> = [];
   for (const [i, { message, event }] of created.entries()) {
     const traceparent = await inSpan(`process ${message.subject}`, messageProcessSpan(durable, message), (span) => {
@@ -150,17 +166,32 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
       return currentTraceparent();
     });
     // One by one, not push(...rows): 10,000 members with 20 devices each are more rows than a call takes as arguments.
-    const into = event.message.priority === 'urgent' ? urgent : due;
-    for (const row of decided[i] ?? []) into.push({ ...row, traceparent });
+    const into = event.message.priority === 'urgent' ? pending.urgent : pending.due;
+    for (const row of plan.rowsFor(i)) into.push({ ...row, traceparent });
     if (event.message.ack_requested && deps.renotify.maxRounds > 0) {
       renotify.push({ message_id: event.message.id, room_id: event.room_id, seq: event.message.seq, traceparent });
     }
+    if (pending.due.length + pending.urgent.length >= (deps.dueRowsPerWrite ?? DUE_ROWS_PER_WRITE)) await writeDue(pending, deps);
   }
+  await writeDue(pending, deps);
+  // Written before the events are acknowledged: a worker killed now finds the schedule in the ledger.
+  await recordRenotify(deps.db, renotify, deps.renotify.everyMs);
+}
+
+interface PendingDue {
+  due: DueRow[];
+  urgent: DueRow[];
+}
+
+/** Records the rows gathered so far, schedules the coalescing jobs of the pairs they open, and empties `pending`. */
+async function writeDue(pending: PendingDue, deps: DecisionDeps): Promise<void> {
+  const { due, urgent } = pending;
+  if (due.length === 0 && urgent.length === 0) return;
+  pending.due = [];
+  pending.urgent = [];
   const { inserted, toSchedule } = await recordDue(deps.db, due, { dueInMs: deps.coalesceMs, leaseMs: deps.leaseMs });
   // Urgent messages are due at once, each pair with a job of its own now (never held for a window).
   const now = await recordDue(deps.db, urgent, { dueInMs: 0, leaseMs: deps.leaseMs, everyPair: true });
-  // Written before the events are acknowledged: a worker killed now finds the schedule in the ledger.
-  await recordRenotify(deps.db, renotify, deps.renotify.everyMs);
   const skipped = due.length + urgent.length - inserted - now.inserted;
   if (skipped > 0) deps.funnel.suppressed('already_pushed', skipped);
   try {
