@@ -171,11 +171,7 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
     if (event.message.ack_requested && deps.renotify.maxRounds > 0) {
       renotify.push({ message_id: event.message.id, room_id: event.room_id, seq: event.message.seq, traceparent });
     }
-    if (pending.due.length + pending.urgent.length >= (deps.dueRowsPerWrite ?? DUE_ROWS_PER_WRITE)) {
-      await writeDue(pending, deps);
-      // A batch of many writes can outlast the ack wait: tell JetStream it is in progress, or it redelivers it meanwhile.
-      for (const m of messages) m.working();
-    }
+    if (pending.due.length + pending.urgent.length >= (deps.dueRowsPerWrite ?? DUE_ROWS_PER_WRITE)) await writeDue(pending, deps);
   }
   await writeDue(pending, deps);
   // Written before the events are acknowledged: a worker killed now finds the schedule in the ledger.
