@@ -344,6 +344,7 @@ describe('a batch with many due rows', () => {
   /** Decision deps whose rooms have the given members, counting the coalescing jobs of each write. */
   function batchDeps(membersOf: (roomId: string) => string[], dueRowsPerWrite?: number) {
     const jobsPerSchedule: number[] = [];
+    const scheduledUsers: string[] = [];
     const deps: DecisionDeps = {
       db: database.db,
       logger,
@@ -356,8 +357,9 @@ describe('a batch with many due rows', () => {
       },
       queues: {
         coalesce: {
-          addBulk: async (jobs: unknown[]) => {
+          addBulk: async (jobs: Array<{ data: { user_id: string } }>) => {
             jobsPerSchedule.push(jobs.length);
+            scheduledUsers.push(...jobs.map((job) => job.data.user_id));
             return [];
           },
         },
@@ -369,7 +371,7 @@ describe('a batch with many due rows', () => {
       renotify: { everyMs: 60_000, maxRounds: 0 },
       ...(dueRowsPerWrite === undefined ? {} : { dueRowsPerWrite }),
     };
-    return { deps, jobsPerSchedule };
+    return { deps, jobsPerSchedule, scheduledUsers };
   }
   /** The stream message of a new message, as the decision consumer receives it. */
   const createdMsg = (roomId: string, seq: number) => {
@@ -390,20 +392,29 @@ describe('a batch with many due rows', () => {
       )
     ).rows[0];
 
-  it('writes the rows of a batch as they fill a write, and schedules each pair once across writes', async () => {
-    // Four rooms of five members with two devices each: ten rows a message, one write each.
+  it('makes and writes a batch in chunks but in one transaction: the rows and jobs of one write', async () => {
+    // Four rooms of five members with two devices each: ten rows a message, a chunk each.
     const rooms: string[] = Array.from({ length: 4 }, () => randomUUID());
-    const membersOf = (roomId: string) => Array.from({ length: 5 }, (_, u) => `writes-${rooms.indexOf(roomId)}-${u}`);
+    const membersOf = (roomId: string) => Array.from({ length: 5 }, (_, u) => `chunks-${rooms.indexOf(roomId)}-${u}`);
     await devicesEach(rooms.flatMap(membersOf), 2);
-    const { deps, jobsPerSchedule } = batchDeps(membersOf, 10);
-    // A second message in the first room, in a write of its own: its pairs are open already.
+    // chunks-3-0 has a row open from an earlier batch: a pair first met in the last chunk still counts as open.
+    const earlier = { device_token: 'chunks-3-0-device-1', message_id: randomUUID(), user_id: 'chunks-3-0', room_id: rooms[3] as string };
+    await recordDue(database.db, [{ ...earlier, seq: 0, traceparent: null }], { dueInMs: 60_000, leaseMs: 60_000 });
+    const { deps, jobsPerSchedule, scheduledUsers } = batchDeps(membersOf, 10);
+    // A second message in the first room, in a chunk of its own: its pairs opened in the first chunk.
     const batch = [...rooms.map((room) => createdMsg(room, 1)), createdMsg(rooms[0] as string, 2)];
 
     await decideBatch(batch, 'test_notifier', deps);
 
-    expect(await dueIn(rooms)).toEqual({ rows: 50, pairs: 20 });
-    // All in one write, it would be [20]: one schedule per write, no second job for the first room's pairs.
-    expect(jobsPerSchedule).toEqual([5, 5, 5, 5]);
+    expect(await dueIn(rooms)).toEqual({ rows: 51, pairs: 20 });
+    // One schedule after the commit, as for one write: every pair once but the one open before.
+    expect(jobsPerSchedule).toEqual([19]);
+    expect(scheduledUsers.sort()).toEqual(
+      rooms
+        .flatMap(membersOf)
+        .filter((u) => u !== 'chunks-3-0')
+        .sort(),
+    );
   });
 
   it('records a due row for each of 200,000 devices of one message (10,000 members, 20 devices each), more than one call takes as arguments', async () => {

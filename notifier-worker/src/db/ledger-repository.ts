@@ -22,6 +22,13 @@ export interface OpenPair {
 
 const msFromNow = (ms: number) => sql<Date>`now() + (${ms}::double precision * interval '1 millisecond')`;
 
+/** What recording due rows did: rows offered, rows new, and the pairs that need a coalescing job. */
+export interface RecordedDue {
+  offered: number;
+  inserted: number;
+  toSchedule: OpenPair[];
+}
+
 /**
  * Records what is due, in one transaction for a whole batch of events: rows a device already
  * received, or that are already recorded, are left out. Answers the (user, room) pairs that got
@@ -31,37 +38,72 @@ export async function recordDue(
   db: Kysely<NotifyDatabase>,
   rows: readonly DueRow[],
   /** `everyPair`: answer every pair that got new rows (urgent rows get a job of their own at once). */
-  timing: { dueInMs: number; leaseMs: number; everyPair?: boolean },
-): Promise<{ inserted: number; toSchedule: OpenPair[] }> {
-  if (rows.length === 0) return { inserted: 0, toSchedule: [] };
-  const column = <K extends keyof DueRow>(key: K) => rows.map((r) => r[key]);
+  timing: DueTiming,
+): Promise<RecordedDue> {
+  if (rows.length === 0) return { offered: 0, inserted: 0, toSchedule: [] };
+  return recordDueInChunks(db, uniquePairs(rows).rooms, [rows], timing);
+}
+
+export interface DueTiming {
+  dueInMs: number;
+  leaseMs: number;
+  everyPair?: boolean;
+}
+
+/**
+ * recordDue for rows that come in chunks, so a large batch never holds them all (a batch of 128
+ * messages to 10,000 members with two devices each is 2.56 million rows). Still one transaction:
+ * coalescing jobs and the sweep see the batch's rows all at once, as if written together, so
+ * chunking changes no push. `roomIds`: every room the rows are in, locked first.
+ */
+export async function recordDueInChunks(
+  db: Kysely<NotifyDatabase>,
+  roomIds: readonly string[],
+  chunks: Iterable<readonly DueRow[]>,
+  timing: DueTiming,
+): Promise<RecordedDue> {
   return db.transaction().execute(async (trx) => {
-    const pairs = uniquePairs(rows);
-    await lockRooms(trx, pairs.rooms);
-    const open = await sql<{ user_id: string; room_id: string }>`
-      select distinct user_id, room_id from notify.push_due
-      where batch_id is null
-        and (user_id, room_id) in (select * from unnest(${pairs.users}::text[], ${pairs.rooms}::text[]))`.execute(trx);
-    const inserted = await sql<OpenPair>`
-      insert into notify.push_due (device_token, message_id, user_id, room_id, seq, due_at, lease_until, traceparent)
-      select v.device_token, v.message_id, v.user_id, v.room_id, v.seq, ${msFromNow(timing.dueInMs)},
-             ${msFromNow(timing.dueInMs + timing.leaseMs)}, v.traceparent
-      from unnest(${column('device_token')}::text[], ${column('message_id')}::text[], ${column('user_id')}::text[],
-                  ${column('room_id')}::text[], ${column('seq')}::bigint[], ${column('traceparent')}::text[])
-           as v(device_token, message_id, user_id, room_id, seq, traceparent)
-      where not exists (
-        select 1 from notify.push_deliveries d where d.device_token = v.device_token and d.message_id = v.message_id)
-      on conflict do nothing
-      returning user_id, room_id, seq as first_seq`.execute(trx);
-    const already = new Set(timing.everyPair ? [] : open.rows.map((r) => pairKey(r.user_id, r.room_id)));
+    await lockRooms(trx, roomIds);
+    const seen = new Set<string>();
+    const already = new Set<string>();
     const firsts = new Map<string, OpenPair>();
-    for (const row of inserted.rows) {
-      const key = pairKey(row.user_id, row.room_id);
-      if (already.has(key)) continue;
-      const seen = firsts.get(key);
-      if (!seen || row.first_seq < seen.first_seq) firsts.set(key, row);
+    let offered = 0;
+    let inserted = 0;
+    for (const rows of chunks) {
+      if (rows.length === 0) continue;
+      offered += rows.length;
+      // Open pairs are read before this transaction writes any row of theirs: a pair first met in
+      // a later chunk has none of ours yet.
+      const fresh = uniquePairs(rows.filter((r) => !seen.has(pairKey(r.user_id, r.room_id))));
+      for (const [i, user] of fresh.users.entries()) seen.add(pairKey(user, fresh.rooms[i] as string));
+      if (!timing.everyPair && fresh.users.length > 0) {
+        const open = await sql<{ user_id: string; room_id: string }>`
+          select distinct user_id, room_id from notify.push_due
+          where batch_id is null
+            and (user_id, room_id) in (select * from unnest(${fresh.users}::text[], ${fresh.rooms}::text[]))`.execute(trx);
+        for (const r of open.rows) already.add(pairKey(r.user_id, r.room_id));
+      }
+      const column = <K extends keyof DueRow>(key: K) => rows.map((r) => r[key]);
+      const added = await sql<OpenPair>`
+        insert into notify.push_due (device_token, message_id, user_id, room_id, seq, due_at, lease_until, traceparent)
+        select v.device_token, v.message_id, v.user_id, v.room_id, v.seq, ${msFromNow(timing.dueInMs)},
+               ${msFromNow(timing.dueInMs + timing.leaseMs)}, v.traceparent
+        from unnest(${column('device_token')}::text[], ${column('message_id')}::text[], ${column('user_id')}::text[],
+                    ${column('room_id')}::text[], ${column('seq')}::bigint[], ${column('traceparent')}::text[])
+             as v(device_token, message_id, user_id, room_id, seq, traceparent)
+        where not exists (
+          select 1 from notify.push_deliveries d where d.device_token = v.device_token and d.message_id = v.message_id)
+        on conflict do nothing
+        returning user_id, room_id, seq as first_seq`.execute(trx);
+      inserted += added.rows.length;
+      for (const row of added.rows) {
+        const key = pairKey(row.user_id, row.room_id);
+        if (already.has(key)) continue;
+        const first = firsts.get(key);
+        if (!first || row.first_seq < first.first_seq) firsts.set(key, row);
+      }
     }
-    return { inserted: inserted.rows.length, toSchedule: [...firsts.values()] };
+    return { offered, inserted, toSchedule: [...firsts.values()] };
   });
 }
 

@@ -12,7 +12,7 @@ import {
 import { currentTraceparent, inSpan } from '@chat/shared/telemetry';
 import type { JsMsg, NatsConnection } from 'nats';
 import { devicesOfUsers } from '../db/devices-repository.js';
-import { type DueRow, recordDue, recordRenotify } from '../db/ledger-repository.js';
+import { type DueRow, type DueTiming, recordDueInChunks, recordRenotify } from '../db/ledger-repository.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { PushPipeline } from '../jobs/ports.js';
 import { scheduleCoalesce } from '../jobs/queues.js';
@@ -25,7 +25,7 @@ export interface DecisionDeps extends PushPipeline {
   streamReplicas: number;
   /** URGENT_RENOTIFY_MS and URGENT_RENOTIFY_MAX (0: messages that ask for acknowledgement are not re-notified). */
   renotify: { everyMs: number; maxRounds: number };
-  /** Due rows gathered before they are written (DUE_ROWS_PER_WRITE unless a test sets it). */
+  /** Due rows made before they are written (DUE_ROWS_PER_WRITE unless a test sets it). */
   dueRowsPerWrite?: number;
 }
 
@@ -34,10 +34,10 @@ type PushFacts = Awaited<ReturnType<DecisionDeps['sources']['pushFacts']>>;
 /** Rooms whose facts are asked for at the same time while a batch is decided. */
 const ROOMS_AT_ONCE = 16;
 /**
- * Due rows held in memory before they are written. A batch of 128 messages in a room of 10,000
- * members with two devices each is 2.56 million rows: built all at once, with their SQL arrays,
- * they outgrow the worker's heap. Written every 50,000 rows, a batch holds at most that plus one
- * message's rows (10,000 members × DEVICES_MAX_PER_USER).
+ * Due rows made before they are written. A batch of 128 messages in a room of 10,000 members with
+ * two devices each is 2.56 million rows: made all at once, with their SQL arrays, they need over
+ * 1 GB of heap. Written every 50,000 rows, in the batch's one transaction, a batch holds at most
+ * that plus one message's rows (10,000 members × DEVICES_MAX_PER_USER).
  */
 const DUE_ROWS_PER_WRITE = 50_000;
 /** What deciding needs: the ledger's database (devices), the other services, the funnel. */
@@ -45,6 +45,8 @@ export type DecisionLookups = Pick<DecisionDeps, 'db' | 'sources' | 'funnel'>;
 
 /** What a batch of new messages is due to bring: for each message, its rows, one per device. */
 export interface PushPlan {
+  /** Whether the batch's `index`th message is due to anyone. */
+  hasRows(index: number): boolean;
   /** The rows of the batch's `index`th message (without trace context), made when asked for. */
   rowsFor(index: number): Array<Omit<DueRow, 'traceparent'>>;
 }
@@ -99,6 +101,8 @@ export async function planPushes(events: readonly CreatedEvent[], deps: Decision
     return offline;
   });
   return {
+    // Every recipient left has a device (reachable above).
+    hasRows: (index) => (recipients[index]?.length ?? 0) > 0,
     rowsFor(index) {
       const event = events[index];
       if (!event) return [];
@@ -130,9 +134,10 @@ async function threadParticipants(
 /**
  * A batch of events: decided together (planPushes), then each message gets its own span, a child
  * of the message's trace, whose context every row of it keeps, so the later push joins that trace.
- * Everything due is recorded before the events are acknowledged, every DUE_ROWS_PER_WRITE rows
- * (a redelivered batch records nothing twice). Coalescing jobs are scheduled after each write; one
- * lost here (Redis down) is found by the sweep, so a failure to schedule does not hold events.
+ * Everything due is recorded in one transaction (urgent rows in a second) before the events are
+ * acknowledged, its rows made and written DUE_ROWS_PER_WRITE at a time. Coalescing jobs are
+ * scheduled after the commit; one lost here (Redis down) is found by the sweep, so a failure to
+ * schedule does not hold events.
  */
 export async function decideBatch(messages: readonly JsMsg[], durable: string, deps: DecisionDeps): Promise<void> {
   const created: Array<{ message: JsMsg; event: RoomEvent }> = [];
@@ -158,51 +163,65 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
         deps,
       ),
   );
-  const pending: PendingDue = { due: [], urgent: [] };
+  const traced: TracedMessage[] = [];
   const renotify: Array<{ message_id: string; room_id: string; seq: number; traceparent: string | null }> = [];
-  for (const [i, { message, event }] of created.entries()) {
+  for (const [index, { message, event }] of created.entries()) {
     const traceparent = await inSpan(`process ${message.subject}`, messageProcessSpan(durable, message), (span) => {
       span.setAttributes({ 'chat.room_id': event.room_id, 'chat.message_id': event.message.id });
       return currentTraceparent();
     });
-    // One by one, not push(...rows): 10,000 members with 20 devices each are more rows than a call takes as arguments.
-    const into = event.message.priority === 'urgent' ? pending.urgent : pending.due;
-    for (const row of plan.rowsFor(i)) into.push({ ...row, traceparent });
+    traced.push({ index, room_id: event.room_id, urgent: event.message.priority === 'urgent', traceparent });
     if (event.message.ack_requested && deps.renotify.maxRounds > 0) {
       renotify.push({ message_id: event.message.id, room_id: event.room_id, seq: event.message.seq, traceparent });
     }
-    if (pending.due.length + pending.urgent.length >= (deps.dueRowsPerWrite ?? DUE_ROWS_PER_WRITE)) await writeDue(pending, deps);
   }
-  await writeDue(pending, deps);
+  const budget = deps.dueRowsPerWrite ?? DUE_ROWS_PER_WRITE;
+  const record = (urgent: boolean, timing: DueTiming) => {
+    const messages = traced.filter((m) => m.urgent === urgent && plan.hasRows(m.index));
+    if (messages.length === 0) return Promise.resolve({ offered: 0, inserted: 0, toSchedule: [] });
+    return recordDueInChunks(deps.db, [...new Set(messages.map((m) => m.room_id))], dueRowChunks(plan, messages, budget), timing);
+  };
+  const coalesced = await record(false, { dueInMs: deps.coalesceMs, leaseMs: deps.leaseMs });
+  // Urgent messages are due at once, each pair with a job of its own now (never held for a window).
+  const now = await record(true, { dueInMs: 0, leaseMs: deps.leaseMs, everyPair: true });
   // Written before the events are acknowledged: a worker killed now finds the schedule in the ledger.
   await recordRenotify(deps.db, renotify, deps.renotify.everyMs);
-}
-
-interface PendingDue {
-  due: DueRow[];
-  urgent: DueRow[];
-}
-
-/** Records the rows gathered so far, schedules the coalescing jobs of the pairs they open, and empties `pending`. */
-async function writeDue(pending: PendingDue, deps: DecisionDeps): Promise<void> {
-  const { due, urgent } = pending;
-  if (due.length === 0 && urgent.length === 0) return;
-  pending.due = [];
-  pending.urgent = [];
-  const { inserted, toSchedule } = await recordDue(deps.db, due, { dueInMs: deps.coalesceMs, leaseMs: deps.leaseMs });
-  // Urgent messages are due at once, each pair with a job of its own now (never held for a window).
-  const now = await recordDue(deps.db, urgent, { dueInMs: 0, leaseMs: deps.leaseMs, everyPair: true });
-  const skipped = due.length + urgent.length - inserted - now.inserted;
+  const skipped = coalesced.offered + now.offered - coalesced.inserted - now.inserted;
   if (skipped > 0) deps.funnel.suppressed('already_pushed', skipped);
   try {
-    await scheduleCoalesce(deps.queues, toSchedule, deps.coalesceMs);
+    await scheduleCoalesce(deps.queues, coalesced.toSchedule, deps.coalesceMs);
     await scheduleCoalesce(deps.queues, now.toSchedule, 0, 'u');
   } catch (error) {
     deps.logger.warn(
-      { err: error, pairs: toSchedule.length + now.toSchedule.length },
+      { err: error, pairs: coalesced.toSchedule.length + now.toSchedule.length },
       'could not schedule coalescing jobs; the sweep will',
     );
   }
+}
+
+/** A message of the batch being recorded: its place in the plan, and the trace context its rows keep. */
+export interface TracedMessage {
+  index: number;
+  room_id: string;
+  urgent: boolean;
+  traceparent: string | null;
+}
+
+/**
+ * The due rows of `messages`, each with its message's trace context, in chunks of at least
+ * `budget` rows (a message's rows stay in one chunk), made as they are written.
+ */
+export function* dueRowChunks(plan: PushPlan, messages: readonly TracedMessage[], budget: number): Generator<DueRow[]> {
+  let chunk: DueRow[] = [];
+  for (const { index, traceparent } of messages) {
+    // One by one, not push(...rows): 10,000 members with 20 devices each are more rows than a call takes as arguments.
+    for (const row of plan.rowsFor(index)) chunk.push({ ...row, traceparent });
+    if (chunk.length >= budget) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 export function runDecisionConsumer(nc: NatsConnection, namespace: string, deps: DecisionDeps): Promise<RunningConsumer> {
