@@ -345,6 +345,7 @@ describe('a batch with many due rows', () => {
   function batchDeps(membersOf: (roomId: string) => string[], dueRowsPerWrite?: number) {
     const jobsPerSchedule: number[] = [];
     const scheduledUsers: string[] = [];
+    const jobIds: string[] = [];
     const deps: DecisionDeps = {
       db: database.db,
       logger,
@@ -357,9 +358,12 @@ describe('a batch with many due rows', () => {
       },
       queues: {
         coalesce: {
-          addBulk: async (jobs: Array<{ data: { user_id: string } }>) => {
+          addBulk: async (jobs: Array<{ data: { user_id: string }; opts: { jobId: string } }>) => {
             jobsPerSchedule.push(jobs.length);
-            scheduledUsers.push(...jobs.map((job) => job.data.user_id));
+            for (const job of jobs) {
+              scheduledUsers.push(job.data.user_id);
+              jobIds.push(job.opts.jobId);
+            }
             return [];
           },
         },
@@ -371,7 +375,7 @@ describe('a batch with many due rows', () => {
       renotify: { everyMs: 60_000, maxRounds: 0 },
       ...(dueRowsPerWrite === undefined ? {} : { dueRowsPerWrite }),
     };
-    return { deps, jobsPerSchedule, scheduledUsers };
+    return { deps, jobsPerSchedule, scheduledUsers, jobIds };
   }
   /** The stream message of a new message, as the decision consumer receives it. */
   const createdMsg = (roomId: string, seq: number) => {
@@ -397,16 +401,22 @@ describe('a batch with many due rows', () => {
     const rooms: string[] = Array.from({ length: 4 }, () => randomUUID());
     const membersOf = (roomId: string) => Array.from({ length: 5 }, (_, u) => `chunks-${rooms.indexOf(roomId)}-${u}`);
     await devicesEach(rooms.flatMap(membersOf), 2);
-    // chunks-3-0 has a row open from an earlier batch: a pair first met in the last chunk still counts as open.
+    // chunks-3-0 has a row open from an earlier batch: a pair first met in a later chunk (the fourth) still counts as open.
     const earlier = { device_token: 'chunks-3-0-device-1', message_id: randomUUID(), user_id: 'chunks-3-0', room_id: rooms[3] as string };
     await recordDue(database.db, [{ ...earlier, seq: 0, traceparent: null }], { dueInMs: 60_000, leaseMs: 60_000 });
-    const { deps, jobsPerSchedule, scheduledUsers } = batchDeps(membersOf, 10);
+    const { deps, jobsPerSchedule, scheduledUsers, jobIds } = batchDeps(membersOf, 10);
     // A second message in the first room, in a chunk of its own: its pairs opened in the first chunk.
     const batch = [...rooms.map((room) => createdMsg(room, 1)), createdMsg(rooms[0] as string, 2)];
 
     await decideBatch(batch, 'test_notifier', deps);
 
     expect(await dueIn(rooms)).toEqual({ rows: 51, pairs: 20 });
+    // One transaction: every row of the batch has the same due time (the transaction's start).
+    const dueTimes = await database.pool.query(
+      'select count(distinct due_at)::int as n from notify.push_due where room_id = any($1) and message_id <> $2',
+      [rooms, earlier.message_id],
+    );
+    expect(dueTimes.rows[0]).toEqual({ n: 1 });
     // One schedule after the commit, as for one write: every pair once but the one open before.
     expect(jobsPerSchedule).toEqual([19]);
     expect(scheduledUsers.sort()).toEqual(
@@ -415,6 +425,8 @@ describe('a batch with many due rows', () => {
         .filter((u) => u !== 'chunks-3-0')
         .sort(),
     );
+    // Each job is named by its pair's first seq: 1 everywhere, though the first room's pairs also got seq 2.
+    expect(jobIds.every((id) => id.endsWith('-1'))).toBe(true);
   });
 
   it('records a due row for each of 200,000 devices of one message (10,000 members, 20 devices each), more than one call takes as arguments', async () => {

@@ -32,14 +32,10 @@ export interface RecordedDue {
 /**
  * Records what is due, in one transaction for a whole batch of events: rows a device already
  * received, or that are already recorded, are left out. Answers the (user, room) pairs that got
- * new rows and had none open before (they need a coalescing job), and how many rows were new.
+ * new rows and had none open before (they need a coalescing job), and how many rows were offered
+ * and how many were new.
  */
-export async function recordDue(
-  db: Kysely<NotifyDatabase>,
-  rows: readonly DueRow[],
-  /** `everyPair`: answer every pair that got new rows (urgent rows get a job of their own at once). */
-  timing: DueTiming,
-): Promise<RecordedDue> {
+export async function recordDue(db: Kysely<NotifyDatabase>, rows: readonly DueRow[], timing: DueTiming): Promise<RecordedDue> {
   if (rows.length === 0) return { offered: 0, inserted: 0, toSchedule: [] };
   return recordDueInChunks(db, uniquePairs(rows).rooms, [rows], timing);
 }
@@ -47,6 +43,7 @@ export async function recordDue(
 export interface DueTiming {
   dueInMs: number;
   leaseMs: number;
+  /** Answer every pair that got new rows (urgent rows get a job of their own at once). */
   everyPair?: boolean;
 }
 
@@ -72,16 +69,19 @@ export async function recordDueInChunks(
     for (const rows of chunks) {
       if (rows.length === 0) continue;
       offered += rows.length;
-      // Open pairs are read before this transaction writes any row of theirs: a pair first met in
-      // a later chunk has none of ours yet.
-      const fresh = uniquePairs(rows.filter((r) => !seen.has(pairKey(r.user_id, r.room_id))));
-      for (const [i, user] of fresh.users.entries()) seen.add(pairKey(user, fresh.rooms[i] as string));
-      if (!timing.everyPair && fresh.users.length > 0) {
-        const open = await sql<{ user_id: string; room_id: string }>`
+      // A pair's open rows are read before this transaction writes any of its own: for a pair
+      // first met in this chunk, the same answer as one read before the first chunk, since every
+      // change to which rows are open (recording, a job's claim) holds the room's lock, as we do.
+      if (!timing.everyPair) {
+        const fresh = uniquePairs(rows.filter((r) => !seen.has(pairKey(r.user_id, r.room_id))));
+        for (const [i, user] of fresh.users.entries()) seen.add(pairKey(user, fresh.rooms[i] as string));
+        if (fresh.users.length > 0) {
+          const open = await sql<{ user_id: string; room_id: string }>`
           select distinct user_id, room_id from notify.push_due
           where batch_id is null
             and (user_id, room_id) in (select * from unnest(${fresh.users}::text[], ${fresh.rooms}::text[]))`.execute(trx);
-        for (const r of open.rows) already.add(pairKey(r.user_id, r.room_id));
+          for (const r of open.rows) already.add(pairKey(r.user_id, r.room_id));
+        }
       }
       const column = <K extends keyof DueRow>(key: K) => rows.map((r) => r[key]);
       const added = await sql<OpenPair>`

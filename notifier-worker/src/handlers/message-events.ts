@@ -13,6 +13,7 @@ import { currentTraceparent, inSpan } from '@chat/shared/telemetry';
 import type { JsMsg, NatsConnection } from 'nats';
 import { devicesOfUsers } from '../db/devices-repository.js';
 import { type DueRow, type DueTiming, recordDueInChunks, recordRenotify } from '../db/ledger-repository.js';
+import type { DeviceRow } from '../db/schema.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { PushPipeline } from '../jobs/ports.js';
 import { scheduleCoalesce } from '../jobs/queues.js';
@@ -35,9 +36,10 @@ type PushFacts = Awaited<ReturnType<DecisionDeps['sources']['pushFacts']>>;
 const ROOMS_AT_ONCE = 16;
 /**
  * Due rows made before they are written. A batch of 128 messages in a room of 10,000 members with
- * two devices each is 2.56 million rows: made all at once, with their SQL arrays, they need over
- * 1 GB of heap. Written every 50,000 rows, in the batch's one transaction, a batch holds at most
- * that plus one message's rows (10,000 members × DEVICES_MAX_PER_USER).
+ * two devices each is 2.56 million rows: made all at once they took 1.1 GB of heap in a
+ * reproduction, over twice the notifier's. Written every 50,000 rows, in the batch's one
+ * transaction, a batch holds at most that plus one message's rows (10,000 members ×
+ * DEVICES_MAX_PER_USER), besides what grows with its pairs (one coalescing job each).
  */
 const DUE_ROWS_PER_WRITE = 50_000;
 /** What deciding needs: the ledger's database (devices), the other services, the funnel. */
@@ -100,8 +102,17 @@ export async function planPushes(events: readonly CreatedEvent[], deps: Decision
     if (reachable.length > offline.length) deps.funnel.suppressed('online', reachable.length - offline.length);
     return offline;
   });
+  return planOf(events, recipients, devicesOf);
+}
+
+/** The plan of planPushes, holding only what makes rows (not the batch's facts and candidates). */
+function planOf(
+  events: readonly CreatedEvent[],
+  recipients: readonly string[][],
+  devicesOf: ReadonlyMap<string, readonly DeviceRow[]>,
+): PushPlan {
   return {
-    // Every recipient left has a device (reachable above).
+    // planPushes keeps only recipients with a device.
     hasRows: (index) => (recipients[index]?.length ?? 0) > 0,
     rowsFor(index) {
       const event = events[index];
@@ -177,23 +188,23 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
   }
   const budget = deps.dueRowsPerWrite ?? DUE_ROWS_PER_WRITE;
   const record = (urgent: boolean, timing: DueTiming) => {
-    const messages = traced.filter((m) => m.urgent === urgent && plan.hasRows(m.index));
-    if (messages.length === 0) return Promise.resolve({ offered: 0, inserted: 0, toSchedule: [] });
-    return recordDueInChunks(deps.db, [...new Set(messages.map((m) => m.room_id))], dueRowChunks(plan, messages, budget), timing);
+    const due = traced.filter((m) => m.urgent === urgent && plan.hasRows(m.index));
+    if (due.length === 0) return Promise.resolve({ offered: 0, inserted: 0, toSchedule: [] });
+    return recordDueInChunks(deps.db, [...new Set(due.map((m) => m.room_id))], dueRowChunks(plan, due, budget), timing);
   };
   const coalesced = await record(false, { dueInMs: deps.coalesceMs, leaseMs: deps.leaseMs });
   // Urgent messages are due at once, each pair with a job of its own now (never held for a window).
-  const now = await record(true, { dueInMs: 0, leaseMs: deps.leaseMs, everyPair: true });
+  const immediate = await record(true, { dueInMs: 0, leaseMs: deps.leaseMs, everyPair: true });
   // Written before the events are acknowledged: a worker killed now finds the schedule in the ledger.
   await recordRenotify(deps.db, renotify, deps.renotify.everyMs);
-  const skipped = coalesced.offered + now.offered - coalesced.inserted - now.inserted;
+  const skipped = coalesced.offered + immediate.offered - coalesced.inserted - immediate.inserted;
   if (skipped > 0) deps.funnel.suppressed('already_pushed', skipped);
   try {
     await scheduleCoalesce(deps.queues, coalesced.toSchedule, deps.coalesceMs);
-    await scheduleCoalesce(deps.queues, now.toSchedule, 0, 'u');
+    await scheduleCoalesce(deps.queues, immediate.toSchedule, 0, 'u');
   } catch (error) {
     deps.logger.warn(
-      { err: error, pairs: coalesced.toSchedule.length + now.toSchedule.length },
+      { err: error, pairs: coalesced.toSchedule.length + immediate.toSchedule.length },
       'could not schedule coalescing jobs; the sweep will',
     );
   }
@@ -208,8 +219,9 @@ export interface TracedMessage {
 }
 
 /**
- * The due rows of `messages`, each with its message's trace context, in chunks of at least
- * `budget` rows (a message's rows stay in one chunk), made as they are written.
+ * The due rows of `messages`, each with its message's trace context, in chunks made as they are
+ * written: a chunk ends with the message that brings it to `budget` rows or more (a message's
+ * rows stay in one chunk), the last holds what is left.
  */
 export function* dueRowChunks(plan: PushPlan, messages: readonly TracedMessage[], budget: number): Generator<DueRow[]> {
   let chunk: DueRow[] = [];
