@@ -7,7 +7,14 @@ import type { JsMsg } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toMessage } from '../../messages-service/src/domain/message-rules.js';
 import { registerDevice } from '../../notifier-worker/src/db/devices-repository.js';
-import { claimDue, type DueRow, recordDue, settleTaken, takeOpenDue } from '../../notifier-worker/src/db/ledger-repository.js';
+import {
+  claimDue,
+  type DueRow,
+  type DueTiming,
+  recordDue,
+  settleTaken,
+  takeOpenDue,
+} from '../../notifier-worker/src/db/ledger-repository.js';
 import { notifyMigrations } from '../../notifier-worker/src/db/migrations/index.js';
 import type { NotifyDatabase } from '../../notifier-worker/src/db/schema.js';
 import type { SuppressionReason } from '../../notifier-worker/src/domain/recipients.js';
@@ -66,10 +73,13 @@ const message = (roomId: string, seq: number, extra: Partial<Pick<Message, 'ment
     deleted_at: null,
   });
 
+/** Records rows written in one go, in the rooms they name. */
+const recordRows = (rows: DueRow[], timing: DueTiming) => recordDue(database.db, [...new Set(rows.map((r) => r.room_id))], [rows], timing);
+
 /** Every message's due rows of a batch, decided together. */
 async function dueForMessages(events: Parameters<typeof planPushes>[0], deps: DecisionLookups) {
   const plan = await planPushes(events, deps);
-  return events.map((_, i) => plan.rowsFor(i));
+  return events.map((_, i) => plan.rowsFor(i, null));
 }
 
 describe('push decisions of a batch', () => {
@@ -220,17 +230,17 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
 
   it('leaves rows recorded after the job read the ledger to the job, which finds them when it settles', async () => {
     const roomId = randomUUID();
-    expect((await recordDue(database.db, [due(roomId, 1)], timing)).toSchedule).toHaveLength(1);
+    expect((await recordRows([due(roomId, 1)], timing)).toSchedule).toHaveLength(1);
     const taken = await takeOpenDue(database.db, 'gina', roomId, 60_000);
     // Recorded while the job works: its row 1 is open, so no job of its own.
-    expect((await recordDue(database.db, [due(roomId, 2)], timing)).toSchedule).toEqual([]);
+    expect((await recordRows([due(roomId, 2)], timing)).toSchedule).toEqual([]);
     const { left } = await settle(roomId, taken);
     expect(left).toBe(2);
   });
 
   it('makes a recording that started while the job settles wait, then schedule a job of its own', async () => {
     const roomId = randomUUID();
-    await recordDue(database.db, [due(roomId, 1)], timing);
+    await recordRows([due(roomId, 1)], timing);
     const taken = await takeOpenDue(database.db, 'gina', roomId, 60_000);
     let release!: () => void;
     const released = new Promise<void>((resolve) => {
@@ -246,7 +256,7 @@ describe('the push ledger, a coalescing job and a recording at once', () => {
     }).then(({ left }) => left);
     await holding;
     let recorded = false;
-    const recording = recordDue(database.db, [due(roomId, 2)], timing).finally(() => {
+    const recording = recordRows([due(roomId, 2)], timing).finally(() => {
       recorded = true;
     });
     // The recording waits on the room's lock while the job has not committed.
@@ -277,7 +287,7 @@ describe('a coalescing job that finds rows recorded while it ran', () => {
       traceparent: null,
     });
     const first = [row(1), row(2)];
-    await recordDue(database.db, first, { dueInMs: 0, leaseMs: 60_000 });
+    await recordRows(first, { dueInMs: 0, leaseMs: 60_000 });
     const scheduled: Array<{ name: string; opts?: { jobId?: string; delay?: number } }> = [];
     const queues = {
       coalesce: { addBulk: async (jobs: typeof scheduled) => scheduled.push(...jobs) },
@@ -297,7 +307,7 @@ describe('a coalescing job that finds rows recorded while it ran', () => {
         sources: {
           // A message arrives while the job asks about the room: its recording sees the job's rows open.
           pushFacts: async () => {
-            recordedMeanwhile = (await recordDue(database.db, [row(3)], { dueInMs: 0, leaseMs: 60_000 })).toSchedule;
+            recordedMeanwhile = (await recordRows([row(3)], { dueInMs: 0, leaseMs: 60_000 })).toSchedule;
             return { room: { id: roomId, kind: 'group', title: 'Crew' }, members: [member('hana')] };
           },
           messageStates: async (_room, ids) =>
@@ -403,7 +413,7 @@ describe('a batch with many due rows', () => {
     await devicesEach(rooms.flatMap(membersOf), 2);
     // chunks-3-0 has a row open from an earlier batch: a pair first met in a later chunk (the fourth) still counts as open.
     const earlier = { device_token: 'chunks-3-0-device-1', message_id: randomUUID(), user_id: 'chunks-3-0', room_id: rooms[3] as string };
-    await recordDue(database.db, [{ ...earlier, seq: 0, traceparent: null }], { dueInMs: 60_000, leaseMs: 60_000 });
+    await recordRows([{ ...earlier, seq: 0, traceparent: null }], { dueInMs: 60_000, leaseMs: 60_000 });
     const { deps, jobsPerSchedule, scheduledUsers, jobIds } = batchDeps(membersOf, 10);
     // A second message in the first room, in a chunk of its own: its pairs opened in the first chunk.
     const batch = [...rooms.map((room) => createdMsg(room, 1)), createdMsg(rooms[0] as string, 2)];

@@ -29,17 +29,6 @@ export interface RecordedDue {
   toSchedule: OpenPair[];
 }
 
-/**
- * Records what is due, in one transaction for a whole batch of events: rows a device already
- * received, or that are already recorded, are left out. Answers the (user, room) pairs that got
- * new rows and had none open before (they need a coalescing job), and how many rows were offered
- * and how many were new.
- */
-export async function recordDue(db: Kysely<NotifyDatabase>, rows: readonly DueRow[], timing: DueTiming): Promise<RecordedDue> {
-  if (rows.length === 0) return { offered: 0, inserted: 0, toSchedule: [] };
-  return recordDueInChunks(db, uniquePairs(rows).rooms, [rows], timing);
-}
-
 export interface DueTiming {
   dueInMs: number;
   leaseMs: number;
@@ -48,12 +37,14 @@ export interface DueTiming {
 }
 
 /**
- * recordDue for rows that come in chunks, so a large batch never holds them all (a batch of 128
- * messages to 10,000 members with two devices each is 2.56 million rows). Still one transaction:
- * coalescing jobs and the sweep see the batch's rows all at once, as if written together, so
- * chunking changes no push. `roomIds`: every room the rows are in, locked first.
+ * Records what is due, in one transaction for a whole batch of events: rows a device already
+ * received, or that are already recorded, are left out. Answers the (user, room) pairs that got
+ * new rows and had none open before (they need a coalescing job), and how many rows were offered
+ * and how many were new. The rows come in chunks, so a large batch never holds them all (128
+ * messages to 10,000 members with two devices each are 2.56 million rows); coalescing jobs and the
+ * sweep still see them all at once, at the commit. `roomIds`: every room the rows are in, locked first.
  */
-export async function recordDueInChunks(
+export async function recordDue(
   db: Kysely<NotifyDatabase>,
   roomIds: readonly string[],
   chunks: Iterable<readonly DueRow[]>,

@@ -5,13 +5,14 @@ import { dueRowChunks, type PushPlan } from './message-events.js';
 function planOf(rowCounts: number[]): PushPlan {
   return {
     hasRows: (index) => (rowCounts[index] ?? 0) > 0,
-    rowsFor: (index) =>
+    rowsFor: (index, traceparent) =>
       Array.from({ length: rowCounts[index] ?? 0 }, (_, n) => ({
         device_token: `d${n}`,
         message_id: `m${index}`,
         user_id: `u${n}`,
         room_id: 'r',
         seq: index + 1,
+        traceparent,
       })),
   };
 }

@@ -12,7 +12,7 @@ import {
 import { currentTraceparent, inSpan } from '@chat/shared/telemetry';
 import type { JsMsg, NatsConnection } from 'nats';
 import { devicesOfUsers } from '../db/devices-repository.js';
-import { type DueRow, type DueTiming, recordDueInChunks, recordRenotify } from '../db/ledger-repository.js';
+import { type DueRow, type DueTiming, recordDue, recordRenotify } from '../db/ledger-repository.js';
 import type { DeviceRow } from '../db/schema.js';
 import { settingsVerdict } from '../domain/recipients.js';
 import type { PushPipeline } from '../jobs/ports.js';
@@ -49,8 +49,8 @@ export type DecisionLookups = Pick<DecisionDeps, 'db' | 'sources' | 'funnel'>;
 export interface PushPlan {
   /** Whether the batch's `index`th message is due to anyone. */
   hasRows(index: number): boolean;
-  /** The rows of the batch's `index`th message (without trace context), made when asked for. */
-  rowsFor(index: number): Array<Omit<DueRow, 'traceparent'>>;
+  /** The rows of the batch's `index`th message, each with the message's trace context, made when asked for. */
+  rowsFor(index: number, traceparent: string | null): DueRow[];
 }
 
 /**
@@ -114,7 +114,7 @@ function planOf(
   return {
     // planPushes keeps only recipients with a device.
     hasRows: (index) => (recipients[index]?.length ?? 0) > 0,
-    rowsFor(index) {
+    rowsFor(index, traceparent) {
       const event = events[index];
       if (!event) return [];
       return (recipients[index] ?? []).flatMap((userId) =>
@@ -124,6 +124,7 @@ function planOf(
           user_id: userId,
           room_id: event.room_id,
           seq: event.message.seq,
+          traceparent,
         })),
       );
     },
@@ -190,7 +191,7 @@ export async function decideBatch(messages: readonly JsMsg[], durable: string, d
   const record = (urgent: boolean, timing: DueTiming) => {
     const due = traced.filter((m) => m.urgent === urgent && plan.hasRows(m.index));
     if (due.length === 0) return Promise.resolve({ offered: 0, inserted: 0, toSchedule: [] });
-    return recordDueInChunks(deps.db, [...new Set(due.map((m) => m.room_id))], dueRowChunks(plan, due, budget), timing);
+    return recordDue(deps.db, [...new Set(due.map((m) => m.room_id))], dueRowChunks(plan, due, budget), timing);
   };
   const coalesced = await record(false, { dueInMs: deps.coalesceMs, leaseMs: deps.leaseMs });
   // Urgent messages are due at once, each pair with a job of its own now (never held for a window).
@@ -227,7 +228,7 @@ export function* dueRowChunks(plan: PushPlan, messages: readonly TracedMessage[]
   let chunk: DueRow[] = [];
   for (const { index, traceparent } of messages) {
     // One by one, not push(...rows): 10,000 members with 20 devices each are more rows than a call takes as arguments.
-    for (const row of plan.rowsFor(index)) chunk.push({ ...row, traceparent });
+    for (const row of plan.rowsFor(index, traceparent)) chunk.push(row);
     if (chunk.length >= budget) {
       yield chunk;
       chunk = [];
